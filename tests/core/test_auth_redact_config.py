@@ -1,0 +1,87 @@
+"""Tokens, redaction and configuration: the pieces every command leans on."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from wsdash.auth import TokenError, TokenInfo, mint_token, resolve_token, unverified_claims, verify_token
+from wsdash.config import ConfigError, load_config
+from wsdash.redact import mask, redact_url, scrub
+
+SECRET = "unit-secret-0123456789abcdef0123456789"
+
+
+def test_minted_token_has_the_strict_claims() -> None:
+    claims = verify_token(mint_token(SECRET), SECRET)
+    assert {"sub", "iat", "exp", "jti", "iss", "token_type"} <= set(claims)
+    assert claims["iss"] == "netra-auth-service" and claims["token_type"] == "access"
+
+
+def test_strict_validation_rejects_a_type_claim_alone() -> None:
+    import jwt
+
+    loose = jwt.encode({"sub": "u", "iat": int(time.time()), "exp": int(time.time()) + 60, "type": "access"}, SECRET, algorithm="HS256")
+    with pytest.raises(TokenError, match="jti|iss|token_type"):
+        verify_token(loose, SECRET)
+
+
+def test_token_info_counts_down_without_verifying() -> None:
+    token = mint_token("other-secret-not-known-here-0123456789", ttl_s=120, sub="alice")
+    info = TokenInfo.of(token)
+    assert info.subject == "alice" and 100 < info.seconds_left() <= 120
+    assert "EXPIRED" in info.describe(now=info.expires_at + 5)
+    assert unverified_claims("garbage") is None
+
+
+def test_resolve_token_order_and_errors(tmp_path: Path) -> None:
+    assert resolve_token(token="abc.def.ghi") == "abc.def.ghi"
+    assert resolve_token(token_env="T", env={"T": "x.y.z"}) == "x.y.z"
+    (tmp_path / "s").write_text(SECRET + "\n")
+    assert verify_token(resolve_token(secret_file=str(tmp_path / "s")), SECRET)
+    assert resolve_token(env={}) is None
+    with pytest.raises(TokenError, match="cannot read"):
+        resolve_token(secret_file=str(tmp_path / "missing"))
+
+
+def test_scrub_removes_registered_secrets_and_any_jwt() -> None:
+    token = mint_token(SECRET)
+    text = f"secret={SECRET} token={token}"
+    out = scrub(text)
+    assert SECRET not in out and token not in out and "redacted" in out
+    foreign = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    assert foreign not in scrub(f"Bearer {foreign}")
+    assert mask("short") == "•••"
+
+
+def test_redact_url_masks_query_tokens_and_userinfo() -> None:
+    url = redact_url("wss://user:pw@host.test/ws?token=abcdefghijkl&scenario=golden")
+    assert "abcdefghijkl" not in url and "pw" not in url and "scenario=golden" in url
+
+
+def test_config_merges_file_over_builtins_and_env_over_file(tmp_path: Path) -> None:
+    (tmp_path / "wsdash.toml").write_text(
+        '[targets.local]\nws_url = "ws://127.0.0.1:9/ws"\n[targets.dev]\nws_url = "ws://127.0.0.1:8000/ws"\n[docker]\nrequired = true\n',
+        encoding="utf-8")
+    cfg = load_config(cwd=tmp_path, env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:7/ws"})
+    assert cfg.target("local").ws_url == "ws://127.0.0.1:7/ws"
+    assert cfg.target("local").health_url == "http://127.0.0.1:8002/health"  # merged key by key
+    assert cfg.target("dev").ws_url.endswith(":8000/ws") and cfg.docker.required
+    assert cfg.source("targets.local.ws_url") == "env WSDASH_LOCAL_WS_URL"
+    assert cfg.source("targets.dev.ws_url").endswith("wsdash.toml")
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("[targets.local]\nws_url = 'http://x'\n", "ws:// or wss://"),
+    ("[targets.local]\nauth = 'cookie'\n", "auth must be one of"),
+    ("[targets.new]\nhealth_url = 'http://x'\n", "needs a ws_url"),
+    ("default_target = 'nowhere'\n", "is not a target"),
+    ("[targets\n", "not valid TOML"),
+    ("colour = 'red'\n", "unknown top-level key"),
+])
+def test_wrong_config_says_what_and_where(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "wsdash.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=needle):
+        load_config(cwd=tmp_path, env={})

@@ -1,0 +1,172 @@
+"""The headless commands as a user runs them: real subprocesses against the embedded server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET, run_cli
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_version(cli) -> None:
+    out = cli("--version")
+    assert out.returncode == 0 and out.stdout.startswith("wsdash ")
+
+
+def test_golden_path_json_is_one_object(server_thread, cli) -> None:
+    out = cli("golden-path", "--url", server_thread.url, "--secret", SECRET, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)  # nothing else on stdout
+    assert data["ok"] is True and data["error"] is None and data["violations"] == []
+    assert set(data) >= {"ok", "url", "events", "violations", "timings", "frames", "error"}
+    assert set(data["timings"]) >= {"connect_ms", "first_event_ms", "total_ms"}
+    assert data["frames"]["received"] >= 6
+    assert SECRET not in out.stdout and "eyJ" not in out.stdout
+
+
+def test_human_output_shows_checkpoints_and_verdict(server_thread, cli) -> None:
+    out = cli("golden-path", "--url", server_thread.url + "?scenario=missing:tool_completed", "--secret", SECRET)
+    assert out.returncode == 1
+    assert "FAILED" in out.stdout and "missing [tool_completed]: tool_completed never arrived" in out.stdout
+    assert "✓ agent_started" in out.stdout and "+" in out.stdout
+
+
+def test_token_in_the_url_is_redacted(server_thread, cli) -> None:
+    from wsdash.auth import mint_token
+
+    token = mint_token(SECRET)
+    out = cli("golden-path", "--url", server_thread.url, "--token", token, "--auth", "query", "--json")
+    assert out.returncode == 0, out.stdout
+    assert token not in out.stdout and token[:20] not in out.stdout.replace(token[:6], "")
+
+
+def test_refused_is_exit_3_with_a_hint(cli) -> None:
+    port = free_port()
+    out = cli("golden-path", "--url", f"ws://127.0.0.1:{port}/ws", "--json")
+    assert out.returncode == 3
+    err = json.loads(out.stdout)["error"]
+    assert err["kind"] == "refused" and f"127.0.0.1:{port}" in err["hint"]
+
+
+def test_dns_failure_is_exit_3(cli) -> None:
+    out = cli("golden-path", "--url", "ws://wsdash-nowhere.invalid/ws", "--json", timeout=60)
+    assert out.returncode == 3 and json.loads(out.stdout)["error"]["kind"] == "dns"
+
+
+def test_not_a_websocket(server_thread, cli) -> None:
+    out = cli("golden-path", "--url", server_thread.url.replace("/ws", "/health"), "--json")
+    assert out.returncode == 3 and json.loads(out.stdout)["error"]["kind"] == "not_websocket"
+
+
+def test_connected_but_silent_is_the_timeout_violation(server_thread, cli) -> None:
+    out = cli("golden-path", "--url", server_thread.url + "?scenario=slow-first:5", "--secret", SECRET, "--timeout", "0.5", "--json")
+    data = json.loads(out.stdout)
+    assert out.returncode == 1 and [v["code"] for v in data["violations"]] == ["timeout"]
+
+
+@pytest.mark.parametrize("args", [["--url", "http://x/ws"], ["--timeout", "0"], ["--target", "nope"], ["--token-env", "WSDASH_TEST_UNSET_VAR"]])
+def test_usage_errors_are_exit_2(cli, args) -> None:
+    base = ["golden-path"] + ([] if "--url" in args or "--target" in args else ["--url", "ws://127.0.0.1:1/ws"])
+    out = cli(*base, *args)
+    assert out.returncode == 2 and "error" in out.stderr
+
+
+def test_target_from_config_with_secret_env(server_thread, cli, tmp_path: Path) -> None:
+    (tmp_path / "wsdash.toml").write_text(
+        f'default_target = "mine"\n[targets.mine]\nws_url = "{server_thread.url}"\nsecret_env = "MY_SECRET"\n', encoding="utf-8")
+    out = cli("golden-path", "--json", cwd=tmp_path, env={"MY_SECRET": SECRET})
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_record_then_replay_gives_the_same_json(server_thread, cli, tmp_path: Path) -> None:
+    rec = tmp_path / "run.jsonl"
+    live = cli("golden-path", "--url", server_thread.url + "?scenario=malformed", "--secret", SECRET, "--json", "--record", str(rec))
+    replayed = cli("replay", str(rec), "--headless", "--json")
+    assert live.returncode == replayed.returncode == 0
+    assert json.loads(live.stdout) == json.loads(replayed.stdout)
+    text = rec.read_text(encoding="utf-8")
+    assert SECRET not in text and "eyJ" not in text
+    kinds = [json.loads(line)["k"] for line in text.splitlines()]
+    assert kinds[0] == "format" and "send" in kinds and kinds.count("recv") == 12 and kinds[-1] == "end"
+
+
+def test_replay_of_a_violation_keeps_its_exit_code(server_thread, cli, tmp_path: Path) -> None:
+    rec = tmp_path / "bad.jsonl"
+    cli("golden-path", "--url", server_thread.url + "?scenario=reorder", "--secret", SECRET, "--record", str(rec))
+    out = cli("replay", str(rec), "--headless", "--json")
+    assert out.returncode == 1 and json.loads(out.stdout)["violations"][0]["code"] == "out_of_order"
+
+
+def test_replay_of_a_bad_file_is_a_clear_usage_error(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "x.jsonl"
+    bad.write_text("hello\n", encoding="utf-8")
+    out = cli("replay", str(bad), "--headless")
+    assert out.returncode == 2 and "not a JSON line" in out.stderr
+    assert cli("replay", str(tmp_path / "none.jsonl"), "--headless").returncode == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child console process")
+def test_serve_prints_a_runnable_command_and_never_the_secret(cli, tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "wsdash", "serve", "--port", "0", "--pace", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]
+        command = next(line for line in lines if "wsdash golden-path" in line).split(":  ", 1)[1].split()
+        secret_file = Path(command[command.index("--secret-file") + 1])
+        assert secret_file.is_file() and (sys.platform == "win32" or secret_file.stat().st_mode & 0o077 == 0)
+        assert secret_file.read_text().strip() not in "".join(lines)
+        out = cli(*command[1:], "--json", env={"XDG_STATE_HOME": str(tmp_path / "state")})
+        assert out.returncode == 0, out.stdout
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in err
+
+
+def test_serve_on_a_taken_port_says_so(cli) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        out = cli("serve", "--port", str(s.getsockname()[1]), "--no-auth")
+    assert out.returncode == 2 and "--port 0" in out.stderr
+
+
+def test_serve_rejects_an_unknown_scenario(cli) -> None:
+    out = cli("serve", "--scenario", "chaos", "--port", "0")
+    assert out.returncode == 2 and "choose one of" in out.stderr
+
+
+def test_config_show_names_sources(cli, tmp_path: Path) -> None:
+    (tmp_path / "wsdash.toml").write_text('[targets.local]\nws_url = "ws://127.0.0.1:9000/ws"\n', encoding="utf-8")
+    out = cli("config", "show", cwd=tmp_path, env={"WSDASH_STAGING_WS_URL": "wss://stage.example.test/ws"})
+    assert out.returncode == 0
+    assert "ws://127.0.0.1:9000/ws" in out.stdout and "wsdash.toml" in out.stdout
+    assert "env WSDASH_STAGING_WS_URL" in out.stdout
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "wsdash.toml").write_text("[targets.local]\nwsurl = 1\n", encoding="utf-8")
+    out = cli("config", "show", cwd=bad)
+    assert out.returncode == 2 and "unknown key(s) wsurl" in out.stderr
+
+
+def test_the_core_never_imports_textual() -> None:
+    code = ("import sys, wsdash.cli, wsdash.session, wsdash.recording, wsdash.agent_server, wsdash.config, "
+            "wsdash.commands.golden_path, wsdash.commands.replay; "
+            "wsdash.cli.build_parser(); print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

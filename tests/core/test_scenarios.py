@@ -1,0 +1,135 @@
+"""Every scenario of the embedded server, in every envelope, through the real session client:
+the verdict names exactly what the scenario broke — and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SECRET
+from wsdash.auth import mint_token
+from wsdash.golden_path import Budgets
+from wsdash.session import SessionOptions, run_golden_path
+
+ENVELOPES = ["nested", "flat", "wrapped", "payload", "demo"]
+
+# scenario → (violations as (code, event), error kind, exit code)
+EXPECTED = {
+    "golden": ([], None, 0),
+    "nested": ([], None, 0),
+    "missing:agent_started": ([("missing", "agent_started")], None, 1),
+    "missing:agent_thinking": ([("missing", "agent_thinking")], None, 1),
+    "missing:tool_executing": ([("missing", "tool_executing")], None, 1),
+    "missing:tool_completed": ([("missing", "tool_completed")], None, 1),
+    "missing:agent_completed": ([("missing", "agent_completed")], None, 1),
+    "reorder": ([("out_of_order", "agent_thinking")], None, 1),
+    "duplicate": ([("out_of_order", "agent_completed")], None, 1),
+    "unpaired-tool": ([("unpaired_tool_completed", "tool_completed")], None, 1),
+    "malformed": ([], None, 0),
+    "slow-first:0.3": ([("first_event_late", "agent_started")], None, 1),
+    "stall": ([("missing", "agent_completed")], None, 1),
+    "drop": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
+    "close:1011": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
+    "close:1008": ([], "auth", 3),
+    "close:4401": ([], "auth", 3),
+    "auth-reject": ([], "auth", 3),
+    "burst:500": ([], None, 0),
+}
+
+
+async def judge(server, scenario: str, envelope: str, **opts):
+    url = f"{server.url}?scenario={scenario}&envelope={envelope}"
+    options = SessionOptions(url=url, token=mint_token(SECRET), timeout_s=0.6, grace_s=0.1, established_wait_s=0.05,
+                             budgets=Budgets(first_event_s=0.2), **opts)
+    return await run_golden_path(options)
+
+
+@pytest.mark.parametrize("envelope", ENVELOPES)
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+async def test_scenario_verdict_is_exact(server, scenario: str, envelope: str) -> None:
+    result = await judge(server, scenario, envelope)
+    violations, error_kind, exit_code = EXPECTED[scenario]
+    got = sorted((v.code, v.event) for v in result.verdict.violations)
+    assert got == sorted(violations), [v.detail for v in result.verdict.violations]
+    assert (result.error.kind if result.error else None) == error_kind
+    assert result.exit_code == exit_code
+
+
+async def test_drop_is_an_abnormal_close(server) -> None:
+    result = await judge(server, "drop", "nested")
+    assert result.error.code == 1006 and "abnormal" in result.error.message
+
+
+async def test_malformed_frames_are_counted_not_violations(server) -> None:
+    result = await judge(server, "malformed", "flat")
+    data = result.to_json()
+    assert data["frames"] == {"received": 12, "malformed": 4, "unknown": 1}
+    assert data["ok"] is True
+
+
+async def test_burst_counts_every_frame(server) -> None:
+    result = await judge(server, "burst:500", "nested")
+    assert result.frames.received == 1 + 500 + 4  # established, the burst, start/tool/tool/completed
+
+
+async def test_events_in_arrival_order_with_types_and_names(server) -> None:
+    data = (await judge(server, "golden", "wrapped")).to_json()
+    golden = [e for e in data["events"] if e["kind"] == "golden"]
+    assert [e["type"] for e in golden] == ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_thinking", "agent_completed"]
+    assert all("raw_type" in e for e in golden)  # the wrapped envelope's wire type differs
+    assert golden[0]["agent_name"] == "supervisor_agent" and golden[2]["tool_name"] == "cost_analyzer"
+    offsets = [e["offset_ms"] for e in golden]
+    assert offsets == sorted(offsets)
+    assert data["events"][0]["type"] == "connection_established"
+
+
+async def test_late_frames_in_the_grace_window_are_judged(server) -> None:
+    # duplicate sends a second agent_completed right after the first: heard in the grace window
+    result = await judge(server, "duplicate", "nested")
+    assert result.verdict.violations[0].code == "out_of_order"
+
+
+@pytest.mark.parametrize("auth", ["subprotocol+header", "subprotocol", "header", "query"])
+async def test_every_auth_placement_is_accepted(server, auth: str) -> None:
+    result = await run_golden_path(SessionOptions(url=server.url, token=mint_token(SECRET), auth=auth, timeout_s=2))
+    assert result.ok, result.to_json()
+
+
+@pytest.mark.parametrize("token, needle", [(None, "none was sent"), ("not-a-jwt", "rejected"),
+                                            (mint_token("another-secret-entirely-0123456789"), "rejected")])
+async def test_bad_or_missing_token_is_auth(server, token, needle) -> None:
+    result = await run_golden_path(SessionOptions(url=server.url, token=token, timeout_s=2))
+    assert result.error.kind == "auth" and result.exit_code == 3
+    assert needle in result.error.hint
+    assert result.verdict.violations == []
+
+
+async def test_expired_token_is_auth(server) -> None:
+    import time
+    token = mint_token(SECRET, now=time.time() - 3600, ttl_s=60)
+    result = await run_golden_path(SessionOptions(url=server.url, token=token, timeout_s=2))
+    assert result.error.kind == "auth" and "expired" in result.error.message
+    assert result.to_json()["token"]["expires_in_s"] < 0
+
+
+async def test_handshake_is_acknowledged_before_the_message(server) -> None:
+    # The server rejects a message sent before the acknowledgement (HANDSHAKE_REQUIRED).
+    result = await run_golden_path(SessionOptions(url=server.url + "?handshake=1", token=mint_token(SECRET), timeout_s=2))
+    assert result.ok, result.to_json()
+    types = [row[0] for row in result.events]
+    assert types[:3] == ["connection_established", "handshake_response", "handshake_complete"]
+
+
+async def test_older_server_without_any_first_frame(server) -> None:
+    # A server that says nothing first: the client proceeds after the wait (thread_id null).
+    from wsdash.agent_server import AgentServer
+
+    class Silent(AgentServer):
+        pass
+
+    result = await run_golden_path(SessionOptions(url=server.url, token=mint_token(SECRET), timeout_s=2, first_frame_wait_s=0.05))
+    assert result.ok
+
+
+async def test_unknown_scenario_is_refused_with_the_list(server) -> None:
+    result = await run_golden_path(SessionOptions(url=server.url + "?scenario=nope", token=mint_token(SECRET), timeout_s=2))
+    assert result.error.kind == "http" and result.error.code == 400

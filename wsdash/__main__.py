@@ -1,0 +1,3 @@
+from wsdash.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""`wsdash serve`: the embedded agent server in the foreground until Ctrl+C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from pathlib import Path
+
+from wsdash.commands.common import usage_error
+
+
+def secret_path() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("wsdash", appauthor=False)) / "server-secret"
+
+
+def run(args: argparse.Namespace) -> int:
+    from wsdash.agent_server import AgentServer, ScenarioError
+    from wsdash.auth import write_secret_file
+
+    secret: str | None = None
+    secret_file: Path | None = None
+    if not args.no_auth:
+        secret = args.secret or secrets.token_urlsafe(32)
+        secret_file = secret_path()
+        try:
+            write_secret_file(secret_file, secret)
+        except OSError as exc:
+            return usage_error(f"cannot write the secret file {secret_file}: {exc.strerror or exc}")
+    try:
+        server = AgentServer(
+            args.host, args.port, secret=secret, scenario=args.scenario, envelope=args.envelope,
+            handshake=args.handshake, pace=args.pace, heartbeat_s=args.heartbeat,
+        )
+    except (ScenarioError, ValueError) as exc:
+        return usage_error(str(exc))
+
+    async def main() -> None:
+        try:
+            await server.start()
+        except OSError as exc:
+            raise SystemExit(usage_error(
+                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} — "
+                "is another server on that port? pass --port 0 for a free one"))
+        auth = f" --secret-file {secret_file}" if secret_file else ""
+        print(f"wsdash agent server on {server.url}  (scenario {args.scenario}, envelope {args.envelope}"
+              f"{', handshake' if args.handshake else ''}{', no auth' if secret is None else ''})")
+        print(f"health: {server.http_url}/health")
+        print(f"run a golden path:  wsdash golden-path --url {server.url}{auth}")
+        print("Ctrl+C to stop", flush=True)
+        try:
+            await asyncio.Future()
+        finally:
+            await server.stop()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+    return 0

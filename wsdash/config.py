@@ -1,0 +1,248 @@
+"""Configuration: targets, Docker and tiers from `wsdash.toml`, `WSDASH_*` variables and flags.
+
+Every value remembers where it came from (built-in, a file, an environment variable, a flag) so
+`wsdash config show` can answer "why is it this?". Secrets never live here: only the *names*
+of the variables or files that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+CONFIG_NAME = "wsdash.toml"
+AUTH_MODES = ("subprotocol+header", "subprotocol", "header", "query")
+BUILTIN = "built-in"
+
+
+class ConfigError(ValueError):
+    """Wrong configuration: the message says which file, which key and what is expected."""
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    name: str
+    ws_url: str
+    health_url: str | None = None
+    auth_health_url: str | None = None
+    token_env: str | None = None
+    secret_env: str | None = None
+    secret_file: str | None = None
+    auth: str = "subprotocol+header"
+    tls_verify: bool = True
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class DockerConfig:
+    required: bool = False
+    host: str | None = None
+
+
+@dataclass
+class Config:
+    targets: dict[str, TargetConfig]
+    docker: DockerConfig = field(default_factory=DockerConfig)
+    default_target: str = "local"
+    tiers: list[dict[str, Any]] | None = None  # raw [[tiers]] tables; None → built-in tiers
+    files: list[Path] = field(default_factory=list)  # the files actually read
+    provenance: dict[str, str] = field(default_factory=dict)  # "targets.local.ws_url" → source
+
+    def target(self, name: str | None = None) -> TargetConfig:
+        name = name or self.default_target
+        try:
+            return self.targets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.targets))
+            raise ConfigError(f"unknown target {name!r}: known targets are {known}") from None
+
+    def source(self, key: str) -> str:
+        return self.provenance.get(key, BUILTIN)
+
+
+_TARGET_KEYS = {f.name for f in fields(TargetConfig)} - {"name"}
+_DOCKER_KEYS = {f.name for f in fields(DockerConfig)}
+_BOOL_KEYS = {"tls_verify", "required"}
+
+BUILTIN_TARGETS: dict[str, TargetConfig] = {
+    "local": TargetConfig(
+        name="local",
+        ws_url="ws://127.0.0.1:8002/ws",
+        health_url="http://127.0.0.1:8002/health",
+        secret_env="JWT_SECRET_KEY",
+        required=True,
+    ),
+    "staging": TargetConfig(
+        name="staging",
+        ws_url="wss://api.staging.netrasystems.ai/ws",
+        health_url="https://api.staging.netrasystems.ai/health",
+        auth_health_url="https://auth.staging.netrasystems.ai/health",
+        token_env="WSDASH_STAGING_TOKEN",
+        required=False,
+    ),
+}
+
+
+def config_paths(cwd: Path | None = None) -> list[Path]:
+    """Where a configuration file is looked for, in order (the first that exists wins)."""
+    from platformdirs import user_config_dir
+
+    return [
+        (cwd or Path.cwd()) / CONFIG_NAME,
+        Path(user_config_dir("wsdash", appauthor=False)) / CONFIG_NAME,
+    ]
+
+
+def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value.lower() in ("1", "true", "yes", "on")
+    raise ConfigError(f"{where}: expected true or false, got {value!r}")
+
+
+def _check_value(key: str, value: Any, where: str) -> Any:
+    if key in _BOOL_KEYS:
+        return _bool(value, where)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if key == "auth" and value not in AUTH_MODES:
+        raise ConfigError(f"{where}: auth must be one of {', '.join(AUTH_MODES)}, got {value!r}")
+    if key == "ws_url" and not value.startswith(("ws://", "wss://")):
+        raise ConfigError(f"{where}: ws_url must start with ws:// or wss://, got {value!r}")
+    if key in ("health_url", "auth_health_url") and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{where}: {key} must start with http:// or https://, got {value!r}")
+    return value
+
+
+def _merge_target(
+    cfg: Config, name: str, values: Mapping[str, Any], source: str, where: str
+) -> None:
+    unknown = set(values) - _TARGET_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} in [targets.{name}]; "
+            f"known keys: {', '.join(sorted(_TARGET_KEYS))}"
+        )
+    checked = {k: _check_value(k, v, f"{where}: targets.{name}.{k}") for k, v in values.items()}
+    if name in cfg.targets:
+        cfg.targets[name] = replace(cfg.targets[name], **checked)
+    else:
+        if "ws_url" not in checked:
+            raise ConfigError(f"{where}: new target [targets.{name}] needs a ws_url")
+        cfg.targets[name] = TargetConfig(name=name, **checked)
+    for key in checked:
+        cfg.provenance[f"targets.{name}.{key}"] = source
+
+
+def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
+    known_top = {"targets", "docker", "default_target", "tiers"}
+    unknown = set(data) - known_top
+    if unknown:
+        raise ConfigError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known_top))}")
+    targets = data.get("targets", {})
+    if not isinstance(targets, dict):
+        raise ConfigError(f"{source}: [targets] must be a table of tables ([targets.NAME])")
+    for name, values in targets.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: targets.{name} must be a table")
+        _merge_target(cfg, name, values, source, source)
+    docker = data.get("docker", {})
+    if not isinstance(docker, dict):
+        raise ConfigError(f"{source}: [docker] must be a table")
+    unknown = set(docker) - _DOCKER_KEYS
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))} in [docker]; known: host, required")
+    if "required" in docker:
+        cfg.docker = replace(cfg.docker, required=_bool(docker["required"], f"{source}: docker.required"))
+        cfg.provenance["docker.required"] = source
+    if "host" in docker:
+        cfg.docker = replace(cfg.docker, host=_check_value("host", docker["host"], f"{source}: docker.host"))
+        cfg.provenance["docker.host"] = source
+    if "default_target" in data:
+        cfg.default_target = _check_value("default_target", data["default_target"], f"{source}: default_target")
+        cfg.provenance["default_target"] = source
+    if "tiers" in data:
+        tiers = data["tiers"]
+        if not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers):
+            raise ConfigError(f"{source}: tiers must be an array of tables ([[tiers]])")
+        cfg.tiers = tiers
+        cfg.provenance["tiers"] = source
+
+
+def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
+    """`WSDASH_<TARGET>_<KEY>` (e.g. WSDASH_STAGING_WS_URL), WSDASH_DEFAULT_TARGET, WSDASH_DOCKER_HOST."""
+    keys_by_len = sorted(_TARGET_KEYS, key=len, reverse=True)
+    for var, value in sorted(env.items()):
+        if not var.startswith("WSDASH_"):
+            continue
+        rest = var[len("WSDASH_"):]
+        source = f"env {var}"
+        if rest == "DEFAULT_TARGET":
+            cfg.default_target = value
+            cfg.provenance["default_target"] = source
+            continue
+        if rest in ("DOCKER_HOST", "DOCKER_REQUIRED"):
+            key = rest.split("_", 1)[1].lower()
+            v: Any = _bool(value, var) if key == "required" else value
+            cfg.docker = replace(cfg.docker, **{key: v})
+            cfg.provenance[f"docker.{key}"] = source
+            continue
+        for key in keys_by_len:
+            suffix = "_" + key.upper()
+            if rest.endswith(suffix) and len(rest) > len(suffix):
+                name = rest[: -len(suffix)].lower().replace("__", "-")
+                if name in cfg.targets:
+                    _merge_target(cfg, name, {key: value}, source, var)
+                break
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Config:
+    """Built-ins, then the first config file found (or `path`), then `WSDASH_*` variables."""
+    env = os.environ if env is None else env
+    cfg = Config(targets=dict(BUILTIN_TARGETS))
+    explicit = path or env.get("WSDASH_CONFIG")
+    if explicit:
+        candidates = [Path(explicit)]
+        if not candidates[0].is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+    else:
+        candidates = [p for p in config_paths(cwd) if p.is_file()][:1]
+    for file in candidates:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot be read: {exc.strerror or exc}") from None
+        _apply_table(cfg, data, str(file))
+        cfg.files.append(file)
+    _apply_env(cfg, env)
+    if cfg.default_target not in cfg.targets:
+        raise ConfigError(
+            f"default_target {cfg.default_target!r} ({cfg.source('default_target')}) is not a "
+            f"target: known targets are {', '.join(sorted(cfg.targets))}"
+        )
+    return cfg
+
+
+def describe(cfg: Config) -> list[tuple[str, Any, str]]:
+    """(key, value, source) rows for `wsdash config show`; secrets are never stored here."""
+    rows: list[tuple[str, Any, str]] = [("default_target", cfg.default_target, cfg.source("default_target"))]
+    for name, target in cfg.targets.items():
+        for f in fields(TargetConfig):
+            if f.name == "name":
+                continue
+            key = f"targets.{name}.{f.name}"
+            rows.append((key, getattr(target, f.name), cfg.source(key)))
+    rows.append(("docker.required", cfg.docker.required, cfg.source("docker.required")))
+    rows.append(("docker.host", cfg.docker.host, cfg.source("docker.host")))
+    rows.append(("tiers", f"{len(cfg.tiers)} from file" if cfg.tiers is not None else "built-in", cfg.source("tiers")))
+    return rows

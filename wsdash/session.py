@@ -1,0 +1,161 @@
+"""One live golden-path run against a server: connect, handshake, send, receive, judge.
+
+PROTOCOL.md §3 sets the handshake timing; §5 the contract. Every failure ends as a classified
+error in the result — this coroutine does not raise for anything the network or server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from wsdash.auth import TokenInfo
+from wsdash.connect import ConnectError, open_ws
+from wsdash.errors import classify
+from wsdash.golden_path import Budgets
+from wsdash.protocol import Event, handshake_acknowledged, user_message
+from wsdash.run import Run, RunListener, RunResult
+
+DEFAULT_MESSAGE = "What is the status of my AI spend this month?"
+
+
+@dataclass
+class SessionOptions:
+    url: str
+    token: str | None = None
+    auth: str = "subprotocol+header"
+    tls_verify: bool = True
+    message: str = DEFAULT_MESSAGE
+    timeout_s: float = 30.0  # from sending the message to the outermost agent_completed
+    grace_s: float = 0.5  # keep listening after completion so late frames are judged
+    connect_timeout_s: float = 10.0
+    first_frame_wait_s: float = 2.0  # §3: wait this long for the server's first frame
+    established_wait_s: float = 0.5  # §3: after connection_established, wait for a handshake_response
+    complete_wait_s: float = 2.0  # §3: after acknowledging, wait for handshake_complete
+    budgets: Budgets = field(default_factory=Budgets)
+
+
+def token_summary(token: str | None) -> dict[str, Any] | None:
+    info = TokenInfo.of(token)
+    if info is None:
+        return None
+    left = info.seconds_left()
+    return {"subject": info.subject, "expires_in_s": None if left is None else round(left)}
+
+
+class _Receiver:
+    """Feeds frames to the Run; `until` reads until a predicate holds or the deadline passes."""
+
+    def __init__(self, ws: Any, run: Run) -> None:
+        self.ws = ws
+        self.run = run
+        self.loop = asyncio.get_running_loop()
+
+    async def until(self, deadline: float, stop: Callable[[Event], bool]) -> Event | None:
+        try:
+            async with asyncio.timeout_at(deadline):
+                while True:
+                    data = await self.ws.recv()
+                    event = self.run.received(self.loop.time(), data)
+                    if self.run.error is not None or stop(event):
+                        return event
+        except TimeoutError:
+            return None
+
+
+async def _handshake(rx: _Receiver, opts: SessionOptions) -> Any:
+    """Returns the thread_id to use (None for older servers)."""
+    loop = rx.loop
+    first = await rx.until(loop.time() + opts.first_frame_wait_s, lambda e: True)
+    if first is None or rx.run.error is not None:
+        return None
+    response = first if first.type == "handshake_response" else None
+    if response is None:
+        response = await rx.until(loop.time() + opts.established_wait_s, lambda e: e.type == "handshake_response")
+        if response is None or response.type != "handshake_response" or rx.run.error is not None:
+            return None
+    thread_id = response.get("thread_id")
+    ack = json.dumps(handshake_acknowledged(thread_id))
+    await rx.ws.send(ack)
+    rx.run.sent(loop.time(), ack)
+    await rx.until(loop.time() + opts.complete_wait_s, lambda e: e.type == "handshake_complete")
+    return thread_id
+
+
+async def run_golden_path(
+    opts: SessionOptions,
+    *,
+    listener: RunListener | None = None,
+    on_event: Callable[[Event], None] | None = None,
+    keep_events: int | None = None,
+) -> RunResult:
+    """One run, judged. Never raises for network or server behaviour."""
+    from websockets.exceptions import ConnectionClosed
+
+    loop = asyncio.get_running_loop()
+    run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, keep_events=keep_events)
+    run.token = token_summary(opts.token)
+    run.start(loop.time(), token=run.token, auth=opts.auth)
+    t0 = loop.time()
+    try:
+        conn = await open_ws(opts.url, token=opts.token, auth=opts.auth, tls_verify=opts.tls_verify, timeout=opts.connect_timeout_s)
+    except ConnectError as exc:
+        run.phases = exc.phases
+        run.failed(loop.time(), exc.error)
+        return run.finish(loop.time())
+    ws = conn.ws
+    run.opened(loop.time(), loop.time() - t0, conn.phases, conn.subprotocol)
+    rx = _Receiver(ws, run)
+    timed_out = False
+    try:
+        thread_id = await _handshake(rx, opts)
+        if run.error is None:
+            message = json.dumps(user_message(opts.message, thread_id, f"wsdash-{uuid.uuid4().hex[:12]}"))
+            await ws.send(message)
+            run.sent(loop.time(), message, is_message=True)
+            timed_out = await _receive(ws, run, opts)
+    except ConnectionClosed as exc:
+        rcvd = exc.rcvd
+        run.closed(loop.time(), rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "")
+    except Exception as exc:  # noqa: BLE001 - the run ends as a classified value
+        run.failed(loop.time(), classify(exc, opts.url))
+    finally:
+        end = loop.time()
+        await _close_quietly(ws)
+    return run.finish(end, timed_out=timed_out)
+
+
+async def _receive(ws: Any, run: Run, opts: SessionOptions) -> bool:
+    """Receive until the outermost agent_completed plus a grace period. True when timed out."""
+    loop = asyncio.get_running_loop()
+    contract = run.contract
+    received = run.received
+    in_grace = False
+    try:
+        async with asyncio.timeout_at(loop.time() + opts.timeout_s) as cm:
+            async for data in ws:
+                received(loop.time(), data)
+                if run.error is not None:
+                    return False
+                if not in_grace and contract.done:
+                    in_grace = True
+                    cm.reschedule(loop.time() + opts.grace_s)
+        # The server closed the connection normally.
+        if ws.close_code is not None:
+            run.closed(loop.time(), ws.close_code, ws.close_reason or "")
+        return False
+    except TimeoutError:
+        return not in_grace
+
+
+async def _close_quietly(ws: Any) -> None:
+    try:
+        async with asyncio.timeout(1.0):
+            await ws.close()
+    except Exception:  # noqa: BLE001 - closing a dead socket is not news
+        transport = getattr(ws, "transport", None)
+        if transport is not None:
+            transport.abort()
