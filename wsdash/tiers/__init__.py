@@ -1,0 +1,40 @@
+"""Test tiers: run a project's pytest tiers (or opaque commands) and judge them against targets.
+
+Kept import-light on purpose (``wsdash --version`` imports the CLI, which imports this package):
+the names below are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "TierSpec": "wsdash.tiers.model",
+    "TestResult": "wsdash.tiers.model",
+    "TierResult": "wsdash.tiers.model",
+    "TierTally": "wsdash.tiers.model",
+    "TierEvent": "wsdash.tiers.model",
+    "TierStarted": "wsdash.tiers.model",
+    "Collected": "wsdash.tiers.model",
+    "TestStarted": "wsdash.tiers.model",
+    "TestFinished": "wsdash.tiers.model",
+    "OutputLine": "wsdash.tiers.model",
+    "TierFinished": "wsdash.tiers.model",
+    "tiers_from_config": "wsdash.tiers.model",
+    "builtin_tiers": "wsdash.tiers.model",
+    "exit_code_for": "wsdash.tiers.model",
+    "run_tier": "wsdash.tiers.runner",
+    "run_tiers": "wsdash.tiers.runner",
+    "iter_tier_events": "wsdash.tiers.runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wsdash.tiers' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,653 @@
+"""Run tiers as asyncio subprocesses, with live per-test events, timeout, cancel and crash reports.
+
+One tier = one process (``<python> -m pytest -p wsdash_pytest_stream ...`` or an opaque command)
+in its own process group, so that a timeout or a cancel stops the whole tree (xdist workers,
+servers a test started) and so that the user's Ctrl-C reaches wsdash, which then stops pytest
+the way Ctrl-C would: an interrupt first (pytest prints its partial summary, the plugin reports
+the session end), a kill after a grace period.
+
+Subscribers get `TierEvent`s (model.py) through a plain callback or `iter_tier_events`.
+
+wsdash *polls* what the child produces (the results socket, and stdout/stderr, which go to
+temporary files) every few milliseconds instead of waiting on them: a reader that sleeps in the
+kernel must be woken by every write, and on a small VM that wake-up costs the writer (pytest)
+50–130 µs per test, more than a trivial test itself; a write nobody waits on costs ~10 µs. Files
+also keep the last lines of a child killed by a signal, and a grandchild that inherited them
+cannot keep a pipe open forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import hmac
+import importlib.resources
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from contextlib import suppress
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+
+from wsdash.tiers.model import (
+    KIND_PYTEST,
+    ST_BLOCKED,
+    ST_CANCELLED,
+    ST_ERROR,
+    Collected,
+    OutputLine,
+    TestFinished,
+    TestResult,
+    TestStarted,
+    TierEvent,
+    TierFinished,
+    TierResult,
+    TierSpec,
+    TierStarted,
+    empty_counts,
+    not_run,
+    pass_rate,
+    verdict,
+)
+
+OnEvent = Callable[[TierEvent], None]
+HealthCheck = Callable[[str], Awaitable[tuple[bool, str]]]
+
+# Must match pytest_stream.py (not imported here: it imports pytest).
+PLUGIN_MODULE = "wsdash_pytest_stream"  # a name no project under test will have on its path
+ENV_ADDR = "WSDASH_TIER_STREAM"
+ENV_TOKEN = "WSDASH_TIER_TOKEN"
+ENV_ONLY = "WSDASH_TIER_ONLY"
+
+DEFAULT_GRACE_S = 5.0
+TAIL_LINES = 200
+MAX_LINE = 2_000  # characters kept of one output line
+_STREAM_LIMIT = 8 * 1024 * 1024  # the plugin truncates its events far below this
+_IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle this long
+POLL_S = 0.01  # how often the socket and the output files are read when they had nothing
+
+# Windows constants, spelled out so that the Windows branch can be built and tested anywhere.
+CREATE_NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x00000200)
+CTRL_BREAK_EVENT = getattr(signal, "CTRL_BREAK_EVENT", 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Platform: how to start a process tree and how to stop it
+
+
+def is_windows(platform: str | None = None) -> bool:
+    return (platform or sys.platform).startswith("win")
+
+
+def popen_kwargs(platform: str | None = None) -> dict[str, Any]:
+    """Start the child as the leader of its own process group.
+
+    POSIX: a new session (so ``killpg`` reaches every descendant and the terminal's Ctrl-C
+    does not). Windows: a new process group, the only target CTRL_BREAK_EVENT can have.
+    """
+    if is_windows(platform):
+        return {"creationflags": CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+def interrupt_call(platform: str | None = None) -> tuple[Callable[[int, int], None], int]:
+    """(function, signal) that asks the whole group to stop like Ctrl-C: f(pid, sig)."""
+    if is_windows(platform):
+        # os.kill with CTRL_BREAK_EVENT calls GenerateConsoleCtrlEvent for the group `pid`;
+        # the plugin turns SIGBREAK into KeyboardInterrupt.
+        return os.kill, CTRL_BREAK_EVENT
+    return getattr(os, "killpg"), int(signal.SIGINT)
+
+
+def kill_call(platform: str | None = None) -> tuple[Callable[[int, int], None], int] | list[str]:
+    """How to kill the tree for good: (killpg, SIGKILL) on POSIX, a taskkill argv on Windows."""
+    if is_windows(platform):
+        return ["taskkill", "/F", "/T", "/PID"]
+    return getattr(os, "killpg"), int(getattr(signal, "SIGKILL", 9))
+
+
+def _interrupt_tree(pid: int, platform: str | None = None) -> None:
+    func, sig = interrupt_call(platform)
+    with suppress(ProcessLookupError, PermissionError, OSError):
+        func(pid, sig)
+
+
+def _kill_tree(pid: int, platform: str | None = None) -> None:
+    how = kill_call(platform)
+    if isinstance(how, list):
+        # Windows: /T takes the children too, as long as the parent is still there.
+        with suppress(OSError, subprocess.SubprocessError):
+            subprocess.run([*how, str(pid)], capture_output=True, timeout=15, check=False)
+        return
+    func, sig = how
+    # ProcessLookupError: the group is gone already. PermissionError: macOS says so for a
+    # group whose only members are zombies.
+    with suppress(ProcessLookupError, PermissionError):
+        func(pid, sig)
+
+
+# --------------------------------------------------------------------------------------------
+# The live-results socket
+
+
+class _StreamServer:
+    """Loopback listener for the plugin's JSON lines; only the first authenticated peer counts.
+
+    Connections are read by polling (see the module doc), not with asyncio streams.
+    """
+
+    def __init__(self, token: str, on_message: Callable[[dict[str, Any]], None], on_error: Callable[[BaseException], None]) -> None:
+        self.token = token
+        self.on_message = on_message
+        self.on_error = on_error
+        self.connected = False
+        self.done = asyncio.Event()
+        self.bad_lines = 0
+        self._listener: socket.socket | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> str:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        self._listener = listener
+        self._spawn(self._accept())
+        host, port = listener.getsockname()[:2]
+        return f"{host}:{port}"
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _accept(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._listener is not None
+        while True:
+            conn, _ = await loop.sock_accept(self._listener)
+            conn.setblocking(False)
+            self._spawn(self._read(conn))
+
+    async def _read(self, conn: socket.socket) -> None:
+        authenticated = False
+        buffer = b""
+        deadline = time.monotonic() + 10  # for the hello
+        try:
+            while True:
+                try:
+                    chunk = conn.recv(1 << 20)
+                except (BlockingIOError, InterruptedError):
+                    if not authenticated and time.monotonic() > deadline:
+                        return
+                    await asyncio.sleep(POLL_S)
+                    continue
+                if not chunk:
+                    return
+                lines = (buffer + chunk).split(b"\n")
+                buffer = lines.pop()
+                if len(buffer) > _STREAM_LIMIT:
+                    return  # not the plugin talking
+                for line in lines:
+                    try:
+                        message = json.loads(line)
+                    except ValueError:
+                        if not authenticated:
+                            return
+                        self.bad_lines += 1
+                        continue
+                    if not authenticated:
+                        token = str(message.get("token", "")) if isinstance(message, dict) else ""
+                        if self.connected or not hmac.compare_digest(token.encode(), self.token.encode()):
+                            return
+                        self.connected = authenticated = True
+                        continue
+                    try:
+                        self.on_message(message)
+                    except Exception as exc:  # a subscriber's bug: the runner re-raises it
+                        self.on_error(exc)
+                        return
+        except OSError:
+            pass  # the peer vanished (crash): the results so far stand
+        finally:
+            conn.close()
+            if authenticated:
+                self.done.set()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with suppress(BaseException):
+                await task
+        if self._listener is not None:
+            self._listener.close()
+
+
+def plugin_source() -> bytes:
+    return importlib.resources.files("wsdash.tiers").joinpath("pytest_stream.py").read_bytes()
+
+
+def build_env(spec: TierSpec, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """os.environ, then the tier's env; UTF-8 and unbuffered output unless the tier says otherwise."""
+    env = dict(os.environ if base is None else base)
+    env.update(spec.env)
+    # wsdash decodes the child's output as UTF-8; without this a Windows pipe is cp1252 and a
+    # unicode test id crashes pytest's terminal writer.
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    # Unbuffered: the last lines before a crash (os._exit, SIGKILL) are the ones that matter.
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# One tier run
+
+
+class _TierRun:
+    def __init__(self, spec: TierSpec, on_event: OnEvent | None, only_nodeids: Sequence[str] | None, tail_lines: int, platform: str | None) -> None:
+        self.spec = spec
+        self.on_event = on_event
+        self.only = list(only_nodeids) if only_nodeids is not None else None
+        self.platform = platform
+        self.counts = empty_counts()
+        self.tests: list[TestResult] = []
+        self.first_result: dict[str, TestResult] = {}
+        self.running: dict[str, float] = {}
+        self.collected: int | None = None
+        self.deselected = 0
+        self.exit_status: int | None = None
+        self.tail: deque[str] = deque(maxlen=tail_lines)
+        self.activity = 0
+        self.failure: asyncio.Future[None] | None = None
+        self.argv: list[str] = []
+
+    # -- events ----------------------------------------------------------------------------
+
+    def emit(self, event: TierEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def fail(self, exc: BaseException) -> None:
+        if self.failure is not None and not self.failure.done():
+            self.failure.set_exception(exc)
+
+    def on_message(self, m: dict[str, Any]) -> None:
+        self.activity += 1
+        ev = m.get("ev")
+        tier = self.spec.name
+        if ev == "report":
+            result = TestResult(
+                nodeid=str(m.get("nodeid", "")),
+                outcome=str(m.get("outcome", "")),
+                phase=str(m.get("when", "call")),
+                duration_s=float(m.get("duration") or 0.0),
+                message=str(m.get("message", "")),
+                longrepr=str(m.get("longrepr", "")),
+                output=str(m.get("output", "")),
+                finished_at=m.get("t"),
+                received_at=time.time(),
+            )
+            self.tests.append(result)
+            self.first_result.setdefault(result.nodeid, result)
+            self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
+            if result.phase == "???":  # xdist: the worker died under this test, no finish follows
+                self.running.pop(result.nodeid, None)
+            self.emit(TestFinished(tier, result))
+        elif ev == "start":
+            nodeid = str(m.get("nodeid", ""))
+            at = float(m.get("t") or time.time())
+            self.running[nodeid] = at
+            self.emit(TestStarted(tier, nodeid, at))
+        elif ev == "finish":
+            nodeid = str(m.get("nodeid", ""))
+            self.running.pop(nodeid, None)
+            first = self.first_result.get(nodeid)
+            if first is not None and m.get("duration") is not None:
+                # The whole test (setup + call + teardown), as JUnit and humans mean it.
+                first.duration_s = float(m["duration"])
+        elif ev == "collected":
+            self.collected = int(m.get("count", 0))
+            self.deselected = int(m.get("deselected", 0))
+            self.emit(Collected(tier, self.collected, self.deselected))
+        elif ev == "session_end":
+            self.exit_status = int(m["exitstatus"])
+
+    def on_line(self, stream: str, line: str) -> None:
+        self.activity += 1
+        if line.endswith("\r"):
+            line = line[:-1]
+        if len(line) > MAX_LINE:
+            line = f"{line[:MAX_LINE]}… [+{len(line) - MAX_LINE} characters]"
+        self.tail.append(line)
+        self.emit(OutputLine(self.spec.name, stream, line))
+
+    async def tail_output(self, path: str, name: str, exited: asyncio.Event) -> None:
+        """Follow a file the child writes to, until the child has exited and all is read."""
+        # Chunks, not lines: a test may print megabytes without a newline.
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = ""
+        try:
+            with open(path, "rb") as f:
+                while True:
+                    last_round = exited.is_set()  # checked before reading: nothing is missed
+                    while chunk := f.read(1 << 20):
+                        lines = (pending + decoder.decode(chunk)).split("\n")
+                        pending = lines.pop()
+                        for line in lines:
+                            self.on_line(name, line)
+                        if len(pending) > 4 * MAX_LINE:  # bounded memory on newline-less output
+                            self.on_line(name, pending)
+                            pending = ""
+                    if last_round:
+                        break
+                    await asyncio.sleep(POLL_S)
+            pending += decoder.decode(b"", final=True)
+            if pending:
+                self.on_line(name, pending)
+        except Exception as exc:
+            self.fail(exc)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def execute(self, cancel: asyncio.Event | None, grace_s: float) -> TierResult:
+        loop = asyncio.get_running_loop()
+        self.failure = loop.create_future()
+        t0 = time.monotonic()
+        spec = self.spec
+        # ignore_cleanup_errors: on Windows a leftover grandchild may still hold an output file.
+        with tempfile.TemporaryDirectory(prefix="wsdash-tier-", ignore_cleanup_errors=True) as tmp:
+            env = build_env(spec)
+            server: _StreamServer | None = None
+            if spec.kind == KIND_PYTEST:
+                assert spec.pytest is not None
+                with open(os.path.join(tmp, PLUGIN_MODULE + ".py"), "wb") as f:
+                    f.write(plugin_source())
+                token = secrets.token_hex(16)
+                server = _StreamServer(token, self.on_message, self.fail)
+                env[ENV_ADDR] = await server.start()
+                env[ENV_TOKEN] = token
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
+                if self.only is not None:
+                    only_path = os.path.join(tmp, "only.json")
+                    with open(only_path, "w", encoding="utf-8") as f:
+                        json.dump(self.only, f)
+                    env[ENV_ONLY] = only_path
+                self.argv = [spec.python, "-m", "pytest", "-p", PLUGIN_MODULE, *spec.pytest]
+            else:
+                self.argv = spec.argv()
+            try:
+                return await self._spawn_and_wait(env, server, cancel, grace_s, t0, tmp)
+            finally:
+                if server is not None:
+                    await server.close()
+
+    async def _spawn_and_wait(
+        self, env: dict[str, str], server: _StreamServer | None, cancel: asyncio.Event | None, grace_s: float, t0: float, tmp: str
+    ) -> TierResult:
+        assert self.failure is not None
+        spec = self.spec
+        out_path, err_path = os.path.join(tmp, "stdout.log"), os.path.join(tmp, "stderr.log")
+        try:
+            with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                proc = await asyncio.create_subprocess_exec(
+                    *self.argv,
+                    cwd=spec.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    **popen_kwargs(self.platform),
+                )
+        except OSError as exc:
+            what = exc.filename or self.argv[0]
+            where = f" in {spec.cwd}" if spec.cwd else ""
+            return self._finish(
+                status=ST_ERROR, message=f"cannot start {what!r}{where}: {exc.strerror or exc}", returncode=None,
+                stopped_by=None, t0=t0, started=False,
+            )
+        self.emit(TierStarted(spec.name, tuple(self.argv), proc.pid, tuple(self.only) if self.only is not None else None))
+        exited = asyncio.Event()
+        readers = [
+            asyncio.create_task(self.tail_output(out_path, "stdout", exited)),
+            asyncio.create_task(self.tail_output(err_path, "stderr", exited)),
+        ]
+        wait_task = asyncio.create_task(proc.wait())
+        cancel_task = asyncio.create_task(cancel.wait()) if cancel is not None else None
+        stopped_by: str | None = None
+        try:
+            waiters: set[asyncio.Future[Any]] = {wait_task, self.failure}
+            if cancel_task is not None:
+                waiters.add(cancel_task)
+            done, _ = await asyncio.wait(waiters, timeout=spec.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if self.failure.done():
+                self.failure.result()  # raises the subscriber's exception (cleanup below)
+            if wait_task not in done:
+                stopped_by = "cancel" if cancel_task is not None and cancel_task in done else "timeout"
+                await self._stop(proc.pid, wait_task, grace_s)
+            if stopped_by is not None:
+                # pytest is gone; anything left in its group (a server a test started that
+                # ignores SIGINT, a hung worker) goes now.
+                _kill_tree(proc.pid, self.platform)
+            exited.set()
+            await self._drain(readers, server)
+            if self.failure.done():
+                self.failure.result()
+        except BaseException:
+            # Our caller cancelled us, or a subscriber raised: leave nothing running.
+            _kill_tree(proc.pid, self.platform)
+            with suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(wait_task), 5)
+            raise
+        finally:
+            for task in (*readers, cancel_task):
+                if task is not None and not task.done():
+                    task.cancel()
+            if not wait_task.done():
+                wait_task.cancel()
+        return self._finish(status=None, message=None, returncode=proc.returncode, stopped_by=stopped_by, t0=t0, started=True)
+
+    async def _stop(self, pid: int, wait_task: asyncio.Task[int], grace_s: float) -> None:
+        """Interrupt the group like Ctrl-C, so pytest reports what it has; kill after the grace."""
+        _interrupt_tree(pid, self.platform)
+        try:
+            await asyncio.wait_for(asyncio.shield(wait_task), grace_s)
+        except TimeoutError:
+            _kill_tree(pid, self.platform)
+            await wait_task
+
+    async def _drain(self, readers: list[asyncio.Task[None]], server: _StreamServer | None) -> None:
+        """After the exit, read what is left; stop when done or when nothing moved for a while.
+
+        The output files end with one last read; the socket ends at EOF, but a grandchild that
+        inherited it (a daemon a test forgot) could keep it open forever: hence the idle limit.
+        """
+        pending: set[asyncio.Future[Any]] = set(readers)
+        done_task: asyncio.Task[Any] | None = None
+        if server is not None:
+            if not server.connected:
+                # The exit may be seen before the plugin's connection is accepted.
+                for _ in range(20):
+                    if server.connected:
+                        break
+                    await asyncio.sleep(0.01)
+            if server.connected:
+                done_task = asyncio.create_task(server.done.wait())
+                pending.add(done_task)
+        try:
+            while pending:
+                before = self.activity
+                _, pending = await asyncio.wait(pending, timeout=_IDLE_S)
+                if pending and self.activity == before:
+                    break
+        finally:
+            if done_task is not None and not done_task.done():
+                done_task.cancel()
+
+    def _finish(self, *, status: str | None, message: str | None, returncode: int | None, stopped_by: str | None, t0: float, started: bool) -> TierResult:
+        spec = self.spec
+        running = list(self.running)
+        rate = pass_rate(self.counts)
+        crashed = False
+        met = None
+        if status is None:
+            connected = self.exit_status is not None or self.collected is not None or bool(self.tests) or bool(self.running)
+            v = verdict(
+                kind=spec.kind,
+                target=spec.target,
+                counts=self.counts,
+                returncode=returncode,
+                exit_status=self.exit_status if spec.kind == KIND_PYTEST else returncode,
+                plugin_connected=connected,
+                stopped_by=stopped_by,
+                timeout_s=spec.timeout_s,
+                running=running,
+            )
+            status, met, message, crashed = v.status, v.target_met, v.message, v.crashed
+            if status == ST_ERROR and spec.kind == KIND_PYTEST and not connected and stopped_by is None:
+                # pytest never got going: its last words usually say why ("No module named pytest").
+                last = next((line.strip() for line in reversed(self.tail) if line.strip()), "")
+                if last:
+                    message = f"{message} — {last[:300]}"
+        exit_code = self.exit_status if spec.kind == KIND_PYTEST else returncode
+        result = TierResult(
+            name=spec.name,
+            title=spec.title,
+            kind=spec.kind,
+            status=status,
+            target=spec.target,
+            counts=dict(self.counts),
+            pass_rate=rate,
+            target_met=met,
+            duration_s=time.monotonic() - t0,
+            exit_code=exit_code if exit_code is not None else returncode,
+            returncode=returncode,
+            collected=self.collected,
+            deselected=self.deselected,
+            tests=self.tests,
+            message=message,
+            crashed=crashed,
+            last_output=list(self.tail),
+            only_nodeids=self.only,
+            running=running,
+            argv=list(self.argv),
+            started=started,
+            session_ended=self.exit_status is not None,
+        )
+        self.emit(TierFinished(spec.name, result))
+        return result
+
+
+async def run_tier(
+    spec: TierSpec,
+    *,
+    on_event: OnEvent | None = None,
+    cancel: asyncio.Event | None = None,
+    only_nodeids: Sequence[str] | None = None,
+    grace_s: float = DEFAULT_GRACE_S,
+    tail_lines: int = TAIL_LINES,
+    platform: str | None = None,
+) -> TierResult:
+    """Run one tier to its verdict. Never raises for a failing, crashing or hung child.
+
+    `on_event` is called synchronously, in the event loop, for every TierEvent, ending with
+    TierFinished; an exception it raises stops the tier (process tree killed) and propagates.
+    `cancel` set → the tree gets an interrupt, then a kill after `grace_s`; the result is
+    `cancelled` with the tests finished so far. `only_nodeids` runs only those node ids (or
+    the tests under them): the rest of the selection is deselected by the plugin, so the
+    tier's own options (``-m``, ``-k``, paths) still apply. Cancelling the task that awaits
+    this kills the tree at once.
+    """
+    if only_nodeids is not None and not only_nodeids:
+        raise ValueError("only_nodeids is empty: pass None to run the whole tier")
+    if only_nodeids is not None and spec.kind != KIND_PYTEST:
+        raise ValueError(f"tier {spec.name!r} runs a command: it has no node ids to select")
+    run = _TierRun(spec, on_event, only_nodeids, tail_lines, platform)
+    return await run.execute(cancel, grace_s)
+
+
+# --------------------------------------------------------------------------------------------
+# Several tiers
+
+
+async def _health_of(health: HealthCheck, target: str) -> tuple[bool, str]:
+    try:
+        ok, why = await health(target)
+        return bool(ok), str(why)
+    except Exception as exc:  # a failing probe is a reason to block, shown as such
+        return False, f"health check failed: {type(exc).__name__}: {exc}"
+
+
+async def blocked_by(spec: TierSpec, health: HealthCheck | None, cache: dict[str, tuple[bool, str]] | None = None) -> list[tuple[str, str]]:
+    """The required targets that are not usable, with why: [] when the tier may run."""
+    if health is None or not spec.requires:
+        return []
+    cache = {} if cache is None else cache
+    todo = [t for t in dict.fromkeys(spec.requires) if t not in cache]
+    for target, answer in zip(todo, await asyncio.gather(*(_health_of(health, t) for t in todo))):
+        cache[target] = answer
+    return [(t, cache[t][1]) for t in spec.requires if not cache[t][0]]
+
+
+async def run_tiers(
+    specs: Sequence[TierSpec],
+    *,
+    on_event: OnEvent | None = None,
+    cancel: asyncio.Event | None = None,
+    health: HealthCheck | None = None,
+    only_nodeids: Mapping[str, Sequence[str] | None] | None = None,
+    grace_s: float = DEFAULT_GRACE_S,
+    platform: str | None = None,
+) -> list[TierResult]:
+    """Run tiers one after the other; every tier gets a TierResult (and a TierFinished event).
+
+    A tier whose `requires` names a target that `health(target)` says is not usable is
+    `blocked` and runs nothing. health=None checks nothing. After a cancel, the tiers not yet
+    started are `cancelled` without running.
+    """
+    cache: dict[str, tuple[bool, str]] = {}
+    results: list[TierResult] = []
+    for spec in specs:
+        if cancel is not None and cancel.is_set():
+            result = not_run(spec, ST_CANCELLED, "not started: the run was cancelled")
+        else:
+            unusable = await blocked_by(spec, health, cache)
+            if unusable:
+                why = "; ".join(f"{t}: {reason}" for t, reason in unusable)
+                result = not_run(spec, ST_BLOCKED, f"requires {', '.join(t for t, _ in unusable)} — {why}", blocked_by=unusable[0][0])
+            else:
+                only = (only_nodeids or {}).get(spec.name)
+                results.append(await run_tier(spec, on_event=on_event, cancel=cancel, only_nodeids=only or None, grace_s=grace_s, platform=platform))
+                continue
+        if on_event is not None:
+            on_event(TierFinished(spec.name, result))
+        results.append(result)
+    return results
+
+
+_END = object()
+
+
+async def iter_tier_events(specs: Sequence[TierSpec], **kwargs: Any) -> AsyncIterator[TierEvent]:
+    """The events of `run_tiers(specs, **kwargs)` as an async iterator (ends after the last).
+
+    Leaving the loop early (break, aclose, task cancelled) stops the run and its processes.
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    task = asyncio.create_task(run_tiers(specs, on_event=queue.put_nowait, **kwargs))
+    task.add_done_callback(lambda _: queue.put_nowait(_END))
+    try:
+        while (item := await queue.get()) is not _END:
+            yield item
+        task.result()  # re-raise a failure of the run itself
+    finally:
+        if not task.done():
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
