@@ -31,9 +31,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from wsdash.commands.replay import run
+    if args.headless or args.json:
+        from wsdash.commands.replay import run
 
-    return run(args)
+        return run(args)
+    from wsdash.commands.ui import run_replay
+
+    return run_replay(args)
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -43,16 +47,19 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    if not args.headless:
-        try:
-            from wsdash.app import run_demo  # noqa: F401 - the dashboard, when installed
-        except ImportError:
-            pass
-        else:
-            return run_demo(args)
-    from wsdash.commands.demo import run_headless
+    if args.headless:
+        from wsdash.commands.demo import run_headless
 
-    return run_headless(args)
+        return run_headless(args)
+    from wsdash.commands.ui import run_demo
+
+    return run_demo(args)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from wsdash.commands.ui import run_dashboard
+
+    return run_dashboard(args)
 
 
 def _add_budget_args(p: argparse.ArgumentParser) -> None:
@@ -66,9 +73,12 @@ def _add_budget_args(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="wsdash",
-        description="Watch an AI chat backend's WebSocket golden path: environment health, live events, test tiers.",
+        description="Watch an AI chat backend's WebSocket golden path: environment health, live events, test tiers. With no command, opens the dashboard on the default target.",
     )
     parser.add_argument("--version", action="version", version=f"wsdash {__version__}")
+    parser.add_argument("--target", metavar="NAME", help="the target whose events the dashboard streams (default: default_target)")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: ./wsdash.toml, else the user config dir)")
+    parser.set_defaults(default_func=_dashboard)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     gp = sub.add_parser("golden-path", help="run one golden path against a server and judge it")
@@ -113,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("replay", help="re-judge (or watch) a recorded session")
     rp.add_argument("file", metavar="FILE")
     rp.add_argument("--headless", action="store_true", help="judge without the dashboard")
-    rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json")
+    rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json (implies --headless)")
+    rp.add_argument("--speed", type=float, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
     _add_budget_args(rp)
     rp.set_defaults(func=_replay)
 
@@ -133,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands that live with their own package (health, tiers, dashboard)."""
     found = []
-    for module in ("wsdash.health.command", "wsdash.tiers.command", "wsdash.commands.ui"):
+    for module in ("wsdash.health.command", "wsdash.tiers.command"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:
@@ -147,11 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        default = getattr(args, "default_func", None)
-        if default is None:
-            parser.print_help()
-            return 0
-        func = default
+        func = args.default_func
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:

@@ -46,12 +46,17 @@ def token_summary(token: str | None) -> dict[str, Any] | None:
     return {"subject": info.subject, "expires_in_s": None if left is None else round(left)}
 
 
-class _Receiver:
-    """Feeds frames to the Run; `until` reads until a predicate holds or the deadline passes."""
+Feed = Callable[[float, "str | bytes"], Event]
 
-    def __init__(self, ws: Any, run: Run) -> None:
+
+class Receiver:
+    """Hands frames to `feed`; `until` reads until a predicate holds or the deadline passes.
+    `failed` says when to stop early (an authentication failure, say)."""
+
+    def __init__(self, ws: Any, feed: Feed, failed: Callable[[], bool]) -> None:
         self.ws = ws
-        self.run = run
+        self.feed = feed
+        self.failed = failed
         self.loop = asyncio.get_running_loop()
 
     async def until(self, deadline: float, stop: Callable[[Event], bool]) -> Event | None:
@@ -59,30 +64,37 @@ class _Receiver:
             async with asyncio.timeout_at(deadline):
                 while True:
                     data = await self.ws.recv()
-                    event = self.run.received(self.loop.time(), data)
-                    if self.run.error is not None or stop(event):
+                    event = self.feed(self.loop.time(), data)
+                    if self.failed() or stop(event):
                         return event
         except TimeoutError:
             return None
 
+    async def send(self, text: str) -> float:
+        await self.ws.send(text)
+        return self.loop.time()
 
-async def _handshake(rx: _Receiver, opts: SessionOptions) -> Any:
-    """Returns the thread_id to use (None for older servers)."""
+
+async def handshake(rx: Receiver, opts: SessionOptions, on_sent: Callable[[float, str], None]) -> Any:
+    """PROTOCOL.md §3 timing. Returns the thread_id to use (None for older servers)."""
     loop = rx.loop
     first = await rx.until(loop.time() + opts.first_frame_wait_s, lambda e: True)
-    if first is None or rx.run.error is not None:
+    if first is None or rx.failed():
         return None
     response = first if first.type == "handshake_response" else None
     if response is None:
         response = await rx.until(loop.time() + opts.established_wait_s, lambda e: e.type == "handshake_response")
-        if response is None or response.type != "handshake_response" or rx.run.error is not None:
+        if response is None or response.type != "handshake_response" or rx.failed():
             return None
     thread_id = response.get("thread_id")
     ack = json.dumps(handshake_acknowledged(thread_id))
-    await rx.ws.send(ack)
-    rx.run.sent(loop.time(), ack)
+    on_sent(await rx.send(ack), ack)
     await rx.until(loop.time() + opts.complete_wait_s, lambda e: e.type == "handshake_complete")
     return thread_id
+
+
+def chat_message(opts: SessionOptions, thread_id: Any) -> str:
+    return json.dumps(user_message(opts.message, thread_id, f"wsdash-{uuid.uuid4().hex[:12]}"))
 
 
 async def run_golden_path(
@@ -108,14 +120,13 @@ async def run_golden_path(
         return run.finish(loop.time())
     ws = conn.ws
     run.opened(loop.time(), loop.time() - t0, conn.phases, conn.subprotocol)
-    rx = _Receiver(ws, run)
+    rx = Receiver(ws, run.received, lambda: run.error is not None)
     timed_out = False
     try:
-        thread_id = await _handshake(rx, opts)
+        thread_id = await handshake(rx, opts, run.sent)
         if run.error is None:
-            message = json.dumps(user_message(opts.message, thread_id, f"wsdash-{uuid.uuid4().hex[:12]}"))
-            await ws.send(message)
-            run.sent(loop.time(), message, is_message=True)
+            message = chat_message(opts, thread_id)
+            run.sent(await rx.send(message), message, is_message=True)
             timed_out = await _receive(ws, run, opts)
     except ConnectionClosed as exc:
         rcvd = exc.rcvd
@@ -124,7 +135,7 @@ async def run_golden_path(
         run.failed(loop.time(), classify(exc, opts.url))
     finally:
         end = loop.time()
-        await _close_quietly(ws)
+        await close_quietly(ws)
     return run.finish(end, timed_out=timed_out)
 
 
@@ -151,7 +162,7 @@ async def _receive(ws: Any, run: Run, opts: SessionOptions) -> bool:
         return not in_grace
 
 
-async def _close_quietly(ws: Any) -> None:
+async def close_quietly(ws: Any) -> None:
     try:
         async with asyncio.timeout(1.0):
             await ws.close()

@@ -36,6 +36,7 @@ class _Conn:
     user_id: str
     auth_error: str | None
     subprotocol: str | None
+    pace: float
 
 
 class AgentServer:
@@ -129,6 +130,10 @@ class AgentServer:
         if envelope not in envelopes.ENVELOPES:
             return connection.respond(HTTPStatus.BAD_REQUEST, f"unknown envelope {envelope!r}\n")
         demo = parts.path == "/api/demo/ws"
+        try:
+            pace = max(0.0, float(query.get("pace", self.pace)))
+        except ValueError:
+            return connection.respond(HTTPStatus.BAD_REQUEST, "pace must be a number of seconds\n")
         token, subprotocol = self._find_token(request, query)
         auth_error = None
         claims: dict[str, Any] = {}
@@ -149,6 +154,7 @@ class AgentServer:
             user_id=str(claims.get("sub", "demo-user")),
             auth_error=auth_error,
             subprotocol=subprotocol,
+            pace=pace,
         )
         return None
 
@@ -223,7 +229,7 @@ class AgentServer:
                     text_in = _message_text(msg)
                     self.runs += 1
                     if run_task is None or run_task.done():
-                        run_task = asyncio.create_task(self._play(ws, script(conn.scenario, text_in, conn.user_id), fmt))
+                        run_task = asyncio.create_task(self._play(ws, script(conn.scenario, text_in, conn.user_id), fmt, conn.pace))
                 else:
                     await ws.send(json.dumps({"type": "error", "message": f"unsupported message type {kind!r}"}))
         except ConnectionClosed:
@@ -233,15 +239,15 @@ class AgentServer:
                 run_task.cancel()
             self._conns.pop(id(ws), None)
 
-    async def _play(self, ws: Any, steps: list[Step], fmt: Any) -> None:
+    async def _play(self, ws: Any, steps: list[Step], fmt: Any, pace: float) -> None:
         from websockets.exceptions import ConnectionClosed
 
         try:
             for step in steps:
                 op = step[0]
                 if op == "event":
-                    if self.pace:
-                        await asyncio.sleep(self.pace)
+                    if pace:
+                        await asyncio.sleep(pace)
                     await ws.send(json.dumps(fmt(step[1], step[2])))
                 elif op == "raw":
                     await ws.send(step[1])

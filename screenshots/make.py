@@ -1,0 +1,148 @@
+"""Regenerate the README's screenshots from the app itself: `python screenshots/make.py`.
+
+Real pieces throughout: the embedded agent server, real pytest runs, real health probes on
+this machine (Docker's daemon is not running here, which is the Windows-laptop story).
+SVGs come from Textual; PNGs from `rsvg-convert` (Debian's librsvg2-bin) when it is installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from wsdash.agent_server import AgentServer  # noqa: E402
+from wsdash.app import AppSettings, make_app  # noqa: E402
+from wsdash.auth import mint_token, write_secret_file  # noqa: E402
+from wsdash.config import load_config  # noqa: E402
+from wsdash.tiers.model import TierSpec  # noqa: E402
+
+SIZE = (120, 40)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 90) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition() and loop.time() < end:
+        await pilot.pause(0.1)
+    await pilot.pause(0.4)
+
+
+async def shoot(name: str, settings: AppSettings, script: Callable[[Any], Awaitable[None]]) -> Path:
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await script(pilot)
+        app.save_screenshot(f"{name}.svg", str(HERE))
+    svg = HERE / f"{name}.svg"
+    if shutil.which("rsvg-convert"):
+        subprocess.run(["rsvg-convert", str(svg), "-o", str(HERE / f"{name}.png")], check=True)
+    print(f"wrote {svg.relative_to(HERE.parent)}")
+    return svg
+
+
+def free_port(preferred: int = 8002) -> int:
+    """The local stack's port when nothing listens there (the real story), else any free one."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def failing_suite(folder: Path) -> TierSpec:
+    (folder / "test_websocket_unit.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('envelope', ['nested', 'flat', 'wrapped', 'payload'])\n"
+        "def test_normalises_envelope(envelope):\n    assert envelope\n\n"
+        "@pytest.mark.parametrize('event', ['agent_started', 'agent_thinking', 'tool_executing', 'tool_completed', 'agent_completed'])\n"
+        "def test_event_is_golden(event):\n    assert event.startswith(('agent', 'tool'))\n\n"
+        "def test_subprotocol_token_is_echoed():\n"
+        "    accepted = 'jwt.<token>'\n"
+        "    assert accepted.startswith('jwt-auth.'), f'server echoed {accepted!r}, client offered jwt-auth.<token>'\n\n"
+        "@pytest.mark.skip(reason='needs the staging auth service')\n"
+        "def test_e2e_bypass_key():\n    pass\n", encoding="utf-8")
+    return TierSpec.from_table({"name": "unit", "title": "Unit & configuration", "pytest": [str(folder), "-q", "-p", "no:cacheprovider"],
+                                "python": sys.executable, "cwd": str(folder), "target": 1.0})
+
+
+async def main() -> None:
+    secret = secrets.token_urlsafe(32)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        secret_file = tmp / "secret"
+        write_secret_file(secret_file, secret)
+        async with AgentServer(port=0, secret=secret, pace=0.25) as server:
+            cfg = load_config(env={}, cwd=tmp)
+            local = replace(cfg.targets["local"], ws_url=server.url, health_url=f"{server.http_url}/health",
+                            secret_file=str(secret_file), secret_env=None)
+            cfg.targets = {"local": local}
+            from wsdash.commands.ui import _demo_tiers, _token_source
+
+            def demo(scenario: str = "golden", tiers: list[TierSpec] | None = None) -> AppSettings:
+                return AppSettings(mode="demo", url=f"{server.url}?scenario={scenario}", token_source=_token_source(local),
+                                   config=cfg, health_names=[("local", "demo agent server")], autorun=True,
+                                   tiers=tiers if tiers is not None else _demo_tiers(server.url, secret_file), title="wsdash · demo")
+
+            async def demo_done(pilot: Any) -> None:
+                app = pilot.app
+                await wait_for(pilot, lambda: bool(app.source.results))
+                await pilot.press("t")
+                await wait_for(pilot, lambda: app.tier_pane.board.states["demo-e2e"].result is not None)
+
+            await shoot("demo-run-complete", demo(), demo_done)
+
+            async def run_done(pilot: Any) -> None:
+                await wait_for(pilot, lambda: bool(pilot.app.source.results))
+
+            await shoot("contract-violation", demo("missing:agent_thinking", tiers=[]), run_done)
+
+            async def tier_failed(pilot: Any) -> None:
+                app = pilot.app
+                await wait_for(pilot, lambda: bool(app.source.results))
+                await pilot.press("t")
+                await wait_for(pilot, lambda: app.tier_pane.board.states["unit"].result is not None)
+                app.screen.query_one("#tier-unit").focus()
+                await pilot.press("enter")
+                await pilot.pause(0.5)
+
+            suite = tmp / "suite"
+            suite.mkdir()
+            await shoot("failing-tier", demo(tiers=[failing_suite(suite)]), tier_failed)
+
+            # Docker down: real probes. Docker's daemon is not running here; nothing listens on the
+            # "local" port; "staging" is played by the embedded server (no real staging host is contacted).
+            down_port = free_port()
+            cfg2 = load_config(env={}, cwd=tmp)
+            cfg2.targets = {
+                "local": replace(cfg2.targets["local"], ws_url=f"ws://127.0.0.1:{down_port}/ws", health_url=f"http://127.0.0.1:{down_port}/health", secret_env=None),
+                "staging": replace(cfg2.targets["staging"], ws_url=server.url, health_url=f"{server.http_url}/health",
+                                   auth_health_url=None, token_env=None, secret_file=str(secret_file)),
+            }
+            specs = [TierSpec.from_table({"name": "unit", "title": "Unit & configuration", "pytest": ["tests/unit/websocket/"], "target": 1.0}),
+                     TierSpec.from_table({"name": "local-e2e", "title": "Local E2E (Docker stack)", "pytest": ["tests/e2e/local/"], "target": 0.95, "requires": ["local"]}),
+                     TierSpec.from_table({"name": "staging", "title": "Staging E2E", "pytest": ["tests/e2e/staging/"], "target": 0.95, "requires": ["staging"]})]
+            settings = AppSettings(mode="live", url=cfg2.targets["local"].ws_url, config=cfg2, tiers=specs,
+                                   health_names=[("docker", "Docker"), ("local", f"local (127.0.0.1:{down_port})"), ("staging", "staging")],
+                                   title="wsdash · local")
+
+            async def health_done(pilot: Any) -> None:
+                app = pilot.app
+                await wait_for(pilot, lambda: app.health_board is not None and all(app.health_board.result(n) for n in ("docker", "local", "staging")))
+                await pilot.pause(1.0)
+
+            await shoot("docker-down", settings, health_done)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,242 @@
+"""The dashboard as a user drives it (Pilot): real server, real pytest runs, real recordings."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
+from wsdash.agent_server import AgentServer
+from wsdash.app import AppSettings, make_app
+from wsdash.auth import mint_token
+from wsdash.protocol import GOLDEN_EVENTS
+from wsdash.tiers.model import TierSpec
+
+SIZE = (120, 40)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+    await pilot.pause(0.15)  # one more flush of the screen
+
+
+def live_settings(server: AgentServer, scenario: str = "golden", **kw) -> AppSettings:
+    return AppSettings(mode="demo", url=f"{server.url}?scenario={scenario}", token_source=lambda: mint_token(SECRET),
+                       autorun=True, **kw)
+
+
+def checkpoint_classes(app) -> dict[str, set[str]]:
+    return {name: set(app.screen.query_one(f"#cp-{name}").classes) for name in GOLDEN_EVENTS}
+
+
+async def test_a_demo_run_lights_all_five(server: AgentServer) -> None:
+    app = make_app(live_settings(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        assert all("-lit" in c for c in checkpoint_classes(app).values())
+        verdict = app.screen.query_one("#verdict")
+        assert "-passed" in verdict.classes and "PASSED" in str(verdict.render())
+        assert "+" in str(app.screen.query_one("#cp-agent_completed").render())  # its offset
+
+
+async def test_a_missing_event_shows_that_violation(server: AgentServer) -> None:
+    app = make_app(live_settings(server, "missing:agent_thinking"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        verdict = str(app.screen.query_one("#verdict").render())
+        assert "FAILED" in verdict and "missing [agent_thinking]" in verdict
+        assert "-missed" in checkpoint_classes(app)["agent_thinking"]
+        assert "-lit" in checkpoint_classes(app)["agent_completed"]
+
+
+async def test_g_runs_another_golden_path(server: AgentServer) -> None:
+    app = make_app(live_settings(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.source.results) == 1)
+        await pilot.press("g")
+        await until(pilot, lambda: len(app.source.results) == 2)
+        assert app.source.status.runs == 2
+
+
+async def test_filter_and_inspector(server: AgentServer) -> None:
+    app = make_app(live_settings(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        await pilot.press("slash")
+        box = app.screen.query_one("#filter")
+        assert box.has_focus
+        box.value = "type:tool_executing"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.store.shown == 1 and app.store.received >= 7
+        assert "filter: type:tool_executing" in str(app.screen.query_one("#connection").render())
+        await pilot.press("enter")  # inspect the one event left
+        await pilot.pause(0.1)
+        from wsdash.screens.event_inspector import EventInspector
+
+        assert isinstance(app.screen, EventInspector)
+        assert "cost_analyzer" in app.screen.raw_text and '"execution_id"' in app.screen.norm_text
+        await pilot.press("escape")
+        await pilot.press("escape")  # clears the filter
+        await pilot.pause(0.2)
+        assert app.store.shown == app.store.received
+
+
+async def test_tail_pauses_when_scrolling_up_and_counts_new(server: AgentServer) -> None:
+    app = make_app(live_settings(server, "burst:300"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        stream = app.screen.query_one("#stream")
+        await pilot.press("up", "up")
+        assert not stream.tail
+        await pilot.press("g")
+        await until(pilot, lambda: len(app.source.results) == 2)
+        assert stream.new_since_pause > 300
+        assert "new — end to follow" in str(app.screen.query_one("#stream-header").render())
+        await pilot.press("end")
+        assert stream.tail and stream.new_since_pause == 0
+
+
+async def test_burst_keeps_keys_answered_and_memory_bounded(server: AgentServer) -> None:
+    app = make_app(live_settings(server, "burst:30000", capacity=2000))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.store.received > 1000)
+        await pilot.press("question_mark")  # answered while the burst is still arriving
+        from wsdash.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.source.results, timeout=60)
+        assert app.store.received == 30005 and app.store.shown == 2000 and app.store.dropped == 30005 - 2000
+        assert app.source.results[-1].ok
+
+
+def make_suite(tmp_path: Path) -> TierSpec:
+    (tmp_path / "test_mix.py").write_text(
+        "import pytest\n"
+        "def test_ok(): pass\n"
+        "def test_broken(): assert 1 + 1 == 3, 'arithmetic is off'\n"
+        "@pytest.mark.skip(reason='not today')\n"
+        "def test_skipped(): pass\n"
+        "@pytest.mark.parametrize('n', [1, 2, 3])\n"
+        "def test_param(n): assert n\n", encoding="utf-8")
+    return TierSpec.from_table({"name": "unit", "title": "Unit & configuration", "pytest": [str(tmp_path), "-q", "-p", "no:cacheprovider"],
+                                "python": sys.executable, "target": 1.0, "cwd": str(tmp_path)})
+
+
+async def test_a_tier_run_updates_its_card_and_detail(server: AgentServer, tmp_path: Path) -> None:
+    app = make_app(live_settings(server, tiers=[make_suite(tmp_path)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        await until(pilot, lambda: app.tier_pane.board.states["unit"].result is not None, timeout=60)
+        card = app.screen.query_one("#tier-unit")
+        text = str(card.render())
+        assert "-failed" in card.classes
+        assert "4 passed" in text and "1 failed" in text and "1 skip" in text and "target missed" in text
+        card.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        from wsdash.screens.tier_detail import TierDetailScreen
+
+        assert isinstance(app.screen, TierDetailScreen)
+        table = app.screen.query_one("#tests")
+        assert "test_broken" in str(table.get_row_at(0)[1])  # failures first
+        ids = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert any(i.endswith("test_param[2]") for i in ids)  # parametrized ids are text, not markup
+        assert "arithmetic is off" in str(app.screen.query_one("#traceback").render())
+        await pilot.press("escape")
+        await pilot.press("f")  # rerun failed: only test_broken runs
+        await until(pilot, lambda: not app.tier_pane.running and app.tier_pane.board.states["unit"].result.only_nodeids, timeout=60)
+        assert app.tier_pane.board.states["unit"].result.counts["failed"] == 1
+        assert sum(app.tier_pane.board.states["unit"].result.counts.values()) == 1
+
+
+async def test_a_tier_that_requires_a_down_target_is_blocked(server: AgentServer, tmp_path: Path) -> None:
+    make_suite(tmp_path)
+    spec = TierSpec.from_table({"name": "staging", "title": "Staging E2E", "pytest": [str(tmp_path), "-q"],
+                                "python": sys.executable, "target": 0.95, "requires": ["local"]})
+    settings = live_settings(server, tiers=[spec], health_names=[("docker", "Docker"), ("local", "local")],
+                             checker=FixedChecker([DOCKER_DOWN, LOCAL_DOWN]))
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.health_board.result("local") is not None)
+        await pilot.press("t")
+        await until(pilot, lambda: app.tier_pane.board.states["staging"].result is not None)
+        card_text = str(app.screen.query_one("#tier-staging").render())
+        assert "BLOCKED" in card_text and "local" in card_text
+
+
+async def test_health_cards_show_error_and_hint(server: AgentServer) -> None:
+    settings = live_settings(server, health_names=[("docker", "Docker"), ("local", "local"), ("staging", "staging")],
+                             checker=FixedChecker([DOCKER_DOWN, LOCAL_DOWN, STAGING_UP]))
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.health_board.result("staging") is not None)
+        docker = app.screen.query_one("#health-docker")
+        assert "-down" in docker.classes and "Docker Desktop is not running" in str(docker.render())
+        assert "-up" in app.screen.query_one("#health-staging").classes
+
+
+async def test_replay_plays_pauses_and_changes_speed(tmp_path: Path) -> None:
+    rec = write_recording(tmp_path / "run.jsonl")
+    app = make_app(AppSettings(mode="replay", replay_path=rec, replay_speed=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert app.source.status.state == "paused"
+        await pilot.pause(0.3)
+        assert not app.source.results
+        await pilot.press("s", "s")  # ×10, then as fast as possible
+        assert app.source.speed == float("inf")
+        await pilot.press("space")
+        await until(pilot, lambda: app.source.results)
+        assert app.source.results[-1].ok and "-passed" in app.screen.query_one("#verdict").classes
+        await pilot.press("g")  # play again
+        await until(pilot, lambda: len(app.source.results) == 2)
+
+
+async def test_a_failing_worker_is_a_modal_not_a_crash(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not a recording\n", encoding="utf-8")
+    app = make_app(AppSettings(mode="replay", replay_path=bad))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.5)
+        from wsdash.screens.error_screen import ErrorScreen
+
+        assert isinstance(app.screen, ErrorScreen)
+        assert "not a JSON line" in str(app.screen.query("Static")[1].render())
+        await pilot.press("escape")
+        assert app.is_running
+
+
+async def test_refused_target_shows_backoff_and_hint() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(AppSettings(mode="live", url=f"ws://127.0.0.1:{port}/ws"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.status.state == "backoff")
+        text = str(app.screen.query_one("#connection").render())
+        assert "backoff · retry 1" in text and f"no service is listening on 127.0.0.1:{port}" in text
+
+
+async def test_help_debug_and_palette_commands(server: AgentServer) -> None:
+    app = make_app(live_settings(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        from wsdash.screens.debug_info import DebugInfoScreen
+
+        assert isinstance(app.screen, DebugInfoScreen)
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Run a golden path" in titles and "Recheck health" in titles and "Debug info" in titles

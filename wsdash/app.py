@@ -1,0 +1,246 @@
+"""WsDashApp: wiring only. Screens and widgets render; the headless core does the work.
+
+One factory, `make_app(settings)`, serves the CLI (`wsdash`, `wsdash demo`, `wsdash replay`),
+the tests and the screenshot script.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from wsdash.config import Config
+from wsdash.errors import UNKNOWN, ClassifiedError, classify
+from wsdash.event_store import DEFAULT_CAPACITY, EventStore
+from wsdash.golden_path import Budgets
+from wsdash.redact import redact_url, scrub
+
+
+@dataclass
+class AppSettings:
+    mode: str = "live"  # live | demo | replay
+    url: str = ""
+    token_source: Callable[[], str | None] = lambda: None
+    auth: str = "subprotocol+header"
+    tls_verify: bool = True
+    config: Config | None = None
+    health_names: list[tuple[str, str]] = field(default_factory=list)  # (name, label)
+    health_interval_s: float = 10.0
+    health_timeout_s: float = 5.0
+    replay_path: Path | None = None
+    replay_speed: float = 1.0
+    autorun: bool = False  # run a golden path as soon as connected (demo)
+    capacity: int = DEFAULT_CAPACITY
+    budgets: Budgets = field(default_factory=Budgets)
+    timeout_s: float = 30.0
+    tiers: list[Any] | None = None  # TierSpecs; None hides the tier pane
+    tier_health: Callable[[str], Any] | None = None  # default: the health board's ensure()
+    notes: list[str] = field(default_factory=list)  # told once at start (e.g. demo port taken)
+    checker: Any = None  # health checker override (tests)
+    title: str = "wsdash"
+
+
+class WsDashApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "wsdash"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("g", "golden_path", "Golden path", tooltip="Run a golden path now"),
+        Binding("r", "recheck", "Recheck", tooltip="Recheck health now and reconnect"),
+        Binding("t", "run_tiers", "Tiers", tooltip="Run all tiers"),
+        Binding("x", "cancel_tiers", "Cancel tiers", tooltip="Stop the running tier with a partial summary"),
+        Binding("space", "pause", "Pause", tooltip="Pause or resume the replay"),
+        Binding("s", "speed", "Speed", tooltip="Replay speed ×1, ×10, as fast as possible"),
+        Binding("d", "debug", "Debug", tooltip="Versions, config path, targets, terminal"),
+        Binding("f2", "screenshot", "Screenshot", tooltip="Save an SVG screenshot in the working directory"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show only the keys that do something now (the footer follows the state)."""
+        replay = self.settings.mode == "replay"
+        if action in ("pause", "speed"):
+            return replay
+        if action == "run_tiers":
+            return self.tier_pane is not None and not self.tier_pane.running
+        if action == "cancel_tiers":
+            return self.tier_pane is not None and self.tier_pane.running
+        return True
+
+    def __init__(self, settings: AppSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = EventStore(settings.capacity)
+        self.source: Any = None
+        self.health_board: Any = None
+        self.tier_pane: Any = None
+        self._told: dict[str, tuple[int, float]] = {}
+        self.title = settings.title
+        self.sub_title = redact_url(settings.url) if settings.url else ""
+
+    # ---- start-up ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        s = self.settings
+        if s.mode == "replay":
+            from wsdash.replay_player import ReplayPlayer
+
+            self.source = ReplayPlayer(s.replay_path, self.store, s.budgets, speed=s.replay_speed)
+        else:
+            from wsdash.live import LiveSession
+            from wsdash.session import SessionOptions
+
+            opts = SessionOptions(url=s.url, auth=s.auth, tls_verify=s.tls_verify, budgets=s.budgets, timeout_s=s.timeout_s)
+            self.source = LiveSession(opts, s.token_source, self.store)
+            if s.autorun:
+                self.source.request_run()
+        if s.health_names:
+            self._start_health()
+        if s.tiers is not None:
+            from wsdash.widgets.tier_pane import TierPane
+
+            health = s.tier_health or (self.health_board.ensure if self.health_board is not None else None)
+            self.tier_pane = TierPane(s.tiers, health=health)
+        self.push_screen(self._dashboard())
+        self.run_worker(self.source.run_forever(), name="event stream", exit_on_error=False)
+        for note in s.notes:
+            self.tell(note, severity="warning", timeout=8)
+
+    def _dashboard(self) -> Screen[None]:
+        from wsdash.screens.dashboard import DashboardScreen
+
+        return DashboardScreen(self.source, self.settings.health_names, self.tier_pane)
+
+    def _start_health(self) -> None:
+        from wsdash.health.model import HealthBoard, poll
+
+        s = self.settings
+        names = [n for n, _ in s.health_names]
+        checker = s.checker
+        if checker is None:
+            from wsdash.health.check import run_checks
+
+            async def checker(only: Any) -> Any:
+                return await run_checks(s.config, only or names, timeout=s.health_timeout_s)
+        self.health_board = HealthBoard(checker)
+        self.health_board.subscribe(self._health_changed)
+        self.run_worker(poll(self.health_board, s.health_interval_s), name="health", exit_on_error=False)
+
+    def _health_changed(self, result: Any, previous: str | None) -> None:
+        if previous is None or result.status == previous:
+            return  # the card shows the first result; only changes are news
+        if result.status == "down":
+            self.tell(f"{result.name} is down: {result.hint or 'see its card'}", severity="warning")
+        elif previous == "down" and result.status == "up":
+            self.tell(f"{result.name} is back up")
+
+    # ---- errors are UI ----------------------------------------------------------------------
+    def tell(self, message: str, *, severity: str = "information", timeout: float = 5) -> None:
+        """notify(), deduplicated: the same message within 30 s is counted, not repeated."""
+        now = time.monotonic()
+        count, last = self._told.get(message, (0, 0.0))
+        self._told[message] = (count + 1, now if now - last > 30 else last)
+        if now - last <= 30:
+            return
+        suffix = f" (×{count + 1})" if count else ""
+        self.notify(scrub(message) + suffix, severity=severity, timeout=timeout)  # type: ignore[arg-type]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            from wsdash.screens.error_screen import ErrorScreen
+
+            error = event.worker.error
+            classified = error if isinstance(error, ClassifiedError) else classify(error)
+            if isinstance(error, ValueError) and classified.kind == UNKNOWN:  # bad input: its message says what
+                classified = ClassifiedError("input", scrub(str(error)), "check the file or setting it names, then try again")
+            if classified.kind == UNKNOWN:
+                classified = ClassifiedError(UNKNOWN, scrub(f"{type(error).__name__}: {error}"),
+                                             "this is a bug in wsdash: please report it with `wsdash` debug info (d)")
+            self.push_screen(ErrorScreen(event.worker.name or "a background task", classified))
+
+    # ---- actions ----------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from wsdash.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_debug(self) -> None:
+        from wsdash.screens.debug_info import DebugInfoScreen
+
+        self.push_screen(DebugInfoScreen())
+
+    def action_golden_path(self) -> None:
+        if self.source is None:
+            return
+        if not self.source.request_run():
+            self.tell("a golden path is already running")
+        elif self.settings.mode == "replay":
+            self.tell("replaying from the start")
+
+    def action_recheck(self) -> None:
+        if self.health_board is not None:
+            self.health_board.recheck_now()
+        if self.source is not None:
+            self.source.reconnect_now()
+        self.tell("rechecking health now")
+
+    def action_run_tiers(self) -> None:
+        if self.tier_pane is None:
+            self.tell("no tiers configured")
+            return
+        self.tier_pane.run_all()
+
+    def action_cancel_tiers(self) -> None:
+        if self.tier_pane is not None:
+            self.tier_pane.cancel()
+
+    def action_pause(self) -> None:
+        if hasattr(self.source, "toggle_pause"):
+            self.tell("paused" if self.source.toggle_pause() else "resumed")
+
+    def action_speed(self) -> None:
+        if hasattr(self.source, "cycle_speed"):
+            speed = self.source.cycle_speed()
+            self.tell("speed: as fast as possible" if speed == float("inf") else f"speed ×{speed:g}")
+
+    def action_screenshot(self) -> None:
+        path = self.save_screenshot(path=str(Path.cwd()))
+        self.tell(f"screenshot saved to {path}")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.settings.mode == "replay":
+            yield SystemCommand("Replay from the start", "Play the recording again", self.action_golden_path)
+            yield SystemCommand("Pause / resume replay", "Toggle the replay", self.action_pause)
+            yield SystemCommand("Replay speed", "Cycle ×1, ×10, as fast as possible", self.action_speed)
+        else:
+            yield SystemCommand("Run a golden path", "Send a chat message and judge the five events (g)", self.action_golden_path)
+        yield SystemCommand("Recheck health", "Probe Docker and every target now (r)", self.action_recheck)
+        if self.tier_pane is not None:
+            if self.tier_pane.running:
+                yield SystemCommand("Cancel tiers", "Stop the running tier with a partial summary (x)", self.action_cancel_tiers)
+            else:
+                yield SystemCommand("Run all tiers", "Unit, staging E2E and mission-critical (t)", self.action_run_tiers)
+                if self.tier_pane.has_failures:
+                    yield SystemCommand("Rerun failed tests", "Only the failed node ids of the last run", self.tier_pane.rerun_failed)
+        yield SystemCommand("Filter events", "Filter the event stream by type or text (/)", self._filter)
+        yield SystemCommand("Debug info", "Versions, config path, targets, terminal (d)", self.action_debug)
+        yield SystemCommand("Save screenshot", "Save an SVG of the screen (f2)", self.action_screenshot)
+
+    def _filter(self) -> None:
+        if hasattr(self.screen, "action_filter"):
+            self.screen.action_filter()
+
+    async def on_unmount(self) -> None:
+        if self.source is not None:
+            self.source.stop()
+
+
+def make_app(settings: AppSettings) -> WsDashApp:
+    return WsDashApp(settings)

@@ -1,0 +1,126 @@
+"""Build AppSettings from the command line and open the dashboard (`wsdash`, `demo`, `replay`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from wsdash.commands.common import usage_error
+from wsdash.config import Config, ConfigError, load_config
+
+
+def _token_source(target, env=os.environ):
+    from wsdash.auth import resolve_token
+
+    def source() -> str | None:
+        # Minted afresh on every (re)connect: a token that expired never blocks a reconnect.
+        return resolve_token(token_env=target.token_env, secret_env=target.secret_env, secret_file=target.secret_file, env=env)
+
+    return source
+
+
+def _tiers(cfg: Config):
+    from wsdash.tiers.model import tiers_from_config
+
+    return tiers_from_config(cfg.tiers)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    from wsdash.app import AppSettings, make_app
+    from wsdash.auth import TokenError
+
+    try:
+        cfg = load_config(getattr(args, "config", None))
+        target = cfg.target(getattr(args, "target", None))
+        tiers = _tiers(cfg)
+    except (ConfigError, TokenError, ValueError) as exc:
+        return usage_error(str(exc))
+    names = [("docker", "Docker")] + [(n, n) for n in cfg.targets]
+    settings = AppSettings(
+        mode="live", url=target.ws_url, token_source=_token_source(target), auth=target.auth,
+        tls_verify=target.tls_verify, config=cfg, health_names=names, tiers=tiers,
+        title=f"wsdash · {target.name}",
+    )
+    make_app(settings).run()
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The embedded server in its own thread (the UI loop stays free), then the dashboard."""
+    import secrets
+
+    from wsdash.agent_server import ScenarioError, ServerThread
+    from wsdash.app import AppSettings, make_app
+    from wsdash.auth import write_secret_file
+    from wsdash.commands.demo import DEMO_PORT
+
+    secret = secrets.token_urlsafe(32)
+    notes: list[str] = []
+    try:
+        try:
+            thread = ServerThread(host="127.0.0.1", port=DEMO_PORT, secret=secret, scenario=args.scenario, pace=args.pace)
+            server = thread.__enter__()
+        except OSError:
+            thread = ServerThread(host="127.0.0.1", port=0, secret=secret, scenario=args.scenario, pace=args.pace)
+            server = thread.__enter__()
+            notes.append(f"port {DEMO_PORT} is taken (is the Docker test stack up?): the demo server uses port {server.port}")
+    except ScenarioError as exc:
+        return usage_error(str(exc))
+    with tempfile.TemporaryDirectory(prefix="wsdash-demo-") as tmp:
+        secret_file = Path(tmp) / "secret"
+        write_secret_file(secret_file, secret)
+        try:
+            cfg = load_config(getattr(args, "config", None))
+        except ConfigError:
+            cfg = load_config(env={}, cwd=Path(tmp))
+        demo_target = replace(cfg.targets["local"], ws_url=server.url, health_url=f"{server.http_url}/health",
+                              secret_file=str(secret_file), secret_env=None, token_env=None, auth="subprotocol+header")
+        cfg.targets = {"local": demo_target}
+        cfg.default_target = "local"
+        settings = AppSettings(
+            mode="demo", url=server.url, token_source=_token_source(demo_target), config=cfg,
+            health_names=[("local", "demo agent server")], autorun=True, notes=notes,
+            tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
+        )
+        try:
+            make_app(settings).run()
+        finally:
+            thread.__exit__(None, None, None)
+    return 0
+
+
+def _demo_tiers(url: str, secret_file: Path):
+    """`wsdash demo` runs a small packaged end-to-end suite against its own server as its tier."""
+    import sys
+
+    from wsdash.tiers.model import TierSpec
+
+    suite = Path(__file__).resolve().parents[1] / "demo_suite"
+    return [TierSpec.from_table({
+        "name": "demo-e2e", "title": "Demo E2E (golden path)",
+        "pytest": [str(suite), "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        "python": sys.executable, "target": 1.0, "timeout_s": 120, "requires": ["local"],
+        "env": {"WSDASH_DEMO_URL": url, "WSDASH_DEMO_SECRET_FILE": str(secret_file)},
+    })]
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from wsdash.app import AppSettings, make_app
+    from wsdash.commands.common import budgets_from
+    from wsdash.recording import RecordingError, iter_records
+
+    try:
+        next(iter(iter_records(args.file)))
+    except (RecordingError, StopIteration) as exc:
+        return usage_error(str(exc) or f"{args.file} is empty")
+    settings = AppSettings(mode="replay", replay_path=Path(args.file), budgets=budgets_from(args),
+                           replay_speed=args.speed if args.speed > 0 else float("inf"), title=f"wsdash · replay {Path(args.file).name}")
+    make_app(settings).run()
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: ARG001 - the UI adds no subcommand of its own
+    """The dashboard is the default command and a mode of `demo` and `replay` (see cli.py)."""

@@ -1,0 +1,122 @@
+"""The one screen: environment health and tiers on the left, the golden path and its events on
+the right. Everything live is read on one ~10 Hz timer (no per-event refresh)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from wsdash.widgets.event_stream import EventStream, header_line
+from wsdash.widgets.golden_path_tracker import GoldenPathTracker
+from wsdash.widgets.health_card import HealthCard
+
+FLUSH_S = 0.1
+
+
+class DashboardScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", tooltip="Filter the event stream by type or text"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, source: Any, health_names: list[tuple[str, str]], tier_pane: Any | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.health_names = health_names
+        self.tier_pane = tier_pane
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                with VerticalScroll(id="health-pane", can_focus=False) as health:
+                    health.border_title = "Environment"
+                    yield Static(id="still-works")  # first: what to do matters more than the details
+                    for name, label in self.health_names:
+                        yield HealthCard(name, label)
+                if self.tier_pane is not None:
+                    yield self.tier_pane
+            with Vertical(id="right") as right:
+                right.border_title = "Golden path"
+                yield GoldenPathTracker(self.source, id="tracker")
+                yield Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
+                yield Static(id="stream-header")
+                yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), id="stream")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(EventStream).focus()
+        self.set_interval(FLUSH_S, self.flush)
+        self.flush()
+
+    # ---- the one batched update -------------------------------------------------------------
+    def flush(self) -> None:
+        self.query_one(GoldenPathTracker).sync()
+        stream = self.query_one(EventStream)
+        stream.sync()
+        header = header_line(stream.scrollable_content_region.width)
+        if not stream.tail:
+            header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
+        self.query_one("#stream-header", Static).update(header)
+        board = getattr(self.app, "health_board", None)
+        if board is not None:
+            results = []
+            for card in self.query(HealthCard):
+                result = board.result(card.target)
+                card.show(result)
+                if result is not None:
+                    results.append(result)
+            still = self.query_one("#still-works", Static)
+            lines: list[str] = []
+            if len(results) == len(self.health_names) and len(results) > 1:
+                from wsdash.health.check import what_still_works
+
+                lines = what_still_works(results)
+            still.display = bool(lines)
+            still.update(Text("\n".join(lines)))
+        if self.tier_pane is not None:
+            self.tier_pane.sync()
+
+    # ---- filter and inspect -----------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.source.store.filter.text
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.source.store.set_filter(event.value)
+            stream = self.query_one(EventStream)
+            stream.reset()
+            if not event.value:
+                event.input.display = False
+            stream.focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or self.source.store.filter:
+            box.value = ""
+            box.display = False
+            self.source.store.set_filter("")
+            stream = self.query_one(EventStream)
+            stream.reset()
+            stream.focus()
+
+    def on_tier_card_open(self, message: Any) -> None:
+        from wsdash.screens.tier_detail import TierDetailScreen
+
+        self.app.push_screen(TierDetailScreen(self.tier_pane.board.states[message.name]))
+
+    def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
+        from wsdash.screens.event_inspector import EventInspector
+
+        self.app.push_screen(EventInspector(message.row))

@@ -1,0 +1,45 @@
+"""`?`: every key, grouped by where it works."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+HELP = """\
+[b]Everywhere[/b]
+  ?          this help                  ctrl+p   command palette
+  g          run a golden path          r        recheck health now (and reconnect)
+  t          run all tiers              x        cancel running tiers
+  /          filter the event stream    esc      back / clear the filter
+  d          debug info                 f2       save a screenshot (SVG)
+  tab        next pane                  q        quit
+
+[b]Event stream[/b]
+  ↑ ↓ pgup pgdn home   move (tail pauses; "N new" counts what arrived)
+  end        follow the newest events again
+  enter      inspect the event: raw and normalised frame, c / n copy
+
+[b]Tier cards[/b]
+  enter      open the tier: tests as they stream, failures first, tracebacks
+  o          run this tier             f        rerun its failed tests
+
+[b]Replay[/b]
+  space      pause / resume            s        speed ×1 → ×10 → max
+  g          play again from the start
+
+Filter syntax: plain text matches type, agent, tool and summary; [b]type:tool_executing,tool_completed[/b]
+keeps only those types. Tokens are never shown: only their subject and expiry countdown.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Back")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static("wsdash — keys", id="help-title")
+            yield Static(HELP)
+        yield Footer()

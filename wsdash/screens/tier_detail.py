@@ -1,0 +1,99 @@
+"""`enter` on a tier card: its tests as they stream (failures first), the selected test's
+traceback and output, and a filter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from wsdash.redact import scrub
+from wsdash.tiers.board import TierState
+from wsdash.widgets.tier_pane import card_text
+
+_OUTCOME_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red", "skipped": "yellow", "xfailed": "dim", "xpassed": "yellow"}
+
+
+class TierDetailScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "filter", "Filter"),
+    ]
+
+    def __init__(self, state: TierState) -> None:
+        super().__init__()
+        self.state = state
+        self._shown_version = -1
+        self._needle = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tier-detail"):
+            yield Static(self.state.spec.title, id="tier-detail-title")
+            yield Static(id="tier-detail-summary")
+            yield Input(placeholder="filter tests: part of a node id, or an outcome (failed, skipped…)", id="tier-filter")
+            yield DataTable(id="tests", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="traceback-box"):
+                yield Static(id="traceback", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("outcome", "test", "phase", "duration")
+        self.query_one("#tier-filter", Input).display = False
+        self.set_interval(0.1, self.sync)
+        self.sync()
+        table.focus()
+
+    def sync(self) -> None:
+        st = self.state
+        self.query_one("#tier-detail-summary", Static).update(card_text(st))
+        if st.version == self._shown_version:
+            return
+        self._shown_version = st.version
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for i, t in enumerate(st.sorted_tests(self._needle)):
+            # Text, not str: a parametrized id like test_x[nested] is not markup.
+            table.add_row(Text(t.outcome, _OUTCOME_STYLE.get(t.outcome, "")), Text(scrub(t.nodeid)), t.phase, f"{t.duration_s:.2f}s", key=str(i))
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+            self._show(min(keep, table.row_count - 1))
+        elif st.result is not None and st.result.last_output:
+            self.query_one("#traceback", Static).update(scrub("\n".join(st.result.last_output[-40:])))
+
+    def _show(self, row: int) -> None:
+        tests = self.state.sorted_tests(self._needle)
+        if not 0 <= row < len(tests):
+            return
+        t = tests[row]
+        body = t.longrepr or t.message or f"{t.outcome} in {t.duration_s:.3f}s"
+        if t.output:
+            body += "\n\n── captured output ──\n" + t.output
+        self.query_one("#traceback", Static).update(scrub(f"{t.nodeid}\n\n{body}"))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show(event.cursor_row)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#tier-filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._needle = event.value.strip()
+        self._shown_version = -1
+        self.sync()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_back(self) -> None:
+        box = self.query_one("#tier-filter", Input)
+        if box.has_focus and box.value:
+            box.value = ""
+            return
+        self.dismiss()

@@ -1,0 +1,214 @@
+"""The event firehose: a virtual list over the core's ring buffer, drawn line by line.
+
+Only visible lines are rendered, so the rate of events does not matter; the screen calls
+`sync()` on its timer. Tail mode follows new events until you scroll or move up, then
+counts "N new" until you press end.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from wsdash.event_store import EventStore, Row
+from wsdash.protocol import GOLDEN, MALFORMED, UNKNOWN
+
+TYPE_W, AGENT_W, TOOL_W = 17, 15, 14
+FIXED_W = 13 + 9 + TYPE_W + AGENT_W
+NARROW_W = 13 + TYPE_W
+WIDE = 110  # below this the tool name moves into the summary column
+ROOMY = 76  # below this the offset and agent columns give way to the summary
+
+
+def wall_clock() -> Callable[[float], str]:
+    """monotonic seconds → local wall-clock time HH:MM:SS.mmm."""
+    offset = time.time() - time.monotonic()
+
+    def label(t: float) -> str:
+        wall = t + offset
+        return time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int((wall % 1) * 1000):03d}"
+
+    return label
+
+
+class EventStream(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "event-stream--cursor", "event-stream--time", "event-stream--golden", "event-stream--other",
+        "event-stream--error", "event-stream--unknown", "event-stream--malformed", "event-stream--dim",
+        "event-stream--header",
+    }
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-20)", "Page up", show=False),
+        Binding("pagedown", "cursor(20)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "follow", "Follow", tooltip="Jump to the newest event and follow (tail mode)"),
+        Binding("enter", "inspect", "Inspect", tooltip="Open the selected event's raw and normalised frame"),
+    ]
+
+    class Inspect(Message):
+        def __init__(self, row: Row) -> None:
+            super().__init__()
+            self.row = row
+
+    cursor: reactive[int] = reactive(-1, always_update=True)
+
+    def __init__(self, store: EventStore, *, clock: Callable[[float], str] | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.tail = True
+        self.new_since_pause = 0
+        self._paused_at_received = 0
+        self._version = -1
+        self._clock = clock or wall_clock()
+
+    # ---- data -------------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Take in whatever the store gained since the last call (called on the screen's timer)."""
+        store = self.store
+        if store.version == self._version:
+            return
+        self._version = store.version
+        was_at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        if self.tail and not was_at_end and self.scroll_offset.y < self.max_scroll_y - 1:
+            self._pause()
+        self.virtual_size = Size(self.size.width, len(store))
+        if self.tail:
+            self.cursor = len(store) - 1
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.new_since_pause = store.received - self._paused_at_received
+        self.refresh()
+
+    def _pause(self) -> None:
+        if self.tail:
+            self.tail = False
+            self._paused_at_received = self.store.received
+            self.new_since_pause = 0
+
+    def reset(self) -> None:
+        self._version = -1
+        self.tail = True
+        self.new_since_pause = 0
+        self.sync()
+
+    # ---- keys -------------------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        n = len(self.store)
+        if not n:
+            return
+        new = max(0, min(n - 1, (self.cursor if self.cursor >= 0 else n - 1) + delta))
+        if delta < 0:
+            self._pause()
+        self.cursor = new
+        if new == n - 1 and delta > 0:
+            self.action_follow()
+            return
+        self.scroll_to_region_cursor()
+
+    def scroll_to_region_cursor(self) -> None:
+        y = self.cursor
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if y < top:
+            self.scroll_to(y=y, animate=False)
+        elif y >= top + height:
+            self.scroll_to(y=y - height + 1, animate=False)
+        self.refresh()
+
+    def action_first(self) -> None:
+        self._pause()
+        self.cursor = 0
+        self.scroll_home(animate=False)
+
+    def action_follow(self) -> None:
+        self.tail = True
+        self.new_since_pause = 0
+        self.cursor = len(self.store) - 1
+        self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def action_inspect(self) -> None:
+        if 0 <= self.cursor < len(self.store):
+            self.post_message(self.Inspect(self.store.row(self.cursor)))
+
+    def _on_mouse_scroll_up(self, event: object) -> None:
+        self._pause()
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", None)
+        if y is not None:
+            index = self.scroll_offset.y + int(y)
+            if 0 <= index < len(self.store):
+                if index != len(self.store) - 1:
+                    self._pause()
+                self.cursor = index
+                self.refresh()
+
+    # ---- drawing ----------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        # Foreground and attributes only: the background stays the widget's (or the cursor's).
+        s = self.get_component_rich_style(f"event-stream--{name}")
+        if name == "cursor":
+            return Style(bgcolor=s.bgcolor, color=s.color)
+        return Style(color=s.color, bold=s.bold, italic=s.italic)
+
+    def _kind_style(self, row: Row) -> Style:
+        e = row.event
+        if e.kind == MALFORMED:
+            return self._style("malformed")
+        if e.is_error:
+            return self._style("error")
+        if e.kind == UNKNOWN:
+            return self._style("unknown")
+        return self._style("golden" if e.kind == GOLDEN else "other")
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        if index >= len(self.store):
+            return Strip.blank(width, self.rich_style)
+        row = self.store.row(index)
+        e = row.event
+        wide = width >= WIDE
+        roomy = width >= ROOMY
+        clock = self._clock(e.received)
+        offset = f"+{row.offset * 1000:.0f}ms" if row.offset is not None else ""
+        agent = (e.agent_name or "")[: AGENT_W - 1]
+        tool = e.tool_name or ""
+        summary_w = max(10, width - (FIXED_W if roomy else NARROW_W) - (TOOL_W if wide else 0))
+        summary = e.summary(summary_w if wide or not tool else max(10, summary_w - len(tool) - 2))
+        dim = self._style("dim")
+        segments = [Segment(f"{clock} ", self._style("time"))]
+        if roomy:
+            segments.append(Segment(f"{offset:>8} ", dim))
+        segments.append(Segment(f"{e.type[: TYPE_W - 1]:<{TYPE_W}}", self._kind_style(row)))
+        if roomy:
+            segments.append(Segment(f"{agent:<{AGENT_W}}"))
+        if wide:
+            segments.append(Segment(f"{tool[: TOOL_W - 1]:<{TOOL_W}}", dim))
+        elif tool:
+            segments.append(Segment(f"{tool}: ", dim))
+        segments.append(Segment(summary))
+        if index == self.cursor:
+            cursor = self._style("cursor") if self.has_focus else Style(underline=True)
+            segments = [Segment(text, (style or Style()) + cursor) for text, style, _ in segments]
+        return Strip(segments).adjust_cell_length(width).apply_style(self.rich_style)
+
+
+def header_line(width: int) -> str:
+    """The column titles above the stream, matching render_line's layout at `width`."""
+    if width < ROOMY:
+        return f"{'time':<13}{'type':<{TYPE_W}}summary"
+    head = f"{'time':<13}{'offset':>8} {'type':<{TYPE_W}}{'agent':<{AGENT_W}}"
+    return head + (f"{'tool':<{TOOL_W}}summary" if width >= WIDE else "summary")

@@ -1,0 +1,54 @@
+"""A card per health target: status colour, latency, age of the last check, error and hint."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+_MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 5:
+        return "just now"
+    return f"{seconds}s ago" if seconds < 60 else f"{seconds // 60}m ago"
+
+
+class HealthCard(Static):
+    """Shows one ProbeResult (or 'checking…' before the first)."""
+
+    def __init__(self, name: str, label: str | None = None) -> None:
+        super().__init__(classes="card health-card -unknown", id=f"health-{name}")
+        self.target = name
+        self.label = label or name
+
+    def show(self, result: Any | None, now: float | None = None) -> None:
+        now = now if now is not None else time.time()
+        status = result.status if result is not None else "unknown"
+        for s in _MARK:
+            self.set_class(s == status, f"-{s}")
+        text = Text()
+        text.append(f"{self.label}\n", "bold")
+        text.append(f"{_MARK.get(status, '?')} {status.upper()}", "bold")
+        if result is None:
+            text.append("  checking…")
+            self.update(text)
+            return
+        if result.latency_ms is not None:
+            text.append(f"  {result.latency_ms:.0f} ms")
+        text.append(f"  · {_ago(now - result.at)}", "dim")
+        if result.detail:
+            text.append(f"\n{result.detail}")
+        error = result.error
+        if error is not None and status != "up":
+            room = max(12, self.size.width - 4 - len(error.kind))
+            message = error.message if len(error.message) <= room else error.message[: room - 1] + "…"
+            text.append(f"\n{error.kind}: ", "bold")
+            text.append(message)
+        if result.hint and status != "up":
+            text.append(f"\n→ {result.hint}", "italic")
+        self.update(text)

@@ -1,0 +1,141 @@
+"""The tier pane: a card per tier (status, progress, counts, pass rate against target)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from wsdash.tiers.board import QUEUED, RUNNING, TierBoard, TierState
+
+BAR_W = 20
+# short enough that a card line holds all of them at the narrowest width
+_COUNT_LABELS = (("passed", "passed"), ("failed", "failed"), ("error", "error"), ("skipped", "skip"), ("xfailed", "xfail"), ("xpassed", "xpass"))
+
+
+def _bar(done: int, total: int | None, width: int = BAR_W) -> str:
+    if not total:
+        return "░" * width
+    filled = min(width, round(width * done / total))
+    return "█" * filled + "░" * (width - filled)
+
+
+def card_text(st: TierState) -> Text:
+    spec = st.spec
+    text = Text()
+    status = st.status
+    text.append(status.upper(), "bold")
+    dur = st.duration_s
+    if dur is not None and status != QUEUED:
+        text.append(f"  {dur:.1f}s", "dim")
+    text.append(f"  target {spec.target:.0%}", "dim")
+    counts = st.tally.counts if st.tally is not None and st.result is None else (st.result.counts if st.result else None)
+    if status == RUNNING and st.tally is not None:
+        total = st.tally.collected
+        text.append(f"\n{_bar(st.tally.finished, total)} {st.tally.finished}/{total if total is not None else '?'}")
+    if counts:
+        parts = [f"{counts[k]} {label}" for k, label in _COUNT_LABELS if counts.get(k)]
+        if parts:
+            text.append("\n" + " · ".join(parts))
+    result = st.result
+    if result is not None and status not in (RUNNING, QUEUED):
+        if result.pass_rate is not None:
+            met = "met" if result.target_met else "missed"
+            text.append(f"\npass rate {result.pass_rate:.1%} — target {met}", "bold")
+        if result.message:
+            text.append(f"\n{result.message}", "italic")
+    elif status == "idle":
+        command = spec.display_command()
+        text.append("\n" + (command if len(command) <= 32 else command[:31] + "…"), "dim")
+    return text
+
+
+class TierCard(Static, can_focus=True):
+    BINDINGS = [
+        Binding("enter", "open", "Open tier", tooltip="Tests as they stream, failures first, tracebacks"),
+        Binding("o", "run_one", "Run this"),
+        Binding("f", "rerun_failed", "Rerun failed"),
+    ]
+
+    class Open(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    def __init__(self, pane: "TierPane", state: TierState) -> None:
+        super().__init__(classes="card tier-card", id=f"tier-{state.spec.name}")
+        self.pane = pane
+        self.state = state
+        self._version = -1
+
+    def sync(self) -> None:
+        st = self.state
+        for cls in ("idle", "queued", "running", "passed", "failed", "blocked", "error", "cancelled", "timeout"):
+            self.set_class(st.status == cls, f"-{cls}")
+        self.update(Text.assemble((f"{st.spec.title}\n", "bold"), card_text(st)))
+
+    def action_open(self) -> None:
+        self.post_message(self.Open(self.state.spec.name))
+
+    def action_run_one(self) -> None:
+        self.pane.run([self.state.spec.name])
+
+    def action_rerun_failed(self) -> None:
+        self.pane.rerun_failed([self.state.spec.name])
+
+
+class TierPane(VerticalScroll, can_focus=False):
+    """Owns the TierBoard; the app's `t`/`x` keys and the cards' keys call into it."""
+
+    def __init__(self, specs: Sequence[Any], health: Any = None) -> None:
+        super().__init__(id="tier-pane")
+        self.border_title = "Tiers"
+        self.board = TierBoard(specs, health)
+        self._was_running = False
+
+    def compose(self):  # type: ignore[override]
+        if not self.board.specs:
+            yield Static("no tiers configured: add [[tiers]] to wsdash.toml", classes="pane-title")
+        for st in self.board.states.values():
+            yield TierCard(self, st)
+
+    @property
+    def running(self) -> bool:
+        return self.board.running
+
+    @property
+    def has_failures(self) -> bool:
+        return self.board.has_failures
+
+    def sync(self) -> None:
+        for card in self.query(TierCard):
+            card.sync()
+        if self.board.running != self._was_running:  # the footer's t / x follow the state
+            self._was_running = self.board.running
+            self.app.refresh_bindings()
+
+    def _start(self, names: Sequence[str] | None, rerun_failed: bool) -> None:
+        if self.board.running:
+            self.app.notify("tiers are already running: x cancels", severity="warning")
+            return
+        self.app.run_worker(self.board.run(names, rerun_failed=rerun_failed), name="tier runner", exit_on_error=False)
+
+    def run_all(self) -> None:
+        self._start(None, False)
+
+    def run(self, names: Sequence[str]) -> None:
+        self._start(names, False)
+
+    def rerun_failed(self, names: Sequence[str] | None = None) -> None:
+        if not self.board.has_failures:
+            self.app.notify("no failed tests to rerun")
+            return
+        self._start(names, True)
+
+    def cancel(self) -> None:
+        if self.board.cancel():
+            self.app.notify("cancelling: the running tier stops with a partial summary")
