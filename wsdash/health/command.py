@@ -70,19 +70,12 @@ def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any 
     results = asyncio.run(check.run_checks(config, names, timeout=timeout, env=env, docker_options=docker_options))
     required = check.required_names(config, names, explicit=bool(only))
     if getattr(args, "json", False):
-        _print_json(check.report(results, required))
+        from wsdash.commands.common import print_json
+
+        print_json(check.report(results, required))
     else:
         print_table(results, required, check.what_still_works(results), sys.stdout)
     return EXIT_OK if check.all_up(results, required) else EXIT_DOWN
-
-
-def _print_json(obj: Any) -> None:
-    import json
-
-    from wsdash.redact import scrub, scrub_obj
-
-    # One object on stdout and nothing else; scrubbed like everything that leaves the process.
-    sys.stdout.write(scrub(json.dumps(scrub_obj(obj), ensure_ascii=False, indent=2)) + "\n")
 
 
 def print_table(results: Sequence[Any], required: set[str], notes: Sequence[str], out: TextIO) -> None:

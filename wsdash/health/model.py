@@ -151,7 +151,7 @@ class HealthBoard:
         if entry is None:
             return f"{name} has not been checked yet"
         res = entry.result
-        age = _ago(self._clock() - entry.since)
+        age = ago(self._clock() - entry.since)
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.since))
         line = f"{name} is {res.status} since {stamp} ({age})"
         why = res.error.message if res.error else ""
@@ -291,8 +291,11 @@ async def poll(
             pass
 
 
-def _ago(seconds: float) -> str:
+def ago(seconds: float) -> str:
+    """'just now', '42s ago', '3m05s ago' — the age of a check, for people."""
     seconds = max(0, int(seconds))
+    if seconds < 5:
+        return "just now"
     if seconds < 60:
         return f"{seconds}s ago"
     if seconds < 3600:

@@ -165,15 +165,14 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", _ANSI.sub("", scrub(text)))
 
 
-def use_color(stream: TextIO) -> bool:
-    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
-
-
 class Style:
-    _CODES = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
+    """Colours (wsdash.term's rules) and glyphs with an ASCII fallback for cp1252 consoles."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.color = use_color(stream)
+        from wsdash.term import painter
+
+        self._paint = painter(stream)
+        self.color = self._paint.enabled
         encoding = getattr(stream, "encoding", None) or "ascii"
         try:
             "✔✗⊘…━·○".encode(encoding)
@@ -185,9 +184,7 @@ class Style:
         )
 
     def __call__(self, name: str, text: str) -> str:
-        if not self.color:
-            return text
-        return f"\x1b[{self._CODES[name]}m{text}\x1b[0m"
+        return self._paint(text, name)
 
 
 STATUS_COLOR = {"passed": "green", "failed": "red", "error": "red", "timeout": "red", "blocked": "yellow", "cancelled": "yellow"}
@@ -396,19 +393,9 @@ def _err(message: str) -> None:
 
 
 def _print_json(data: Any) -> None:
-    import json
+    from wsdash.commands.common import print_json
 
-    from wsdash.redact import scrub_obj
-
-    text = json.dumps(scrub_obj(data), ensure_ascii=False, indent=2) + "\n"
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is not None:  # JSON is UTF-8 whatever the console's code page
-        sys.stdout.flush()
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    print_json(data)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

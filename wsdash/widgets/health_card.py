@@ -8,14 +8,9 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from wsdash.health.model import ago
+
 _MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
-
-
-def _ago(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 5:
-        return "just now"
-    return f"{seconds}s ago" if seconds < 60 else f"{seconds // 60}m ago"
 
 
 class HealthCard(Static):
@@ -40,7 +35,7 @@ class HealthCard(Static):
             return
         if result.latency_ms is not None:
             text.append(f"  {result.latency_ms:.0f} ms")
-        text.append(f"  · {_ago(now - result.at)}", "dim")
+        text.append(f"  · {ago(now - result.at)}", "dim")
         if result.detail:
             text.append(f"\n{result.detail}")
         error = result.error
