@@ -44,6 +44,7 @@ class AppSettings:
     tier_health: Callable[[str], Any] | None = None  # default: the health board's ensure()
     notes: list[str] = field(default_factory=list)  # told once at start (e.g. demo port taken)
     checker: Any = None  # health checker override (tests)
+    record_dir: Path | None = None  # record every run there, one JSON-lines file each
     title: str = "wsdash"
 
 
@@ -97,7 +98,7 @@ class WsDashApp(App[None]):
             from wsdash.session import SessionOptions
 
             opts = SessionOptions(url=s.url, auth=s.auth, tls_verify=s.tls_verify, budgets=s.budgets, timeout_s=s.timeout_s)
-            self.source = LiveSession(opts, s.token_source, self.store)
+            self.source = LiveSession(opts, s.token_source, self.store, listener_factory=self._recorder if s.record_dir else None)
             if s.autorun:
                 self.source.request_run()
         if s.health_names:
@@ -111,6 +112,14 @@ class WsDashApp(App[None]):
         self.run_worker(self.source.run_forever(), name="event stream", exit_on_error=False)
         for note in s.notes:
             self.tell(note, severity="warning", timeout=8)
+
+    def _recorder(self) -> Any:
+        from wsdash.recording import Recorder
+
+        assert self.settings.record_dir is not None
+        self.settings.record_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return Recorder(self.settings.record_dir / f"run-{stamp}-{self.source.status.runs + 1}.jsonl")
 
     def _dashboard(self) -> Screen[None]:
         from wsdash.screens.dashboard import DashboardScreen

@@ -166,6 +166,7 @@ def resolve_token(
     secret_file: str | None = None,
     secret_env: str | None = None,
     env: Mapping[str, str] | None = None,
+    ttl_s: int = 300,
 ) -> str | None:
     """The first available token: given, from an env var, or minted from a secret. None if none."""
     env = os.environ if env is None else env
@@ -178,11 +179,11 @@ def resolve_token(
             register_secret(value)
             return value
     if secret:
-        return mint_token(secret)
+        return mint_token(secret, ttl_s=ttl_s)
     if secret_file:
-        return mint_token(read_secret_file(secret_file))
+        return mint_token(read_secret_file(secret_file), ttl_s=ttl_s)
     if secret_env and env.get(secret_env):
-        return mint_token(env[secret_env])
+        return mint_token(env[secret_env], ttl_s=ttl_s)
     return None
 
 

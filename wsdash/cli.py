@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wsdash {__version__}")
     parser.add_argument("--target", metavar="NAME", help="the target whose events the dashboard streams (default: default_target)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: ./wsdash.toml, else the user config dir)")
+    parser.add_argument("--record", metavar="DIR", help="dashboard: record every golden-path run to DIR (one JSON-lines file each; replay with `wsdash replay FILE`)")
     parser.set_defaults(default_func=_dashboard)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--scenario", default="golden", help="the server's scenario (see `wsdash serve --help`)")
     dm.add_argument("--pace", type=float, default=0.3, metavar="S", help="seconds between events (default 0.3)")
     dm.add_argument("--headless", action="store_true", help="print the verdict instead of opening the dashboard")
+    dm.add_argument("--record", metavar="DIR", help="record every run to DIR (one JSON-lines file each)")
     dm.set_defaults(func=_demo)
 
     rp = sub.add_parser("replay", help="re-judge (or watch) a recorded session")

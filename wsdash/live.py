@@ -23,7 +23,7 @@ from wsdash.session import Receiver, SessionOptions, chat_message, close_quietly
 
 IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "connected", "running", "backoff", "stopped"
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-YIELD_EVERY = 256  # frames between yields to the event loop, so keys stay answered at any rate
+YIELD_S = 0.002  # the longest the reader holds the event loop in a burst, so keys stay answered at any rate
 
 
 @dataclass
@@ -53,6 +53,7 @@ class LiveSession:
         self.results: list[RunResult] = []
         self.run: Run | None = None
         self.token_info: TokenInfo | None = None
+        self.last_recording: str | None = None  # the file the last run was recorded to
         self._listener_factory = listener_factory
         self._wanted = asyncio.Event()
         self._pending_message: str | None = None
@@ -173,14 +174,18 @@ class LiveSession:
             await close_quietly(ws)
 
     async def _read(self, ws: Any) -> None:
-        loop = asyncio.get_running_loop()
+        # In a burst, recv() returns queued frames without ever suspending: yield by the clock, not
+        # by a frame count, so one slice stays short whatever the frames cost. Every message hop of
+        # a key press (app → focused widget → … → app) waits for one loop turn, i.e. one slice.
+        clock = asyncio.get_running_loop().time
         feed = self._feed
-        n = 0
+        deadline = clock() + YIELD_S
         async for data in ws:
-            feed(loop.time(), data)
-            n += 1
-            if n % YIELD_EVERY == 0:
+            now = clock()
+            feed(now, data)
+            if now >= deadline:
                 await asyncio.sleep(0)
+                deadline = clock() + YIELD_S
 
     async def _one_run(self, rx: Receiver, conn: Any, connect_s: float, token: str | None, thread_id: Any, reader: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()
@@ -226,6 +231,7 @@ class LiveSession:
         listener = getattr(run, "_listener", None)
         if listener is not None and hasattr(listener, "close"):
             listener.close()
+            self.last_recording = str(getattr(listener, "path", "")) or None
 
     @property
     def last_result(self) -> RunResult | None:

@@ -240,3 +240,17 @@ async def test_help_debug_and_palette_commands(server: AgentServer) -> None:
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Run a golden path" in titles and "Recheck health" in titles and "Debug info" in titles
+
+
+async def test_runs_are_recorded_and_replay_the_same(server: AgentServer, tmp_path: Path) -> None:
+    from wsdash.recording import replay
+
+    app = make_app(live_settings(server, record_dir=tmp_path / "runs"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        assert "recorded to" in str(app.screen.query_one("#connection").render())
+    files = list((tmp_path / "runs").glob("run-*.jsonl"))
+    assert len(files) == 1
+    live, replayed = app.source.results[-1].to_json(), replay(files[0]).to_json()
+    assert replayed["violations"] == live["violations"] == [] and replayed["frames"] == live["frames"]
+    assert SECRET not in files[0].read_text(encoding="utf-8")

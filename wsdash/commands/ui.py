@@ -12,14 +12,23 @@ from wsdash.commands.common import usage_error
 from wsdash.config import Config, ConfigError, load_config
 
 
-def _token_source(target, env=os.environ):
+def _token_source(target, env=os.environ, ttl_s: int = 300):
     from wsdash.auth import resolve_token
 
     def source() -> str | None:
         # Minted afresh on every (re)connect: a token that expired never blocks a reconnect.
-        return resolve_token(token_env=target.token_env, secret_env=target.secret_env, secret_file=target.secret_file, env=env)
+        return resolve_token(token_env=target.token_env, secret_env=target.secret_env, secret_file=target.secret_file,
+                             env=env, ttl_s=ttl_s)
 
     return source
+
+
+def _record_dir(args: argparse.Namespace) -> Path | None:
+    value = getattr(args, "record", None)
+    return Path(value) if value else None
+
+
+DEV_TOKEN_TTL_S = 7200  # a demo lasts longer than a test token's 5 minutes (PROTOCOL.md §2: dev = 120 min)
 
 
 def _tiers(cfg: Config):
@@ -42,7 +51,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     settings = AppSettings(
         mode="live", url=target.ws_url, token_source=_token_source(target), auth=target.auth,
         tls_verify=target.tls_verify, config=cfg, health_names=names, tiers=tiers,
-        title=f"wsdash · {target.name}",
+        title=f"wsdash · {target.name}", record_dir=_record_dir(args),
     )
     make_app(settings).run()
     return 0
@@ -81,9 +90,10 @@ def run_demo(args: argparse.Namespace) -> int:
         cfg.targets = {"local": demo_target}
         cfg.default_target = "local"
         settings = AppSettings(
-            mode="demo", url=server.url, token_source=_token_source(demo_target), config=cfg,
+            mode="demo", url=server.url, token_source=_token_source(demo_target, ttl_s=DEV_TOKEN_TTL_S), config=cfg,
             health_names=[("local", "demo agent server")], autorun=True, notes=notes,
             tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
+            record_dir=_record_dir(args),
         )
         try:
             make_app(settings).run()

@@ -126,6 +126,9 @@ class GoldenPathTracker(Vertical):
             else:
                 line.append(f" · token {who}, expires in {format_duration(left)}")
         line.append(f"\nreceived {store.received:,} · shown {store.shown:,} · dropped {store.dropped:,}")
+        recording = getattr(src, "last_recording", None)
+        if recording:
+            line.append(f" · recorded to {recording}")
         if store.filter:
             line.append(f" · filter: {store.filter.text}")
         if st.error is not None and st.state in ("backoff", "connecting"):
