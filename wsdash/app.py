@@ -158,7 +158,7 @@ class WsDashApp(App[None]):
         if now - last <= 30:
             return
         suffix = f" (×{count + 1})" if count else ""
-        self.notify(scrub(message) + suffix, severity=severity, timeout=timeout)  # type: ignore[arg-type]
+        self.notify(scrub(message) + suffix, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -219,7 +219,11 @@ class WsDashApp(App[None]):
             self.tell("speed: as fast as possible" if speed == float("inf") else f"speed ×{speed:g}")
 
     def action_screenshot(self) -> None:
-        path = self.save_screenshot(path=str(Path.cwd()))
+        try:
+            path = self.save_screenshot(path=str(Path.cwd()))
+        except OSError as exc:
+            self.tell(f"could not save the screenshot in {Path.cwd()}: {exc.strerror or exc}", severity="error")
+            return
         self.tell(f"screenshot saved to {path}")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

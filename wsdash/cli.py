@@ -157,6 +157,10 @@ def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    for stream in (sys.stdout, sys.stderr):
+        # A redirected Windows console is cp1252: ✓ and — must not crash a report.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
@@ -166,6 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except (OSError, ValueError) as exc:  # last resort: a clear line, never a traceback
+        from wsdash.redact import scrub
+
+        print(f"wsdash: error: {scrub(str(exc)) or type(exc).__name__}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

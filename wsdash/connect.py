@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wsdash.errors import ClassifiedError, classify
+from wsdash.errors import CONFIG, ClassifiedError, classify
+from wsdash.redact import redact_url
 
 MAX_FRAME = 64 * 1024 * 1024  # a tool result can be large; websockets' 1 MiB default is too small
 
@@ -93,15 +94,21 @@ async def _tcp(host: str, port: int, phases: dict[str, float]) -> socket.socket:
     phases["dns_ms"] = (t1 - t0) * 1000
     # IPv4 first: on Windows, ::1 refusals are retried for ~2 s each (PROTOCOL.md §1).
     infos.sort(key=lambda info: info[0] != socket.AF_INET)
+    if not infos:
+        raise socket.gaierror(socket.EAI_NONAME, f"no address for {host}")
     last: BaseException | None = None
     for family, type_, proto, _, addr in infos:
         sock = socket.socket(family, type_, proto)
         sock.setblocking(False)
         try:
             await loop.sock_connect(sock, addr)
-        except OSError as exc:
+        except BaseException as exc:  # a timeout's CancelledError too: never leak the socket
             sock.close()
+            if not isinstance(exc, OSError):
+                raise
             last = exc
+            if is_loopback(host) and isinstance(exc, ConnectionRefusedError):
+                break  # one refusal says it: Windows would retry ::1 for ~2 s
             continue
         phases["tcp_ms"] = (time.perf_counter() - t1) * 1000
         return sock
@@ -122,11 +129,17 @@ async def open_ws(
     from websockets.asyncio.client import connect
 
     subprotocols, auth_headers, query = auth_parts(token, auth)
-    target = with_query(url, query)
-    parts = urlsplit(target)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "wss" else 80)
     phases: dict[str, float] = {}
+    try:
+        target = with_query(url, query)
+        parts = urlsplit(target)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        if parts.scheme not in ("ws", "wss") or not host:
+            raise ValueError("expected ws://host[:port]/path or wss://…")
+    except ValueError as exc:
+        raise ConnectError(ClassifiedError(CONFIG, f"bad WebSocket URL {redact_url(url)!r}: {exc}",
+                                           "check the URL: ws://127.0.0.1:8002/ws or wss://host/ws"), phases) from None
     start = time.perf_counter()
     kwargs: dict[str, Any] = dict(
         subprotocols=subprotocols,

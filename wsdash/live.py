@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from wsdash.auth import TokenInfo
+from wsdash.auth import TokenError, TokenInfo
 from wsdash.connect import ConnectError, open_ws
-from wsdash.errors import AUTH, ClassifiedError, classify
+from wsdash.errors import AUTH, CONFIG, ClassifiedError, classify
 from wsdash.event_store import EventStore
 from wsdash.protocol import Event, parse_frame
 from wsdash.run import Run, RunListener, RunResult
@@ -78,6 +78,8 @@ class LiveSession:
         self._stopped = True
         self._connect_now.set()
         self._wanted.set()
+        if self.run is not None:  # quitting mid-run still leaves a complete recording
+            self._finish_run(time.monotonic())
 
     def _set(self, state: str) -> None:
         if self.status.state != state:
@@ -89,7 +91,11 @@ class LiveSession:
         loop = asyncio.get_running_loop()
         while not self._stopped:
             self._set(CONNECTING)
-            token = self.token_source()
+            try:
+                token = self.token_source()
+            except TokenError as exc:  # a secret file deleted or unreadable: say so, retry later
+                await self._backoff(ClassifiedError(CONFIG, str(exc), "fix the target's token or secret source; wsdash retries by itself"))
+                continue
             self.token_info = TokenInfo.of(token)
             t0 = loop.time()
             try:
@@ -204,16 +210,18 @@ class LiveSession:
         message = chat_message(opts, thread_id)
         run.sent(await rx.send(message), message, is_message=True)
         timed_out = False
+        done = asyncio.create_task(self._done.wait())
         try:
             async with asyncio.timeout(self.opts.timeout_s):
-                done = asyncio.create_task(self._done.wait())
                 await asyncio.wait({done, reader}, return_when=asyncio.FIRST_COMPLETED)
-                done.cancel()
             if run.contract.done and not reader.done():
                 await asyncio.wait({reader}, timeout=self.opts.grace_s)
         except TimeoutError:
             timed_out = True
-        if reader.done() and reader.exception() is None and rx.ws.close_code is not None:
+        finally:
+            done.cancel()
+        if reader.done() and rx.ws.close_code is not None:
+            # Clean or not (1006 after a drop, 1008, 1011): the run is judged with its close.
             run.closed(loop.time(), rx.ws.close_code, rx.ws.close_reason or "")
         self._finish_run(loop.time(), timed_out=timed_out)
         if not reader.done():

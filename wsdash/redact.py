@@ -13,31 +13,37 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SECRET_QUERY_KEYS = {"token", "access_token", "jwt", "auth", "key", "secret", "password"}
-_secrets: set[str] = set()
+_secrets: list[str] = []  # longest first, so a secret inside another is masked with it
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret so that `scrub` removes it wherever it appears."""
-    if value and len(value) >= 4:
-        _secrets.add(value)
+    """Remember a secret so that `scrub` removes it wherever it appears. JWTs need no
+    registering (the pattern catches them), which keeps this list as small as the secrets."""
+    if not value or len(value) < 4 or value in _secrets or _JWT_RE.fullmatch(value):
+        return
+    _secrets.append(value)
+    _secrets.sort(key=len, reverse=True)
 
 
 def mask(value: str | None) -> str:
-    """A short, recognisable stand-in for a secret: its first 6 characters, then a mark."""
+    """A stand-in for a secret. A JWT keeps its first 6 characters (always "eyJhbG", its header)
+    so a reader knows a token was there; any other secret keeps nothing."""
     if not value:
         return ""
-    if len(value) <= 8:
-        return "•••"
-    return f"{value[:6]}…(redacted)"
+    if len(value) > 8 and value.startswith("eyJ"):
+        return f"{value[:6]}…(redacted)"
+    return "•••(redacted)"
 
 
 def scrub(text: str) -> str:
     """Return `text` with every registered secret and every JWT-shaped string masked."""
     if not text:
         return text
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         if secret in text:
             text = text.replace(secret, mask(secret))
+    if "eyJ" not in text:  # the common case: no token-shaped text at all
+        return text
     return _JWT_RE.sub(lambda m: mask(m.group(0)), text)
 
 

@@ -60,6 +60,9 @@ class ReplayPlayer:
 
     # ---- commands from the UI ---------------------------------------------------------------
     def toggle_pause(self) -> bool:
+        """Pause or resume; True when now paused. A finished replay has nothing to pause."""
+        if self.status.state == DONE:
+            return False
         if self._resume.is_set():
             self._resume.clear()
             self._set(PAUSED)
@@ -124,7 +127,8 @@ class ReplayPlayer:
                 await asyncio.sleep((at - prev) / self.speed)
             await self._resume.wait()
             if self._restart:
-                break
+                self.run = None  # a replay cut short by "from the start" is not a verdict
+                return
             prev = last = at
             if feed(run, rec):
                 timed_out = bool(rec.get("timed_out"))

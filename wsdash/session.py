@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -93,7 +94,14 @@ async def handshake(rx: Receiver, opts: SessionOptions, on_sent: Callable[[float
     return thread_id
 
 
+DEMO_SOCKET_PATH = "/api/demo/ws"
+
+
 def chat_message(opts: SessionOptions, thread_id: Any) -> str:
+    """The chat message as the endpoint expects it: the no-login demo socket takes the short
+    `chat` form (PROTOCOL.md §3.3); every other endpoint a `user_message`."""
+    if urlsplit(opts.url).path.rstrip("/").endswith(DEMO_SOCKET_PATH):
+        return json.dumps({"type": "chat", "message": opts.message})
     return json.dumps(user_message(opts.message, thread_id, f"wsdash-{uuid.uuid4().hex[:12]}"))
 
 

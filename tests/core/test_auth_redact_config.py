@@ -53,7 +53,7 @@ def test_scrub_removes_registered_secrets_and_any_jwt() -> None:
     assert SECRET not in out and token not in out and "redacted" in out
     foreign = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
     assert foreign not in scrub(f"Bearer {foreign}")
-    assert mask("short") == "•••"
+    assert mask("short") == "•••(redacted)" and "short" not in mask("short")
 
 
 def test_redact_url_masks_query_tokens_and_userinfo() -> None:

@@ -170,3 +170,28 @@ def test_the_core_never_imports_textual() -> None:
             "wsdash.cli.build_parser(); print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_demo_falls_back_to_a_free_port_when_8002_is_taken() -> None:
+    from wsdash.commands.demo import DEMO_PORT, start_demo_server
+
+    blocker = socket.socket()
+    try:
+        blocker.bind(("127.0.0.1", DEMO_PORT))
+        blocker.listen()
+    except OSError:
+        pass  # something else holds 8002 already: the fallback is exercised all the same
+    try:
+        thread, server, _, note = start_demo_server(pace=0)
+        try:
+            assert server.port != DEMO_PORT and note and f"port {DEMO_PORT} is taken" in note
+        finally:
+            thread.__exit__(None, None, None)
+    finally:
+        blocker.close()
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:99999/ws", "ws://[::1", "http://127.0.0.1/ws"])
+def test_a_malformed_url_is_a_usage_error_not_a_traceback(cli, url: str) -> None:
+    out = cli("golden-path", "--url", url)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "--url" in out.stderr

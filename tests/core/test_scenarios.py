@@ -133,3 +133,19 @@ async def test_older_server_without_any_first_frame(server) -> None:
 async def test_unknown_scenario_is_refused_with_the_list(server) -> None:
     result = await run_golden_path(SessionOptions(url=server.url + "?scenario=nope", token=mint_token(SECRET), timeout_s=2))
     assert result.error.kind == "http" and result.error.code == 400
+
+
+async def test_the_demo_socket_gets_the_chat_form(server, tmp_path) -> None:
+    # /api/demo/ws: no login, flat events with `agent`; the client sends {"type": "chat", ...}
+    import json
+
+    from wsdash.recording import Recorder, iter_records
+
+    path = tmp_path / "demo.jsonl"
+    with Recorder(path) as rec:
+        result = await run_golden_path(SessionOptions(url=server.url.replace("/ws", "/api/demo/ws"), timeout_s=2,
+                                                      established_wait_s=0.05), listener=rec)
+    sent = [json.loads(r["data"]) for r in iter_records(path) if r["k"] == "send"]
+    assert result.ok, result.to_json()
+    assert sent[-1]["type"] == "chat" and sent[-1]["message"]
+    assert result.events[1][2] == "supervisor_agent"  # `agent` read as the agent name

@@ -32,10 +32,10 @@ def test_interrupt_and_kill_per_platform() -> None:
 def test_windows_stop_path_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
     monkeypatch.setattr(runner.os, "kill", lambda pid, sig: calls.append(("kill", pid, sig)))
-    monkeypatch.setattr(runner.subprocess, "run", lambda argv, **kw: calls.append(("run", argv)))
+    monkeypatch.setattr(runner.subprocess, "Popen", lambda argv, **kw: calls.append(("spawn", argv)))
     runner._interrupt_tree(4242, "win32")
-    runner._kill_tree(4242, "win32")
-    assert calls == [("kill", 4242, 1), ("run", ["taskkill", "/F", "/T", "/PID", "4242"])]
+    runner._kill_tree(4242, "win32")  # started, not waited for: the event loop must not block
+    assert calls == [("kill", 4242, 1), ("spawn", ["taskkill", "/F", "/T", "/PID", "4242"])]
 
 
 def test_posix_stop_path_tolerates_a_vanished_group(monkeypatch: pytest.MonkeyPatch) -> None:

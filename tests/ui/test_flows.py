@@ -254,3 +254,18 @@ async def test_runs_are_recorded_and_replay_the_same(server: AgentServer, tmp_pa
     live, replayed = app.source.results[-1].to_json(), replay(files[0]).to_json()
     assert replayed["violations"] == live["violations"] == [] and replayed["frames"] == live["frames"]
     assert SECRET not in files[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("scenario, code", [("drop", 1006), ("close:1011", 1011)])
+async def test_a_connection_lost_mid_run_is_judged_like_the_headless_run(server: AgentServer, scenario: str, code: int) -> None:
+    from wsdash.session import SessionOptions, run_golden_path
+
+    app = make_app(live_settings(server, scenario))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        live = app.source.results[0].to_json()
+        assert "closed" in str(app.screen.query_one("#verdict").render())
+    headless = (await run_golden_path(SessionOptions(url=f"{server.url}?scenario={scenario}", token=mint_token(SECRET)))).to_json()
+    assert live["close"]["code"] == headless["close"]["code"] == code
+    assert live["error"]["kind"] == headless["error"]["kind"] == "closed"
+    assert live["violations"] == headless["violations"]

@@ -285,20 +285,34 @@ class ServerThread:
         self.server = AgentServer(**kwargs)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
+        self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="agent-server", daemon=True)
 
     def _main(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self.server.start())
-        self._ready.set()
+        try:
+            self._loop.run_until_complete(self.server.start())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller (a taken port, say)
+            self._error = exc
+            return
+        finally:
+            self._ready.set()
         self._loop.run_forever()
 
     def __enter__(self) -> AgentServer:
+        """Start and wait until listening; re-raises what the start raised (OSError: port taken)."""
         self._thread.start()
-        self._ready.wait(10)
+        if not self._ready.wait(10):
+            raise TimeoutError("the embedded agent server did not start within 10 s")
+        if self._error is not None:
+            self._thread.join(1)
+            self._loop.close()
+            raise self._error
         return self.server
 
     def __exit__(self, *exc: object) -> None:
         asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        if not self._thread.is_alive():
+            self._loop.close()

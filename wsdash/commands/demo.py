@@ -11,40 +11,43 @@ import secrets
 import sys
 from typing import Any
 
+from wsdash.commands.common import usage_error
+
 DEMO_PORT = 8002
 
 
-async def start_demo_server(scenario: str = "golden", pace: float = 0.3, port: int = DEMO_PORT) -> tuple[Any, str, str | None]:
-    """(server, secret, note). The note says when 8002 was taken and another port is used."""
-    from wsdash.agent_server import AgentServer
+def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any, Any, str, str | None]:
+    """(thread, server, secret, note): the server on its own thread, so a UI's loop stays free.
+    The note says when 8002 was taken and another port is used. Raises ScenarioError."""
+    from wsdash.agent_server import ServerThread
 
     secret = secrets.token_urlsafe(32)
-    note = None
-    server = AgentServer("127.0.0.1", port, secret=secret, scenario=scenario, pace=pace)
     try:
-        await server.start()
+        thread = ServerThread(host="127.0.0.1", port=DEMO_PORT, secret=secret, scenario=scenario, pace=pace)
+        return thread, thread.__enter__(), secret, None
     except OSError:
-        server = AgentServer("127.0.0.1", 0, secret=secret, scenario=scenario, pace=pace)
-        await server.start()
-        note = f"port {port} is taken (is the Docker test stack up?): the demo server uses port {server.port} instead"
-    return server, secret, note
+        thread = ServerThread(host="127.0.0.1", port=0, secret=secret, scenario=scenario, pace=pace)
+        server = thread.__enter__()
+        note = f"port {DEMO_PORT} is taken (is the Docker test stack up?): the demo server uses port {server.port} instead"
+        return thread, server, secret, note
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    from wsdash.agent_server import ScenarioError
     from wsdash.auth import mint_token
     from wsdash.commands.report import print_human
     from wsdash.session import SessionOptions, run_golden_path
 
-    async def main() -> int:
-        server, secret, note = await start_demo_server(args.scenario, args.pace)
-        try:
-            print(f"demo agent server on {server.url}")
-            if note:
-                print(note)
-            result = await run_golden_path(SessionOptions(url=server.url, token=mint_token(secret)))
-            print_human(result, sys.stdout)
-            return result.exit_code
-        finally:
-            await server.stop()
-
-    return asyncio.run(main())
+    try:
+        thread, server, secret, note = start_demo_server(args.scenario, args.pace)
+    except ScenarioError as exc:
+        return usage_error(str(exc))
+    try:
+        print(f"demo agent server on {server.url}")
+        if note:
+            print(note)
+        result = asyncio.run(run_golden_path(SessionOptions(url=server.url, token=mint_token(secret))))
+        print_human(result, sys.stdout)
+        return result.exit_code
+    finally:
+        thread.__exit__(None, None, None)

@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import os
 import sys
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 
 from wsdash.auth import TokenError, resolve_token
 from wsdash.commands.common import budgets_from, print_json, usage_error
 from wsdash.commands.report import print_human
 from wsdash.config import ConfigError, load_config
+from wsdash.redact import redact_url
 
 
 @dataclass
@@ -28,9 +30,14 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
     tls_verify = True
     token_env = secret_env = secret_file = None
     if args.url:
-        if not args.url.startswith(("ws://", "wss://")):
-            raise ConfigError(f"--url must start with ws:// or wss://, got {args.url!r}")
         url = args.url
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise ConfigError(f"--url is not a valid URL: {exc}") from None
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ConfigError(f"--url must look like ws://host[:port]/path or wss://…, got {redact_url(url)!r}")
     else:
         cfg = load_config(args.config)
         target = cfg.target(args.target)

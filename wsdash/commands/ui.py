@@ -59,25 +59,16 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """The embedded server in its own thread (the UI loop stays free), then the dashboard."""
-    import secrets
-
-    from wsdash.agent_server import ScenarioError, ServerThread
+    from wsdash.agent_server import ScenarioError
     from wsdash.app import AppSettings, make_app
     from wsdash.auth import write_secret_file
-    from wsdash.commands.demo import DEMO_PORT
+    from wsdash.commands.demo import start_demo_server
 
-    secret = secrets.token_urlsafe(32)
-    notes: list[str] = []
     try:
-        try:
-            thread = ServerThread(host="127.0.0.1", port=DEMO_PORT, secret=secret, scenario=args.scenario, pace=args.pace)
-            server = thread.__enter__()
-        except OSError:
-            thread = ServerThread(host="127.0.0.1", port=0, secret=secret, scenario=args.scenario, pace=args.pace)
-            server = thread.__enter__()
-            notes.append(f"port {DEMO_PORT} is taken (is the Docker test stack up?): the demo server uses port {server.port}")
+        thread, server, secret, note = start_demo_server(args.scenario, args.pace)
     except ScenarioError as exc:
         return usage_error(str(exc))
+    notes = [note] if note else []
     with tempfile.TemporaryDirectory(prefix="wsdash-demo-") as tmp:
         secret_file = Path(tmp) / "secret"
         write_secret_file(secret_file, secret)

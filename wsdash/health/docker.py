@@ -214,6 +214,9 @@ async def _via_cli(cli: str | None, env: dict[str, str], timeout: float, platfor
         return CheckResult("cli", DOWN, _since(t0), err), {"state": "error"}
     try:
         out, errb = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.CancelledError:  # the check's deadline or the app quitting: no orphan CLI
+        await asyncio.shield(_kill(proc))
+        raise
     except TimeoutError:
         await _kill(proc)
         err = ClassifiedError(TIMEOUT, f"`docker version` did not finish within {timeout:g}s",

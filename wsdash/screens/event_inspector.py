@@ -52,9 +52,9 @@ class EventInspector(ModalScreen[None]):
         e = self.row.event
         with Vertical(id="inspector"):
             title = f"event #{self.row.seq} · {e.type}" + (f" (wire type {e.raw_type})" if e.raw_type else "")
-            yield Static(title, id="inspector-title")
+            yield Static(scrub(title), id="inspector-title", markup=False)  # the type is the server's text
             if e.note:
-                yield Static(e.note, id="inspector-note")
+                yield Static(scrub(e.note), id="inspector-note", markup=False)
             with Horizontal():
                 with VerticalScroll(classes="inspector-pane"):
                     yield Static("raw frame", classes="pane-title")

@@ -62,8 +62,9 @@ def _tier_counts(cases: list[ET.Element]) -> dict[str, int]:
 
 def _case_for(nodeid: str, results: list[TestResult], scrub: Callable[[str], str]) -> ET.Element:
     classname, name = classname_and_name(nodeid)
-    case = ET.Element("testcase", classname=xml_text(classname), name=xml_text(name))
-    case.set("file", xml_text(nodeid.split("::")[0]))
+    # Ids are scrubbed like everything else: a parametrized id may carry a token.
+    case = ET.Element("testcase", classname=xml_text(scrub(classname)), name=xml_text(scrub(name)))
+    case.set("file", xml_text(scrub(nodeid.split("::")[0])))
     case.set("time", f"{results[0].duration_s:.3f}")
     outputs: list[str] = []
     for r in results:

@@ -121,9 +121,10 @@ def _interrupt_tree(pid: int, platform: str | None = None) -> None:
 def _kill_tree(pid: int, platform: str | None = None) -> None:
     how = kill_call(platform)
     if isinstance(how, list):
-        # Windows: /T takes the children too, as long as the parent is still there.
+        # Windows: /T takes the children too, as long as the parent is still there. Started, not
+        # awaited: waiting for taskkill here would freeze the event loop (and the dashboard).
         with suppress(OSError, subprocess.SubprocessError):
-            subprocess.run([*how, str(pid)], capture_output=True, timeout=15, check=False)
+            subprocess.Popen([*how, str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return
     func, sig = how
     # ProcessLookupError: the group is gone already. PermissionError: macOS says so for a

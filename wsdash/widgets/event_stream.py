@@ -20,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wsdash.event_store import EventStore, Row
+from wsdash.redact import scrub
 from wsdash.protocol import GOLDEN, MALFORMED, UNKNOWN
 
 TYPE_W, AGENT_W, TOOL_W = 17, 15, 14
@@ -187,7 +188,8 @@ class EventStream(ScrollView, can_focus=True):
         agent = (e.agent_name or "")[: AGENT_W - 1]
         tool = e.tool_name or ""
         summary_w = max(10, width - (FIXED_W if roomy else NARROW_W) - (TOOL_W if wide else 0))
-        summary = e.summary(summary_w if wide or not tool else max(10, summary_w - len(tool) - 2))
+        # Server text is drawn only for visible lines, so scrubbing it here costs nothing at any rate.
+        summary = scrub(e.summary(summary_w if wide or not tool else max(10, summary_w - len(tool) - 2)))
         dim = self._style("dim")
         segments = [Segment(f"{clock} ", self._style("time"))]
         if roomy:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from wsdash.auth import format_duration
 from wsdash.golden_path import Verdict
 from wsdash.protocol import GOLDEN_EVENTS
+from wsdash.redact import scrub
 from wsdash.run import RunResult
 
 _LABELS = {
@@ -80,7 +81,7 @@ class GoldenPathTracker(Vertical):
             live = run.contract.violations
             text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {run.frames.received} frames")
             for v in live[-3:]:
-                text.append(f"\n  • {v.code}: {v.detail}")
+                text.append(scrub(f"\n  • {v.code}: {v.detail}"))
             banner.add_class("-running")
         elif result is None:
             hint = "press g to run a golden path" if hasattr(self.source, "opts") else "replaying…"
@@ -94,11 +95,11 @@ class GoldenPathTracker(Vertical):
         else:
             text = Text.assemble(("FAILED", "bold"))
             for x in result.verdict.violations[:6]:
-                text.append(f"\n  • {x.code}" + (f" [{x.event}]" if x.event else "") + f": {x.detail}")
+                text.append(scrub(f"\n  • {x.code}" + (f" [{x.event}]" if x.event else "") + f": {x.detail}"))
             if len(result.verdict.violations) > 6:
                 text.append(f"\n  … and {len(result.verdict.violations) - 6} more")
             if result.error is not None:
-                text.append(f"\n  {result.error.kind}: {result.error.message}\n  hint: {result.error.hint}")
+                text.append(scrub(f"\n  {result.error.kind}: {result.error.message}\n  hint: {result.error.hint}"))
             banner.add_class("-failed")
         banner.update(text)
 
@@ -132,5 +133,5 @@ class GoldenPathTracker(Vertical):
         if store.filter:
             line.append(f" · filter: {store.filter.text}")
         if st.error is not None and st.state in ("backoff", "connecting"):
-            line.append(f"\n{st.error.kind}: {st.error.message}\nhint: {st.error.hint}")
+            line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: {st.error.hint}"))
         self.query_one("#connection", Static).update(line)

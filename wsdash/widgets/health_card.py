@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from wsdash.health.model import ago
+from wsdash.redact import scrub
 
 _MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
 
@@ -43,7 +44,7 @@ class HealthCard(Static):
             room = max(12, self.size.width - 4 - len(error.kind))
             message = error.message if len(error.message) <= room else error.message[: room - 1] + "…"
             text.append(f"\n{error.kind}: ", "bold")
-            text.append(message)
+            text.append(scrub(message))
         if result.hint and status != "up":
-            text.append(f"\n→ {result.hint}", "italic")
+            text.append(scrub(f"\n→ {result.hint}"), "italic")
         self.update(text)
