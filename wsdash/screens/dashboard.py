@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, Static
 from wsdash.widgets.event_stream import EventStream, header_line
 from wsdash.widgets.golden_path_tracker import GoldenPathTracker
 from wsdash.widgets.health_card import HealthCard
+from wsdash.widgets.refresh import update_if_changed
 
 FLUSH_S = 0.1
 
@@ -65,7 +66,7 @@ class DashboardScreen(Screen[None]):
         header = header_line(stream.scrollable_content_region.width)
         if not stream.tail:
             header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
-        self.query_one("#stream-header", Static).update(header)
+        update_if_changed(self.query_one("#stream-header", Static), header)
         board = getattr(self.app, "health_board", None)
         if board is not None:
             results = []
@@ -81,7 +82,7 @@ class DashboardScreen(Screen[None]):
 
                 lines = what_still_works(results)
             still.display = bool(lines)
-            still.update(Text("\n".join(lines)))
+            update_if_changed(still, Text("\n".join(lines)))
         if self.tier_pane is not None:
             self.tier_pane.sync()
 

@@ -14,6 +14,7 @@ from wsdash.auth import format_duration
 from wsdash.golden_path import Verdict
 from wsdash.protocol import GOLDEN_EVENTS
 from wsdash.redact import scrub
+from wsdash.widgets.refresh import update_if_changed
 from wsdash.run import RunResult
 
 _LABELS = {
@@ -36,7 +37,7 @@ class Checkpoint(Static):
         narrow = 0 < self.size.width < 14
         when = f"+{offset * 1000:.0f}" + ("" if narrow else " ms") if offset is not None else ("missing" if missed else "waiting")
         label = _SHORT[event] if narrow else _LABELS[event]
-        self.update(Text.assemble(f"{mark} {label}\n", (when, "bold")))
+        update_if_changed(self, Text.assemble(f"{mark} {label}\n", (when, "bold")))
 
 
 class GoldenPathTracker(Vertical):
@@ -101,7 +102,7 @@ class GoldenPathTracker(Vertical):
             if result.error is not None:
                 text.append(scrub(f"\n  {result.error.kind}: {result.error.message}\n  hint: {result.error.hint}"))
             banner.add_class("-failed")
-        banner.update(text)
+        update_if_changed(banner, text)
 
     def _connection(self) -> None:
         src = self.source
@@ -134,4 +135,4 @@ class GoldenPathTracker(Vertical):
             line.append(f" · filter: {store.filter.text}")
         if st.error is not None and st.state in ("backoff", "connecting"):
             line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: {st.error.hint}"))
-        self.query_one("#connection", Static).update(line)
+        update_if_changed(self.query_one("#connection", Static), line)

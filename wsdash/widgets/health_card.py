@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from wsdash.health.model import ago
 from wsdash.redact import scrub
+from wsdash.widgets.refresh import update_if_changed
 
 _MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
 
@@ -32,7 +33,7 @@ class HealthCard(Static):
         text.append(f"{_MARK.get(status, '?')} {status.upper()}", "bold")
         if result is None:
             text.append("  checking…")
-            self.update(text)
+            update_if_changed(self, text)
             return
         if result.latency_ms is not None:
             text.append(f"  {result.latency_ms:.0f} ms")
@@ -47,4 +48,4 @@ class HealthCard(Static):
             text.append(scrub(message))
         if result.hint and status != "up":
             text.append(scrub(f"\n→ {result.hint}"), "italic")
-        self.update(text)
+        update_if_changed(self, text)

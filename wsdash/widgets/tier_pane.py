@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from wsdash.tiers.board import QUEUED, RUNNING, TierBoard, TierState
+from wsdash.widgets.refresh import update_if_changed
 
 BAR_W = 20
 # short enough that a card line holds all of them at the narrowest width
@@ -76,7 +77,7 @@ class TierCard(Static, can_focus=True):
         st = self.state
         for cls in ("idle", "queued", "running", "passed", "failed", "blocked", "error", "cancelled", "timeout"):
             self.set_class(st.status == cls, f"-{cls}")
-        self.update(Text.assemble((f"{st.spec.title}\n", "bold"), card_text(st)))
+        update_if_changed(self, Text.assemble((f"{st.spec.title}\n", "bold"), card_text(st)))
 
     def action_open(self) -> None:
         self.post_message(self.Open(self.state.spec.name))
