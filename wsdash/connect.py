@@ -63,7 +63,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _proxy_configured(scheme: str) -> bool:
+def proxy_configured(scheme: str) -> bool:
     names = ("https_proxy", "all_proxy") if scheme == "wss" else ("http_proxy", "all_proxy")
     return any(os.environ.get(n) or os.environ.get(n.upper()) for n in names)
 
@@ -151,7 +151,7 @@ async def open_ws(
     )
     try:
         async with asyncio.timeout(timeout):
-            if is_loopback(host) or not _proxy_configured(parts.scheme):
+            if is_loopback(host) or not proxy_configured(parts.scheme):
                 # Our own socket: DNS and TCP timed apart, and never a proxy for loopback.
                 sock = await _tcp(host, port, phases)
                 if kwargs["ssl"] is not None:

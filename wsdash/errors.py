@@ -75,7 +75,7 @@ class ClassifiedError:
         return f"{self.kind}: {self.message} — {self.hint}"
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
+def exception_chain(exc: BaseException) -> list[BaseException]:
     """The exception and its causes (httpx and websockets wrap the real one)."""
     seen: list[BaseException] = []
     todo: list[BaseException] = [exc]
@@ -104,7 +104,7 @@ def _host_port(url: str | None) -> str:
 
 
 def is_refused(exc: BaseException) -> bool:
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         if isinstance(e, ConnectionRefusedError):
             return True
         if isinstance(e, OSError):
@@ -136,6 +136,15 @@ _AUTH_HINT = (
     "the token was rejected: check it is signed with the server's JWT secret, not expired, and "
     "carries iss/token_type/jti (`wsdash golden-path --secret-file F` mints a valid one)"
 )
+_NO_TOKEN_HINT = (
+    "the server requires a token and none was sent: pass --token, --token-env VAR, --secret or "
+    "--secret-file (or set the target's token_env / secret_env)"
+)
+
+
+def auth_error(message: str, *, token_sent: bool, code: int | None = None) -> ClassifiedError:
+    """Authentication failed, in any of its shapes (PROTOCOL.md §2), with the hint that fits."""
+    return ClassifiedError(AUTH, scrub(message), _AUTH_HINT if token_sent else _NO_TOKEN_HINT, code)
 
 
 def http_status_error(status: int, url: str | None = None) -> ClassifiedError:
@@ -162,7 +171,7 @@ def classify(exc: BaseException, url: str | None = None) -> ClassifiedError:
     """Turn any exception from connecting or talking to a server into a ClassifiedError."""
     where = _host_port(url)
     message = scrub(_describe(exc))
-    chain = _chain(exc)
+    chain = exception_chain(exc)
 
     # websockets' own exceptions carry the most precise facts: look at them first.
     try:
@@ -223,7 +232,7 @@ def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     name = type(exc).__name__
     if not text:
-        for e in _chain(exc)[1:]:
+        for e in exception_chain(exc)[1:]:
             if str(e).strip():
                 return f"{name}: {type(e).__name__}: {str(e).strip()}"
         return name

@@ -14,6 +14,8 @@ from wsdash.protocol import (
     AGENT_COMPLETED,
     AGENT_STARTED,
     AGENT_THINKING,
+    ERROR_TYPES,
+    GOLDEN,
     GOLDEN_EVENTS,
     TOOL_COMPLETED,
     TOOL_EXECUTING,
@@ -70,6 +72,17 @@ def _ms(seconds: float | None) -> str:
     return "?" if seconds is None else f"{seconds * 1000:.0f} ms"
 
 
+def _match(tools: list[tuple[str | None, str | None]], key: tuple[str | None, str | None]) -> int | None:
+    """Index of the tool that `key` pairs with: by execution_id, else by tool name (§5.3)."""
+    exec_id, name = key
+    for i, (other_id, other_name) in enumerate(tools):
+        if (exec_id is not None and other_id == exec_id) or (
+            (exec_id is None or other_id is None) and name is not None and other_name == name
+        ):
+            return i
+    return None
+
+
 @dataclass
 class Contract:
     """Judges one run. Call `connected`, `message_sent`, `feed` per event, then `finish`."""
@@ -88,6 +101,7 @@ class Contract:
     last_type: str | None = None
     progress_in_run: bool = False
     open_tools: list[tuple[str | None, str | None]] = field(default_factory=list)
+    early_completions: list[tuple[str | None, str | None]] = field(default_factory=list)  # before any tool_executing
     seen_types: set[str] = field(default_factory=set)
 
     def connected(self, seconds: float) -> None:
@@ -113,28 +127,36 @@ class Contract:
 
     def feed(self, event: Event) -> list[Violation]:
         """Judge one event as it arrives; returns the violations it caused (often none)."""
-        before = len(self.violations)
-        if event.is_error:
+        # Called for every frame: attributes are read once into locals, Event properties inlined.
+        violations = self.violations
+        before = len(violations)
+        t = event.type
+        if t in ERROR_TYPES:  # event.is_error
             code = event.error_code()
             text = event.summary(120)
-            self._add(ERROR_FRAME, event.type, f"the server sent {event.type}" + (f" ({code})" if code and code not in text else "") + f": {text}")
-        if not event.is_golden:
-            return self.violations[before:]
-        t = event.type
+            self._add(ERROR_FRAME, t, f"the server sent {t}" + (f" ({code})" if code and code not in text else "") + f": {text}")
+        if event.kind != GOLDEN:  # not event.is_golden
+            return violations[before:]
         at = event.received
-        off = self.offset(at)
-        if self.done:
+        sent_at = self.sent_at
+        off = at - sent_at if sent_at is not None else 0.0  # self.offset(at)
+        if self.completed_at is not None:  # self.done
             self._add(OUT_OF_ORDER, t, f"{t} arrived at +{_ms(off)}, after the run had completed at +{_ms(self.offset(self.completed_at))}")
-            return self.violations[before:]
+            self.seen_types.add(t)  # it came, late: `missing` must not say otherwise
+            if self.checkpoints[t] is None:
+                self.checkpoints[t] = off
+            return violations[before:]
         if self.first_at is None:
             self.first_at = at
             self.first_type = t
             if off > self.budgets.first_event_s:
                 self._add(FIRST_EVENT_LATE, t, f"the first agent event ({t}) came {_ms(off)} after the message, over the {_ms(self.budgets.first_event_s)} budget")
-        if self.budgets.gap_s is not None and self.last_at is not None and at - self.last_at > self.budgets.gap_s:
-            self._add(GAP_TOO_LONG, t, f"{_ms(at - self.last_at)} passed between {self.last_type} and {t}, over the {_ms(self.budgets.gap_s)} limit")
-        if self.checkpoints[t] is None:
-            self.checkpoints[t] = off
+        gap_s = self.budgets.gap_s
+        if gap_s is not None and self.last_at is not None and at - self.last_at > gap_s:
+            self._add(GAP_TOO_LONG, t, f"{_ms(at - self.last_at)} passed between {self.last_type} and {t}, over the {_ms(gap_s)} limit")
+        checkpoints = self.checkpoints
+        if checkpoints[t] is None:
+            checkpoints[t] = off
         self.seen_types.add(t)
         if t == AGENT_STARTED:
             if not self.started and self.first_type != AGENT_STARTED:
@@ -153,24 +175,34 @@ class Contract:
             if self.started:
                 self.progress_in_run = True
             if t == TOOL_EXECUTING:
-                self.open_tools.append((event.execution_id, event.tool_name))
+                self._open_tool(event, off)
             elif t == TOOL_COMPLETED:
                 self._close_tool(event)
         self.last_at = at
         self.last_type = t
-        return self.violations[before:]
+        return violations[before:]
+
+    def _open_tool(self, event: Event, off: float) -> None:
+        key = (event.execution_id, event.tool_name)
+        i = _match(self.early_completions, key)
+        if i is None:
+            self.open_tools.append(key)
+            return
+        del self.early_completions[i]  # its completion came first: out of order, not unpaired
+        label = key[1] or key[0] or "a tool"
+        self._add(OUT_OF_ORDER, TOOL_COMPLETED, f"tool_completed for {label} arrived before its tool_executing (+{_ms(off)})")
 
     def _close_tool(self, event: Event) -> None:
-        exec_id, name = event.execution_id, event.tool_name
-        for i, (open_id, open_name) in enumerate(self.open_tools):
-            if (exec_id is not None and open_id == exec_id) or (
-                (exec_id is None or open_id is None) and name is not None and open_name == name
-            ):
-                del self.open_tools[i]
-                return
-        if TOOL_EXECUTING in self.seen_types:  # with none at all, `missing` already says it
-            label = name or exec_id or "a tool"
+        key = (event.execution_id, event.tool_name)
+        i = _match(self.open_tools, key)
+        if i is not None:
+            del self.open_tools[i]
+            return
+        if TOOL_EXECUTING in self.seen_types:
+            label = key[1] or key[0] or "a tool"
             self._add(UNPAIRED_TOOL_COMPLETED, TOOL_COMPLETED, f"tool_completed for {label} has no earlier tool_executing to match")
+        else:  # its tool_executing may still come (out of order); judged when it does, or at the end
+            self.early_completions.append(key)
 
     def finish(self, at: float, *, ended_by: str | None = None) -> Verdict:
         """Close the run. `ended_by` says why it stopped early: 'timeout', 'closed', 'error'."""
@@ -187,6 +219,10 @@ class Contract:
             for name in GOLDEN_EVENTS:
                 if name not in self.seen_types:
                     violations.append(Violation(MISSING, name, f"{name} never arrived{why}"))
+            if TOOL_EXECUTING in self.seen_types:
+                for exec_id, name in self.early_completions:
+                    violations.append(Violation(UNPAIRED_TOOL_COMPLETED, TOOL_COMPLETED,
+                                                f"tool_completed for {name or exec_id or 'a tool'} has no tool_executing to match"))
             if self.done and self.open_tools and TOOL_COMPLETED in self.seen_types:
                 labels = ", ".join(n or i or "?" for i, n in self.open_tools)
                 violations.append(Violation(UNCLOSED_TOOL, TOOL_EXECUTING, f"tool {labels} started but never completed"))

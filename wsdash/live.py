@@ -15,14 +15,15 @@ from typing import Any, Callable
 
 from wsdash.auth import TokenError, TokenInfo
 from wsdash.connect import ConnectError, open_ws
-from wsdash.errors import AUTH, CONFIG, ClassifiedError, classify
+from wsdash.errors import CONFIG, ClassifiedError, auth_error, classify
 from wsdash.event_store import EventStore
-from wsdash.protocol import Event, parse_frame
+from wsdash.protocol import Event, auth_failure, parse_frame
 from wsdash.run import Run, RunListener, RunResult
 from wsdash.session import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
 
 IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "connected", "running", "backoff", "stopped"
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+KEEP_ROWS = 10_000  # event rows a live run keeps for its result: a burst would otherwise hold one per frame, forever
 YIELD_S = 0.002  # the longest the reader holds the event loop in a burst, so keys stay answered at any rate
 
 
@@ -137,9 +138,9 @@ class LiveSession:
         else:
             event = parse_frame(data, at)
             self.store.append(event, None, 0)
-            if event.type == "error_message" and event.error_code() == "AUTH_FAILED":
-                msg = event.get("error_message", "message") or "authentication failed"
-                self.status.error = ClassifiedError(AUTH, f"AUTH_FAILED: {msg}", "the token was rejected: check the target's secret or token")
+            refusal = auth_failure(event) if event.is_error else None
+            if refusal is not None:
+                self.status.error = auth_error(f"AUTH_FAILED: {refusal}", token_sent=self.token_info is not None)
         return event
 
     async def _connected(self, conn: Any, connect_s: float, token: str | None) -> ClassifiedError | None:
@@ -193,10 +194,15 @@ class LiveSession:
                 await asyncio.sleep(0)
                 deadline = clock() + YIELD_S
 
+    def _new_run(self, listener: RunListener | None = None) -> Run:
+        # The dashboard never reads a live result's rows beyond the first few; the counts, the
+        # checkpoints and the verdict are judged over every frame whatever the cap.
+        return Run(self.opts.url, self.opts.budgets, listener=listener, keep_events=KEEP_ROWS)
+
     async def _one_run(self, rx: Receiver, conn: Any, connect_s: float, token: str | None, thread_id: Any, reader: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()
         listener = self._listener_factory() if self._listener_factory else None
-        run = Run(self.opts.url, self.opts.budgets, listener=listener)
+        run = self._new_run(listener)
         run.token = token_summary(token)
         run.start(loop.time(), token=run.token, auth=self.opts.auth)
         run.opened(loop.time(), connect_s, conn.phases)

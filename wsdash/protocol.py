@@ -71,12 +71,24 @@ class Event:
 
     @property
     def agent_name(self) -> str | None:
-        value = self.get("agent_name", "agent", "sub_agent_name")
-        return str(value) if value is not None else None
+        # get("agent_name", "agent", "sub_agent_name"), unrolled: read for every frame
+        f = self.fields
+        value = f.get("agent_name")
+        if value is None:
+            value = f.get("agent")
+            if value is None:
+                value = f.get("sub_agent_name")
+                if value is None:
+                    return None
+        return str(value)
 
     @property
     def tool_name(self) -> str | None:
-        value = self.get("tool_name", "tool")
+        # get("tool_name", "tool"), unrolled: read for every frame
+        f = self.fields
+        value = f.get("tool_name")
+        if value is None:
+            value = f.get("tool")
         return str(value) if isinstance(value, (str, int, float)) else None
 
     @property
@@ -102,6 +114,8 @@ class Event:
 
 def parse_timestamp(value: Any) -> float | None:
     """Float epoch seconds (or milliseconds) or ISO 8601 → epoch seconds; anything else → None."""
+    if type(value) is str:  # the common case first (every ISO-stamped frame); same rules as below
+        return _parse_iso(value) if value else None
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -113,31 +127,41 @@ def parse_timestamp(value: Any) -> float | None:
             return None
         return v / 1000.0 if v > 1e11 else v  # milliseconds since the epoch
     if isinstance(value, str) and value:
-        try:
-            dt = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-        except ValueError:
-            return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        try:
-            return dt.timestamp()
-        except (OverflowError, OSError, ValueError):
-            return None
+        return _parse_iso(value)
     return None
+
+
+def _parse_iso(value: str) -> float | None:
+    try:
+        dt = _fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 def _merge(frame: dict[str, Any]) -> dict[str, Any]:
     """Fields from the frame, then payload, then data, then data.payload (later wins)."""
-    merged = {k: v for k, v in frame.items() if k not in _CONTAINERS}
-    payload = frame.get("payload")
+    merged = frame.copy()  # C-speed copy; popping the containers keeps the other keys' order
+    payload = merged.pop("payload", None)
+    data = merged.pop("data", None)
     if isinstance(payload, dict):
         merged.update(payload)
-    data = frame.get("data")
     if isinstance(data, dict):
-        merged.update({k: v for k, v in data.items() if k != "payload"})
-        inner = data.get("payload")
-        if isinstance(inner, dict):
-            merged.update(inner)
+        if "payload" in data:
+            merged.update({k: v for k, v in data.items() if k != "payload"})
+            inner = data["payload"]
+            if isinstance(inner, dict):
+                merged.update(inner)
+        else:
+            merged.update(data)
     return merged
 
 
@@ -169,12 +193,16 @@ def normalise(frame: Any, raw: str | bytes = "", received: float = 0.0) -> Event
     return Event(kind, name, raw, received, wire_type if wire_type != name else None, fields, ts, note)
 
 
+_decode = json.JSONDecoder().decode  # what json.loads uses when given no options
+
+
 def parse_frame(data: str | bytes, received: float = 0.0) -> Event:
     """A WebSocket message as received → Event. Binary and invalid JSON are malformed values."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return Event(MALFORMED, MALFORMED, bytes(data), received, note=f"binary frame ({len(data)} bytes)")
     try:
-        decoded = json.loads(data)
+        # json.loads minus its argument checks: a str without a BOM goes straight to the decoder
+        decoded = _decode(data) if type(data) is str and not data.startswith("\ufeff") else json.loads(data)
     except (ValueError, RecursionError) as exc:
         return Event(MALFORMED, MALFORMED, data, received, note=f"invalid JSON: {str(exc)[:80]}")
     return normalise(decoded, data, received)
@@ -220,6 +248,13 @@ def _summary(e: Event) -> str:
     return _short(e.get("message", "status", "connection_id", "thread_id") or {k: v for k, v in f.items() if k not in ("type", "timestamp")}, 90)
 
 
+def auth_failure(event: Event) -> str | None:
+    """The server's words when `event` is an AUTH_FAILED error frame (PROTOCOL.md §2), else None."""
+    if event.type in ERROR_TYPES and str(event.error_code() or "").upper() == "AUTH_FAILED":
+        return str(event.get("error_message", "message") or "authentication failed")
+    return None
+
+
 # ---- client messages (PROTOCOL.md §3) ---------------------------------------------------------
 
 def user_message(text: str, thread_id: str | None, run_id: str) -> dict[str, Any]:
@@ -234,5 +269,3 @@ def handshake_acknowledged(thread_id: Any) -> dict[str, Any]:
     }
 
 
-def ping() -> dict[str, Any]:
-    return {"type": "ping"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -19,6 +20,11 @@ from wsdash.redact import scrub, scrub_obj
 from wsdash.run import Run, RunResult
 
 FORMAT = "wsdash-recording/1"
+
+# What json's encoder uses for str and finite float with ensure_ascii=False (the C versions).
+_encode_str = json.encoder.encode_basestring
+_float_repr = float.__repr__
+_isfinite = math.isfinite
 
 
 class RecordingError(ValueError):
@@ -39,6 +45,13 @@ class Recorder:
             raw = data["data"]
             if isinstance(raw, (bytes, bytearray)):
                 line = {"k": kind, "t": at, "b64": base64.b64encode(raw).decode("ascii")}
+            elif type(at) is float and _isfinite(at) and type(raw) is str:
+                # The per-frame path, written by hand: byte-for-byte what the encoder makes of
+                # {"k": kind, "t": at, "data": scrub(raw)[, "message": true]}, at a third of the cost.
+                text = scrub(raw)
+                self._f.write(f'{{"k":"{kind}","t":{_float_repr(at)},"data":{_encode_str(text)}'
+                              + (',"message":true}\n' if data.get("message") else "}\n"))
+                return
             else:
                 line = {"k": kind, "t": at, "data": scrub(raw)}
                 if data.get("message"):
@@ -79,10 +92,19 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 
 
 def feed(run: Run, rec: dict[str, Any]) -> bool:
-    """Apply one record to a Run. Returns True on the final record ('end')."""
+    """Apply one record to a Run. Returns True on the final record ('end'). A damaged record
+    raises RecordingError naming it, never anything else."""
+    try:
+        return _apply(run, rec)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RecordingError(f"a damaged {rec.get('k')!r} record (t={rec.get('t')!r}): {exc}") from None
+
+
+def _apply(run: Run, rec: dict[str, Any]) -> bool:
     kind, at = rec["k"], float(rec.get("t", 0.0))
     if kind == "start":
-        pass
+        run.url = str(rec.get("url", ""))
+        run.token = rec.get("token")
     elif kind == "open":
         run.opened(at, float(rec.get("connect_s", 0.0)), rec.get("phases") or {})
     elif kind == "send":
@@ -100,25 +122,31 @@ def feed(run: Run, rec: dict[str, Any]) -> bool:
     return False
 
 
+def records_of_run(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The records to feed, in order (the format line left out). Raises RecordingError."""
+    for rec in iter_records(path):
+        if rec["k"] != "format":
+            yield rec
+
+
 def replay(path: str | os.PathLike[str], budgets: Budgets | None = None) -> RunResult:
     """Re-judge a recording as fast as possible; the same result a live run would give."""
-    records = iter_records(path)
-    url = ""
-    run: Run | None = None
-    last_t = 0.0
+    run = Run("", budgets)
+    last_t: float | None = None
     timed_out = False
-    for rec in records:
-        if rec["k"] == "format":
-            continue
-        if run is None:
-            url = str(rec.get("url", "")) if rec["k"] == "start" else ""
-            run = Run(url, budgets)
-            if rec["k"] == "start":
-                run.token = rec.get("token")
-        last_t = float(rec.get("t", last_t))
+    for rec in records_of_run(path):
         if feed(run, rec):
             timed_out = bool(rec.get("timed_out"))
+        last_t = time_of(rec, last_t)
+        if rec["k"] == "end":
             break
-    if run is None:
+    if last_t is None:
         raise RecordingError(f"{path}: the recording is empty")
     return run.finish(last_t, timed_out=timed_out)
+
+
+def time_of(rec: dict[str, Any], default: float | None) -> float | None:
+    try:
+        return float(rec["t"]) if "t" in rec else default
+    except (TypeError, ValueError):
+        raise RecordingError(f"a record with a bad time t={rec.get('t')!r}") from None

@@ -15,7 +15,7 @@ from wsdash.event_store import EventStore
 from wsdash.golden_path import Budgets
 from wsdash.live import LiveStatus
 from wsdash.protocol import Event
-from wsdash.recording import RecordingError, feed, iter_records
+from wsdash.recording import RecordingError, time_of, feed, iter_records, records_of_run
 from wsdash.run import Run, RunResult
 
 SPEEDS = (1.0, 10.0, math.inf)
@@ -116,13 +116,8 @@ class ReplayPlayer:
         last = 0.0
         timed_out = False
         count = 0
-        for rec in iter_records(self.path):
-            if rec["k"] == "format":
-                continue
-            if rec["k"] == "start":
-                run.url = str(rec.get("url", ""))
-                run.token = rec.get("token")
-            at = float(rec.get("t", last))
+        for rec in records_of_run(self.path):
+            at = time_of(rec, last) or 0.0
             if prev is not None and at > prev and math.isfinite(self.speed):
                 await asyncio.sleep((at - prev) / self.speed)
             await self._resume.wait()

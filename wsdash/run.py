@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from wsdash.errors import AUTH, ClassifiedError, close_error
-from wsdash.golden_path import Budgets, Contract, Verdict
-from wsdash.protocol import GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, parse_frame
+from wsdash.errors import AUTH, ClassifiedError, auth_error, close_error
+from wsdash.golden_path import ERROR_FRAME, Budgets, Contract, Verdict
+from wsdash.protocol import GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, auth_failure, parse_frame
 from wsdash.redact import redact_url
 
 # Exit codes of the headless commands
@@ -132,22 +132,29 @@ class Run:
             self._listener.record("send", at, data=text, message=is_message)
 
     def received(self, at: float, data: str | bytes) -> Event:
+        # Called for every frame (the hot path of every run): attributes read once into locals.
         event = parse_frame(data, at)
-        self.frames.received += 1
-        if event.kind == MALFORMED:
-            self.frames.malformed += 1
-        elif event.kind == UNKNOWN:
-            self.frames.unknown += 1
-        if self._listener:
-            self._listener.record("recv", at, data=data)
-        sent = self.contract.sent_at
+        frames = self.frames
+        frames.received += 1
+        kind = event.kind
+        if kind == MALFORMED:
+            frames.malformed += 1
+        elif kind == UNKNOWN:
+            frames.unknown += 1
+        listener = self._listener
+        if listener:
+            listener.record("recv", at, data=data)
+        contract = self.contract
+        sent = contract.sent_at
         offset = at - sent if sent is not None else None
-        if self._keep is None or len(self.rows) < self._keep:
-            self.rows.append((event.type, offset, event.agent_name, event.tool_name, event.raw_type, event.kind))
-        self.contract.feed(event)
-        if event.type == "error_message" and event.error_code() == "AUTH_FAILED" and self.error is None:
-            msg = event.get("error_message", "message") or "authentication failed"
-            self.error = ClassifiedError(AUTH, f"AUTH_FAILED: {msg}", self._auth_hint())
+        rows = self.rows
+        if self._keep is None or len(rows) < self._keep:
+            rows.append((event.type, offset, event.agent_name, event.tool_name, event.raw_type, kind))
+        contract.feed(event)
+        if self.error is None and event.is_error:
+            refusal = auth_failure(event)
+            if refusal is not None:
+                self.error = auth_error(f"AUTH_FAILED: {refusal}", token_sent=self.token is not None)
         if self._on_event:
             self._on_event(event)
         return event
@@ -159,15 +166,9 @@ class Run:
         if self.error is None and not (self.contract.done and code in (1000, 1001)):
             err = close_error(code, reason, self.url)
             if err.kind == AUTH:
-                err = ClassifiedError(AUTH, err.message, self._auth_hint(), err.code)
+                err = auth_error(err.message, token_sent=self.token is not None, code=err.code)
             if err.kind == AUTH or not self.contract.done:
                 self.error = err
-
-    def _auth_hint(self) -> str:
-        if self.token is None:
-            return ("the server requires a token and none was sent: pass --token, --token-env VAR, "
-                    "--secret or --secret-file (or set the target's token_env / secret_env)")
-        return close_error(1008).hint
 
     def failed(self, at: float, error: ClassifiedError) -> None:
         if self.error is None:
@@ -186,8 +187,11 @@ class Run:
             self._listener.record("end", at, timed_out=ended_by == "timeout")
         verdict = self.contract.finish(at, ended_by=ended_by)
         if self.error is not None and verdict.first_event_s is None:
-            # No agent event ever arrived: the run could not happen; the error says why.
-            verdict.violations = []
+            # No agent event ever arrived: the run could not happen and the error says why. Error
+            # frames and a slow connect stay reported (PROTOCOL.md §5.6), but for the very
+            # AUTH_FAILED frame the error already names.
+            auth = self.error.kind == AUTH
+            verdict.violations = [v for v in verdict.violations if not (auth and v.code == ERROR_FRAME)]
         return RunResult(self.url, verdict, self.rows, self.frames, self.error, self.phases, self.close, self.token)
 
 

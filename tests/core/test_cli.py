@@ -195,3 +195,13 @@ def test_demo_falls_back_to_a_free_port_when_8002_is_taken() -> None:
 def test_a_malformed_url_is_a_usage_error_not_a_traceback(cli, url: str) -> None:
     out = cli("golden-path", "--url", url)
     assert out.returncode == 2 and "Traceback" not in out.stderr and "--url" in out.stderr
+
+
+@pytest.mark.parametrize("line", ['{"k": "recv", "t": "x", "data": "{}"}', '{"k": "error", "t": 1.0, "error": "boom"}',
+                                  '{"k": "recv", "t": 1.0, "b64": "abc"}'])
+def test_a_damaged_recording_is_named_not_a_traceback(cli, tmp_path: Path, line: str) -> None:
+    rec = tmp_path / "bad.jsonl"
+    rec.write_text('{"k": "format", "format": "wsdash-recording/1"}\n' + line + "\n", encoding="utf-8")
+    out = cli("replay", str(rec), "--headless", "--json")
+    assert out.returncode == 2 and ("damaged" in out.stderr or "bad time" in out.stderr)
+    assert "Traceback" not in out.stderr

@@ -118,3 +118,22 @@ def test_violations_are_reported_live() -> None:
     assert c.feed(ev("agent_thinking", 0.1)) == []
     found = c.feed(ev("agent_started", 0.2))
     assert [v.code for v in found] == ["out_of_order"]
+
+
+def test_completion_before_start_is_out_of_order_not_missing() -> None:
+    v = judge([("agent_completed", 0.1), ("agent_started", 0.2), ("agent_thinking", 0.3),
+               ("tool_executing", 0.4, {"tool_name": "t"}), ("tool_completed", 0.5, {"tool_name": "t"})])
+    assert all(x.code == "out_of_order" for x in v.violations) and len(v.violations) == 4
+    assert v.checkpoints["agent_started"] is not None
+
+
+def test_tool_completed_before_its_executing_is_out_of_order() -> None:
+    seq = GOLDEN[:2] + [("tool_completed", 0.3, {"tool_name": "t", "execution_id": "e1"}),
+                        ("tool_executing", 0.4, {"tool_name": "t", "execution_id": "e1"})] + GOLDEN[4:]
+    v = judge(seq)
+    assert codes(v) == [("out_of_order", "tool_completed")] and "before its tool_executing" in v.violations[0].detail
+
+
+def test_an_early_completion_never_matched_is_unpaired() -> None:
+    seq = GOLDEN[:2] + [("tool_completed", 0.3, {"tool_name": "ghost"})] + GOLDEN[2:]
+    assert codes(judge(seq)) == [("unpaired_tool_completed", "tool_completed")]

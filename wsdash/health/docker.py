@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from wsdash.errors import HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, _chain, classify
+from wsdash.errors import HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, exception_chain, classify
 from wsdash.health.model import DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
 from wsdash.redact import redact_url, scrub
 
@@ -154,7 +154,7 @@ async def _via_api(ep: Endpoint, timeout: float, platform: str) -> tuple[list[Ch
 def _api_error(exc: BaseException, ep: Endpoint, timeout: float, platform: str) -> ClassifiedError:
     where = ep.describe()
     message = scrub(str(exc) or type(exc).__name__)
-    chain = _chain(exc)  # httpx wraps the OSError that says what happened
+    chain = exception_chain(exc)  # httpx wraps the OSError that says what happened
     if any(isinstance(e, PermissionError) for e in chain):
         return ClassifiedError(PERMISSION, f"permission denied on {where}", _permission_hint(ep, platform))
     if any(isinstance(e, FileNotFoundError) for e in chain):

@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from wsdash.connect import _proxy_configured, is_loopback, ssl_context
+from wsdash.connect import proxy_configured, is_loopback, ssl_context
 from wsdash.errors import HTTP, TLS, ClassifiedError, classify
 from wsdash.health.model import DEGRADED, DOWN, SKIPPED, UP, CheckResult
 from wsdash.redact import redact_url
@@ -38,7 +38,7 @@ def tls_context(verify: bool) -> ssl.SSLContext:
 async def tls_check(url: str, host: str, port: int, verify: bool, deadline: float) -> tuple[CheckResult, float | None]:
     """(check, days left or None). With verification on and failing, still reads the expiry
     without verifying: an expired certificate is often *why* verification fails."""
-    if not is_loopback(host) and _proxy_configured("wss"):
+    if not is_loopback(host) and proxy_configured("wss"):
         return CheckResult("tls", SKIPPED, None, None, "behind a proxy: the certificate is not reachable directly"), None
     t0 = time.perf_counter()
     try:

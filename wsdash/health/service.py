@@ -10,22 +10,21 @@ that the token is good: the probe listens briefly for a rejection (PROTOCOL.md Â
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from wsdash.auth import TokenError, TokenInfo, resolve_token
 from wsdash.config import TargetConfig
-from wsdash.connect import ConnectError, _proxy_configured, is_loopback, open_ws
-from wsdash.errors import AUTH, CONFIG, ClassifiedError, close_error
+from wsdash.connect import ConnectError, proxy_configured, is_loopback, open_ws
+from wsdash.errors import AUTH, CONFIG, ClassifiedError, auth_error, close_error
 from wsdash.health.endpoints import http_check, left, tls_check, tls_context
+from wsdash.protocol import auth_failure, parse_frame
 from wsdash.health.model import DEGRADED, DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
 from wsdash.redact import redact_url, scrub
 
 CORE = ("dns", "tcp", "websocket", "auth")  # any of these down â†’ the golden path cannot run
 ORDER = ("dns", "tcp", "tls", "websocket", "auth", "health", "auth_health")
-_AUTH_HINT = close_error(1008).hint
 
 
 async def probe_target(
@@ -138,7 +137,7 @@ async def _ws_checks(target: TargetConfig, token: str | None, token_error: Class
                      deadline: float, auth_wait_s: float) -> list[CheckResult]:
     url = target.ws_url
     parts = urlsplit(url)
-    direct = is_loopback(parts.hostname or "") or not _proxy_configured(parts.scheme)
+    direct = is_loopback(parts.hostname or "") or not proxy_configured(parts.scheme)
     try:
         conn = await open_ws(url, token=token, auth=target.auth, tls_verify=target.tls_verify, timeout=left(deadline))
     except ConnectError as exc:
@@ -200,13 +199,12 @@ async def _listen(ws: Any, target: TargetConfig, token: str | None, token_error:
     try:
         async with asyncio.timeout(wait_s):
             while True:
-                frame = _parse(await ws.recv())
-                if _auth_failed(frame):
-                    text = str(frame.get("error_message") or frame.get("message") or "AUTH_FAILED")
-                    return ws_check, _rejected(ClassifiedError(AUTH, scrub(f"AUTH_FAILED: {text}"), _AUTH_HINT), target, token)
-                kind = _frame_kind(frame)
-                if kind in ("connection_established", "handshake_response"):
-                    return ws_check, _accepted(target, token, token_error, f"accepted ({kind})")
+                event = parse_frame(await ws.recv())  # every envelope, as the session reads it
+                refusal = auth_failure(event)
+                if refusal is not None:
+                    return ws_check, _rejected(auth_error(f"AUTH_FAILED: {refusal}", token_sent=True), target, token)
+                if event.type in ("connection_established", "handshake_response"):
+                    return ws_check, _accepted(target, token, token_error, f"accepted ({event.type})")
     except TimeoutError:
         return ws_check, _accepted(target, token, token_error, f"not rejected within {wait_s:.1f} s")
     except ConnectionClosed as exc:
@@ -240,29 +238,6 @@ def _accepted(target: TargetConfig, token: str | None, token_error: ClassifiedEr
                               "the server accepts expired tokens (permissive/demo mode?): a strict server will not")
         return CheckResult("auth", DEGRADED, None, err, "expired token not rejected")
     return CheckResult("auth", UP, None, None, f"token {how}" + (f", {info.describe()}" if info else ""))
-
-
-def _parse(raw: str | bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _frame_kind(frame: dict[str, Any]) -> str:
-    kind = str(frame.get("type") or "")
-    data = frame.get("data")
-    if kind == "system_message" and isinstance(data, dict):  # older servers' envelope
-        return str(data.get("event") or kind)
-    return kind
-
-
-def _auth_failed(frame: dict[str, Any]) -> bool:
-    for part in (frame, frame.get("data"), frame.get("payload")):
-        if isinstance(part, dict) and str(part.get("error_code") or part.get("code") or "").upper() == "AUTH_FAILED":
-            return True
-    return False
 
 
 async def _close(ws: Any, timeout: float) -> None:
