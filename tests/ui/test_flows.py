@@ -269,3 +269,18 @@ async def test_a_connection_lost_mid_run_is_judged_like_the_headless_run(server:
     assert live["close"]["code"] == headless["close"]["code"] == code
     assert live["error"]["kind"] == headless["error"]["kind"] == "closed"
     assert live["violations"] == headless["violations"]
+
+
+async def test_a_paused_stream_holds_still_when_the_ring_buffer_is_full(server: AgentServer) -> None:
+    app = make_app(live_settings(server, "burst:400", capacity=600))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        stream = app.screen.query_one("#stream")
+        await pilot.press("home", *["pagedown"] * 15)  # paused, reading around row 300
+        await pilot.pause(0.2)
+        top, cursor = app.store.row(stream.scroll_offset.y).seq, app.store.row(stream.cursor).seq
+        await pilot.press("g")  # 405 more while paused: the ring (600) drops the oldest ~210 rows
+        await until(pilot, lambda: len(app.source.results) == 2)
+        assert not stream.tail and app.store.dropped > 0
+        assert app.store.row(stream.scroll_offset.y).seq == top  # the same rows stay on screen
+        assert app.store.row(stream.cursor).seq == cursor

@@ -28,6 +28,7 @@ class TierDetailScreen(ModalScreen[None]):
         self.state = state
         self._shown_version = -1
         self._needle = ""
+        self._shown_tests: list = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tier-detail"):
@@ -54,9 +55,14 @@ class TierDetailScreen(ModalScreen[None]):
             return
         self._shown_version = st.version
         table = self.query_one(DataTable)
-        keep = table.cursor_row
+        tests = st.sorted_tests(self._needle)
+        shown = self._shown_tests
+        # Keep the selected test selected as results stream in and re-sort (failures first).
+        selected = shown[table.cursor_row].nodeid if 0 <= table.cursor_row < len(shown) else None
+        self._shown_tests = tests
         table.clear()
-        for i, t in enumerate(st.sorted_tests(self._needle)):
+        keep = next((i for i, t in enumerate(tests) if t.nodeid == selected), 0)
+        for i, t in enumerate(tests):
             # Text, not str: a parametrized id like test_x[nested] is not markup.
             table.add_row(Text(t.outcome, _OUTCOME_STYLE.get(t.outcome, "")), Text(scrub(t.nodeid)), t.phase, f"{t.duration_s:.2f}s", key=str(i))
         if table.row_count:
@@ -66,7 +72,7 @@ class TierDetailScreen(ModalScreen[None]):
             self.query_one("#traceback", Static).update(scrub("\n".join(st.result.last_output[-40:])))
 
     def _show(self, row: int) -> None:
-        tests = self.state.sorted_tests(self._needle)
+        tests = self._shown_tests
         if not 0 <= row < len(tests):
             return
         t = tests[row]

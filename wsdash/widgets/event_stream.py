@@ -72,6 +72,7 @@ class EventStream(ScrollView, can_focus=True):
         self._paused_at_received = 0
         self._version = -1
         self._clock = clock or wall_clock()
+        self._anchor: tuple[int, int | None] | None = None  # (top row seq, cursor seq) while paused
 
     # ---- data -------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -89,7 +90,26 @@ class EventStream(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True)
         else:
             self.new_since_pause = store.received - self._paused_at_received
+            # Hold on to what is on screen by sequence number: once the ring buffer is full every
+            # new event drops the oldest row and would shift the view under the reader.
+            if self._anchor is not None:
+                top_seq, cursor_seq = self._anchor
+                top = store.index_of_seq(top_seq)
+                self.set_scroll(None, top if top is not None else 0)
+                at = store.index_of_seq(cursor_seq) if cursor_seq is not None else None
+                self.cursor = at if at is not None else 0
+        self._remember()
         self.refresh()
+
+    def _remember(self) -> None:
+        """Note which rows are on screen (by sequence number) for the next sync to keep them."""
+        n = len(self.store)
+        if self.tail or not n:
+            self._anchor = None
+            return
+        top = self.store.row(min(self.scroll_offset.y, n - 1)).seq
+        cursor = self.store.row(self.cursor).seq if 0 <= self.cursor < n else None
+        self._anchor = (top, cursor)
 
     def _pause(self) -> None:
         if self.tail:
@@ -125,12 +145,14 @@ class EventStream(ScrollView, can_focus=True):
             self.scroll_to(y=y, animate=False)
         elif y >= top + height:
             self.scroll_to(y=y - height + 1, animate=False)
+        self.call_after_refresh(self._remember)
         self.refresh()
 
     def action_first(self) -> None:
         self._pause()
         self.cursor = 0
         self.scroll_home(animate=False)
+        self.call_after_refresh(self._remember)
 
     def action_follow(self) -> None:
         self.tail = True
@@ -154,6 +176,7 @@ class EventStream(ScrollView, can_focus=True):
                 if index != len(self.store) - 1:
                     self._pause()
                 self.cursor = index
+                self._remember()
                 self.refresh()
 
     # ---- drawing ----------------------------------------------------------------------------
