@@ -109,8 +109,18 @@ class WsDashApp(App[None]):
             health = s.tier_health or (self.health_board.ensure if self.health_board is not None else None)
             self.tier_pane = TierPane(s.tiers, health=health)
         self.push_screen(self._dashboard())
+        # After the first paint: connecting imports websockets, which the first frame need not wait for.
+        self.call_after_refresh(self._start_stream)
+
+    def _start_stream(self) -> None:
+        import gc
+
         self.run_worker(self.source.run_forever(), name="event stream", exit_on_error=False)
-        for note in s.notes:
+        # The widget tree is built: freezing it keeps full collections short during a burst
+        # (60–180 ms each before, 10–40 ms after; bench/ui.py --what-if gc-freeze).
+        gc.collect()
+        gc.freeze()
+        for note in self.settings.notes:
             self.tell(note, severity="warning", timeout=8)
 
     def _recorder(self) -> Any:

@@ -146,6 +146,10 @@ async def open_ws(
         additional_headers={**auth_headers, **(headers or {})},
         ssl=ssl_context(target, tls_verify),
         open_timeout=None,
+        # No permessage-deflate: agent events are small, and under a burst one compressed socket
+        # read can hold ~29,000 frames that websockets inflates and parses in one go — a
+        # 300 ms stall of the dashboard's loop (bench/ui.py --what-if no-compression).
+        compression=None,
         max_size=MAX_FRAME,
         user_agent_header="wsdash",
     )

@@ -8,7 +8,23 @@ from typing import Any
 from textual.widgets import Static
 
 
+def _height(content: Any, width: int) -> int | None:
+    """Lines the content takes at `width`, when none of them wraps; None when unsure."""
+    text = getattr(content, "plain", content)
+    if not isinstance(text, str) or width <= 0:
+        return None
+    lines = text.split("\n")
+    return len(lines) if all(len(line) < width for line in lines) else None
+
+
 def update_if_changed(widget: Static, content: Any) -> None:
-    if getattr(widget, "_wsdash_last", None) != content:
-        widget._wsdash_last = content  # type: ignore[attr-defined]
-        widget.update(content)
+    """Skip an unchanged content; when only the words changed and the height cannot have (same
+    number of lines, none wrapping), skip the layout too — a full re-layout on every tick was a
+    third of the loop during a burst."""
+    last = getattr(widget, "_wsdash_last", None)
+    if last == content:
+        return
+    widget._wsdash_last = content  # type: ignore[attr-defined]
+    width = widget.content_size.width
+    before = _height(last, width) if last is not None else None
+    widget.update(content, layout=before is None or before != _height(content, width))

@@ -1,0 +1,237 @@
+"""Shared helpers for the benchmarks: statistics, machine and version info, the embedded agent
+server in a subprocess, and appending a dated row under a `## name` section of BENCHMARKS.md.
+
+Imports nothing from Textual or wsdash at module level, so every benchmark (and `check.py` /
+`tiers.py`, should they adopt it) can import it cheaply:
+
+    from bench.common import ROOT, append_row, machine, median, percentile
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the repo
+    sys.path.insert(0, str(ROOT))
+
+
+# ---- statistics -------------------------------------------------------------------------------
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile, q in [0, 1] (the same rule as bench/tiers.py)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def spread(values: Sequence[float]) -> str:
+    """`min–max` of a sample, for showing how noisy a median is."""
+    return f"{min(values):,.0f}–{max(values):,.0f}" if values else "-"
+
+
+def rotations(names: Sequence[str], rounds: int) -> list[list[str]]:
+    """Alternating order: round i starts at names[i % len]. Every variant sees every position,
+    so a machine that slows down (or warms up) over a run does not favour one of them."""
+    k = len(names)
+    return [[names[(i + j) % k] for j in range(k)] for i in range(rounds)]
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+# ---- machine and versions ---------------------------------------------------------------------
+
+def version_of(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def versions() -> dict[str, str]:
+    from wsdash import __version__
+
+    return {
+        "python": platform.python_version(),
+        "wsdash": __version__,
+        "textual": version_of("textual"),
+        "websockets": version_of("websockets"),
+    }
+
+
+def machine() -> str:
+    """One cell for the BENCHMARKS.md tables: OS, CPU count, Python and library versions."""
+    v = versions()
+    load = ""
+    if hasattr(os, "getloadavg"):
+        try:
+            load = f", load {os.getloadavg()[0]:.1f}"
+        except OSError:
+            pass
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cpu{load}, Python {v['python']}, "
+            f"textual {v['textual']}, websockets {v['websockets']}")
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+# ---- BENCHMARKS.md ----------------------------------------------------------------------------
+
+def append_row(section: str, header: str, row: str, intro: str = "", path: Path = BENCHMARKS) -> None:
+    """Add `row` (one markdown table line) to the last table of the `## <section>` section.
+
+    `header` is the table's two header lines; `intro` the paragraph written when the section is
+    created. Other sections are left byte-for-byte as they were.
+    """
+    title = f"## {section}"
+    row = row.rstrip("\n") + "\n"
+    header = header.rstrip("\n") + "\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == title), None)
+    if start is None:
+        body = f"\n{title}\n\n" + (intro.strip() + "\n\n" if intro else "") + header + row
+        path.write_text(text.rstrip("\n") + "\n" + body, encoding="utf-8")
+        return
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    last = max((i for i in range(start, end) if lines[i].startswith("|")), default=None)
+    if last is None:
+        insert = ["\n", header, row] if lines[end - 1].strip() else [header, row]
+        lines[end:end] = insert
+    else:
+        lines.insert(last + 1, row)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def table_row(cells: Iterable[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def table_header(columns: Sequence[str]) -> str:
+    return table_row(columns) + "\n" + "|" + "---|" * len(columns)
+
+
+def common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="fewer events and rounds (what `python -m bench` uses)")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not touch BENCHMARKS.md")
+
+
+# ---- the embedded agent server in its own process ---------------------------------------------
+
+_URL = re.compile(r"(ws://\S+)")
+
+
+class ServerProcess:
+    """`wsdash serve --no-auth --port 0 --pace 0` in a subprocess, so that the client under test
+    has its interpreter (and, on two cores, a core) to itself.
+
+        with ServerProcess() as srv:
+            srv.url           # ws://127.0.0.1:PORT/ws
+            srv.cpu_seconds() # the server's user+system CPU so far (None where unknown)
+    """
+
+    def __init__(self, *args: str, timeout: float = 20.0) -> None:
+        self.args = list(args)
+        self.timeout = timeout
+        self.url = ""
+        self.proc: subprocess.Popen[str] | None = None
+        self._err = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+
+    def __enter__(self) -> "ServerProcess":
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env.pop("WSDASH_CONFIG", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wsdash", "serve", "--no-auth", "--port", "0", "--pace", "0", *self.args],
+            stdout=subprocess.PIPE, stderr=self._err, stdin=subprocess.DEVNULL, text=True, encoding="utf-8", cwd=ROOT, env=env,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # the first line names the URL
+        match = _URL.search(line)
+        if match is None:
+            self._err.seek(0)
+            self.__exit__()
+            raise RuntimeError(f"the agent server did not start: {line!r} {self._err.read()[-2000:]}")
+        self.url = match.group(1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        self._err.close()
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process (Linux /proc; None elsewhere)."""
+        if self.proc is None:
+            return None
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, AttributeError):
+            return None
+
+
+def no_compression() -> None:
+    """What-if experiment: every `websockets` client connection in this process opens without
+    permessage-deflate (websockets offers it by default; wsdash's `open_ws` does not say)."""
+    import functools
+
+    import websockets.asyncio.client as client
+
+    if not isinstance(client.connect, functools.partial):
+        client.connect = functools.partial(client.connect, compression=None)  # type: ignore[assignment]
+
+
+def burst_url(url: str, events: int) -> str:
+    return f"{url}?scenario=burst:{events}"
+
+
+class Stopwatch:
+    """Wall and own-process CPU time of a block."""
+
+    def __enter__(self) -> "Stopwatch":
+        self.wall0, self.cpu0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = time.process_time() - self.cpu0
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident set size in MB (None where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
