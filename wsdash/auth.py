@@ -158,6 +158,51 @@ def read_secret_file(path: str | os.PathLike[str]) -> str:
     return secret
 
 
+E2E_PATH = "/auth/e2e/test-auth"
+
+
+def fetch_e2e_token(auth_url: str, bypass_key: str, *, timeout: float = 10.0, tls_verify: bool = True) -> str:
+    """A test token from the auth service (PROTOCOL.md §2): POST {auth}/auth/e2e/test-auth with
+    X-E2E-Bypass-Key. Raises TokenError saying what went wrong and what to check."""
+    import httpx
+
+    from wsdash.errors import classify
+    from wsdash.redact import redact_url
+
+    register_secret(bypass_key)
+    url = auth_url.rstrip("/") + E2E_PATH
+    where = redact_url(url)
+    try:
+        response = httpx.post(url, headers={"X-E2E-Bypass-Key": bypass_key}, timeout=timeout, verify=tls_verify)
+    except httpx.HTTPError as exc:
+        err = classify(exc, url)
+        raise TokenError(f"no test token from {where}: {err.kind}: {err.message} — {err.hint}") from None
+    if response.status_code in (401, 403):
+        raise TokenError(f"{where} refused the E2E bypass key (HTTP {response.status_code}): check the variable that holds it")
+    if response.status_code != 200:
+        raise TokenError(f"{where} answered HTTP {response.status_code}: is the auth service healthy?")
+    try:
+        token = response.json()["access_token"]
+    except (ValueError, KeyError, TypeError):
+        raise TokenError(f"{where} answered without an access_token") from None
+    if not isinstance(token, str) or not token:
+        raise TokenError(f"{where} answered an empty access_token")
+    register_secret(token)
+    return token
+
+
+def token_for(target: Any, *, env: Mapping[str, str] | None = None, ttl_s: int = 300) -> str | None:
+    """A fresh token for a configured target, from the first source it names: its token
+    variable, the E2E auth endpoint (when the bypass-key variable is set), or a signing secret."""
+    env = os.environ if env is None else env
+    key_env = getattr(target, "e2e_key_env", None)
+    auth_url = getattr(target, "e2e_auth_url", None)
+    if not (target.token_env and env.get(target.token_env)) and auth_url and key_env and env.get(key_env):
+        return fetch_e2e_token(auth_url, env[key_env], tls_verify=getattr(target, "tls_verify", True))
+    return resolve_token(token_env=target.token_env, secret_env=target.secret_env,
+                         secret_file=target.secret_file, env=env, ttl_s=ttl_s)
+
+
 def resolve_token(
     *,
     token: str | None = None,

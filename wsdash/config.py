@@ -31,6 +31,8 @@ class TargetConfig:
     token_env: str | None = None
     secret_env: str | None = None
     secret_file: str | None = None
+    e2e_auth_url: str | None = None  # auth service base URL for POST /auth/e2e/test-auth
+    e2e_key_env: str | None = None  # the variable holding the X-E2E-Bypass-Key (never the key)
     auth: str = "subprotocol+header"
     tls_verify: bool = True
     required: bool = False
@@ -81,6 +83,8 @@ BUILTIN_TARGETS: dict[str, TargetConfig] = {
         health_url="https://api.staging.netrasystems.ai/health",
         auth_health_url="https://auth.staging.netrasystems.ai/health",
         token_env="WSDASH_STAGING_TOKEN",
+        e2e_auth_url="https://auth.staging.netrasystems.ai",
+        e2e_key_env="WSDASH_E2E_BYPASS_KEY",
         required=False,
     ),
 }
@@ -113,7 +117,7 @@ def _check_value(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: auth must be one of {', '.join(AUTH_MODES)}, got {value!r}")
     if key == "ws_url" and not value.startswith(("ws://", "wss://")):
         raise ConfigError(f"{where}: ws_url must start with ws:// or wss://, got {value!r}")
-    if key in ("health_url", "auth_health_url") and not value.startswith(("http://", "https://")):
+    if key in ("health_url", "auth_health_url", "e2e_auth_url") and not value.startswith(("http://", "https://")):
         raise ConfigError(f"{where}: {key} must start with http:// or https://, got {value!r}")
     return value
 

@@ -93,7 +93,7 @@ class LiveSession:
         while not self._stopped:
             self._set(CONNECTING)
             try:
-                token = self.token_source()
+                token = await asyncio.to_thread(self.token_source)  # may be an HTTP fetch (E2E endpoint)
             except TokenError as exc:  # a secret file deleted or unreadable: say so, retry later
                 await self._backoff(ClassifiedError(CONFIG, str(exc), "fix the target's token or secret source; wsdash retries by itself"))
                 continue

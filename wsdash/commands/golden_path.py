@@ -9,7 +9,7 @@ import sys
 from urllib.parse import urlsplit
 from dataclasses import dataclass
 
-from wsdash.auth import TokenError, resolve_token
+from wsdash.auth import TokenError, resolve_token, token_for
 from wsdash.commands.common import budgets_from, print_json, usage_error
 from wsdash.commands.report import print_human
 from wsdash.config import ConfigError, load_config
@@ -28,7 +28,7 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
     """URL and token from --url/--target and the token flags. Raises ConfigError or TokenError."""
     auth = "subprotocol+header"
     tls_verify = True
-    token_env = secret_env = secret_file = None
+    target = None
     if args.url:
         url = args.url
         try:
@@ -39,19 +39,14 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ConfigError(f"--url must look like ws://host[:port]/path or wss://…, got {redact_url(url)!r}")
     else:
-        cfg = load_config(args.config)
-        target = cfg.target(args.target)
+        target = load_config(args.config).target(args.target)
         url, auth, tls_verify = target.ws_url, target.auth, target.tls_verify
-        token_env, secret_env, secret_file = target.token_env, target.secret_env, target.secret_file
     if args.token_env and not os.environ.get(args.token_env):
         raise TokenError(f"environment variable {args.token_env} is not set or empty")
-    token = resolve_token(
-        token=args.token,
-        token_env=args.token_env or token_env,
-        secret=args.secret,
-        secret_file=args.secret_file or (None if (args.token or args.token_env or args.secret) else secret_file),
-        secret_env=None if (args.token or args.token_env or args.secret or args.secret_file) else secret_env,
-    )
+    if args.token or args.token_env or args.secret or args.secret_file:  # a flag wins over the target
+        token = resolve_token(token=args.token, token_env=args.token_env, secret=args.secret, secret_file=args.secret_file)
+    else:
+        token = token_for(target) if target is not None else None
     return Endpoint(url, token, args.auth or auth, tls_verify and not args.no_tls_verify)
 
 

@@ -13,12 +13,11 @@ from wsdash.config import Config, ConfigError, load_config
 
 
 def _token_source(target, env=os.environ, ttl_s: int = 300):
-    from wsdash.auth import resolve_token
+    from wsdash.auth import token_for
 
     def source() -> str | None:
-        # Minted afresh on every (re)connect: a token that expired never blocks a reconnect.
-        return resolve_token(token_env=target.token_env, secret_env=target.secret_env, secret_file=target.secret_file,
-                             env=env, ttl_s=ttl_s)
+        # Fetched or minted afresh on every (re)connect: an expired token never blocks a reconnect.
+        return token_for(target, env=env, ttl_s=ttl_s)
 
     return source
 

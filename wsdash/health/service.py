@@ -14,7 +14,7 @@ import time
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from wsdash.auth import TokenError, TokenInfo, resolve_token
+from wsdash.auth import TokenError, TokenInfo, token_for
 from wsdash.config import TargetConfig
 from wsdash.connect import ConnectError, proxy_configured, is_loopback, open_ws
 from wsdash.errors import AUTH, CONFIG, ClassifiedError, auth_error, close_error
@@ -39,7 +39,7 @@ async def probe_target(
     warm_up()
     deadline = asyncio.get_running_loop().time() + timeout
     start = time.perf_counter()
-    token, token_error = _token(target, env)
+    token, token_error = await asyncio.to_thread(_token, target, env)  # an E2E fetch is HTTP
     try:
         urlsplit(target.ws_url).port  # noqa: B018 - only validating
     except ValueError:  # "ws://host:99999/ws" passes config's prefix check but is no address
@@ -120,8 +120,7 @@ def _short(c: CheckResult) -> str:
 
 def _token(target: TargetConfig, env: Mapping[str, str] | None) -> tuple[str | None, ClassifiedError | None]:
     try:
-        return resolve_token(token_env=target.token_env, secret_env=target.secret_env,
-                             secret_file=target.secret_file, env=env), None
+        return token_for(target, env=env), None
     except TokenError as exc:  # e.g. an unreadable secret file: still probe the socket anonymously
         return None, ClassifiedError(CONFIG, scrub(str(exc)), f"fix the token source of target {target.name!r} in wsdash.toml")
 

@@ -1,0 +1,72 @@
+"""The E2E token source (PROTOCOL.md §2) against a real local HTTP server: POST
+/auth/e2e/test-auth with X-E2E-Bypass-Key → access_token."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+
+from tests.conftest import SECRET, run_cli
+from wsdash.auth import TokenError, fetch_e2e_token, mint_token, token_for
+from wsdash.config import TargetConfig
+
+KEY = "bypass-key-for-tests-0123456789"
+
+
+@pytest.fixture
+def auth_service() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            if self.path != "/auth/e2e/test-auth" or self.headers.get("X-E2E-Bypass-Key") != KEY:
+                self.send_response(401)
+                self.end_headers()
+                return
+            body = json.dumps({"access_token": mint_token(SECRET, ttl_s=1800), "expires_in": 1800}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_fetches_a_token_with_the_bypass_key(auth_service: str) -> None:
+    token = fetch_e2e_token(auth_service, KEY)
+    assert token.startswith("eyJ")
+
+
+def test_a_wrong_key_is_a_clear_token_error(auth_service: str) -> None:
+    with pytest.raises(TokenError, match="refused the E2E bypass key"):
+        fetch_e2e_token(auth_service, "wrong")
+
+
+def test_an_unreachable_auth_service_is_classified() -> None:
+    with pytest.raises(TokenError, match="refused"):
+        fetch_e2e_token("http://127.0.0.1:1", KEY, timeout=2)
+
+
+def test_a_target_fetches_a_fresh_token_when_its_key_variable_is_set(auth_service: str) -> None:
+    target = TargetConfig("staging", "ws://127.0.0.1:9/ws", token_env="NO_TOKEN_HERE", e2e_auth_url=auth_service, e2e_key_env="KEY_VAR")
+    assert token_for(target, env={"KEY_VAR": KEY}).startswith("eyJ")
+    assert token_for(target, env={}) is None  # no key: no E2E fetch, no token
+
+
+def test_golden_path_on_a_target_with_an_e2e_token(auth_service: str, server_thread, tmp_path) -> None:
+    (tmp_path / "wsdash.toml").write_text(
+        f'[targets.stage]\nws_url = "{server_thread.url}"\ne2e_auth_url = "{auth_service}"\ne2e_key_env = "KEY_VAR"\n', encoding="utf-8")
+    out = run_cli("golden-path", "--target", "stage", "--json", cwd=tmp_path, env={"KEY_VAR": KEY})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert KEY not in out.stdout and "eyJ" not in out.stdout.replace("eyJhbG…(redacted)", "")
