@@ -44,7 +44,10 @@ class Recorder:
         if kind == "recv" or kind == "send":
             raw = data["data"]
             if isinstance(raw, (bytes, bytearray)):
-                line = {"k": kind, "t": at, "b64": base64.b64encode(raw).decode("ascii")}
+                # Scrubbed too: a binary frame may carry a token as text. Bytes that are not UTF-8
+                # survive the round trip untouched (surrogateescape).
+                clean = scrub(bytes(raw).decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+                line = {"k": kind, "t": at, "b64": base64.b64encode(clean).decode("ascii")}
             elif type(at) is float and _isfinite(at) and type(raw) is str:
                 # The per-frame path, written by hand: byte-for-byte what the encoder makes of
                 # {"k": kind, "t": at, "data": scrub(raw)[, "message": true]}, at a third of the cost.

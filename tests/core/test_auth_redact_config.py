@@ -85,3 +85,17 @@ def test_wrong_config_says_what_and_where(tmp_path: Path, text: str, needle: str
     (tmp_path / "wsdash.toml").write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=needle):
         load_config(cwd=tmp_path, env={})
+
+
+def test_a_binary_frame_is_scrubbed_in_a_recording(tmp_path: Path) -> None:
+    import base64
+    import json
+
+    from wsdash.recording import Recorder
+
+    token = mint_token(SECRET)
+    with Recorder(tmp_path / "r.jsonl") as rec:
+        rec.record("recv", 1.0, data=b"\x00\x01 token=" + token.encode() + b" \xff")
+    line = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()[1])
+    payload = base64.b64decode(line["b64"])
+    assert token.encode() not in payload and payload.startswith(b"\x00\x01 token=") and payload.endswith(b" \xff")
