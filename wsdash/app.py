@@ -109,13 +109,18 @@ class WsDashApp(App[None]):
             health = s.tier_health or (self.health_board.ensure if self.health_board is not None else None)
             self.tier_pane = TierPane(s.tiers, health=health)
         self.push_screen(self._dashboard())
-        # After the first paint: connecting imports websockets, which the first frame need not wait for.
-        self.call_after_refresh(self._start_stream)
+        # After the first paint: connecting and probing import websockets, httpx and build SSL
+        # contexts (~0.4 s), which the first frame need not wait for.
+        self.call_after_refresh(self._start_workers)
 
-    def _start_stream(self) -> None:
+    def _start_workers(self) -> None:
         import gc
 
         self.run_worker(self.source.run_forever(), name="event stream", exit_on_error=False)
+        if self.health_board is not None:
+            from wsdash.health.model import poll
+
+            self.run_worker(poll(self.health_board, self.settings.health_interval_s), name="health", exit_on_error=False)
         # The widget tree is built: freezing it keeps full collections short during a burst
         # (60–180 ms each before, 10–40 ms after; bench/ui.py --what-if gc-freeze).
         gc.collect()
@@ -137,7 +142,7 @@ class WsDashApp(App[None]):
         return DashboardScreen(self.source, self.settings.health_names, self.tier_pane)
 
     def _start_health(self) -> None:
-        from wsdash.health.model import HealthBoard, poll
+        from wsdash.health.model import HealthBoard
 
         s = self.settings
         names = [n for n, _ in s.health_names]
@@ -149,7 +154,6 @@ class WsDashApp(App[None]):
                 return await run_checks(s.config, only or names, timeout=s.health_timeout_s)
         self.health_board = HealthBoard(checker)
         self.health_board.subscribe(self._health_changed)
-        self.run_worker(poll(self.health_board, s.health_interval_s), name="health", exit_on_error=False)
 
     def _health_changed(self, result: Any, previous: str | None) -> None:
         if previous is None or result.status == previous:

@@ -22,6 +22,7 @@ FLUSH_S = 0.1
 
 class DashboardScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#stream"  # focused as the screen mounts: no second footer compose after it
     BINDINGS = [
         Binding("slash", "filter", "Filter", tooltip="Filter the event stream by type or text"),
         Binding("escape", "back", "Back", show=False),
@@ -54,7 +55,6 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.query_one(EventStream).focus()
         self.set_interval(FLUSH_S, self.flush)
         self.flush()
 
