@@ -72,6 +72,7 @@ class EventStream(ScrollView, can_focus=True):
         self._paused_at_received = 0
         self._version = -1
         self._clock = clock or wall_clock()
+        self._styles: dict[str, Style] = {}
         self._anchor: tuple[int, int | None] | None = None  # (top row seq, cursor seq) while paused
 
     # ---- data -------------------------------------------------------------------------------
@@ -181,11 +182,18 @@ class EventStream(ScrollView, can_focus=True):
 
     # ---- drawing ----------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
-        # Foreground and attributes only: the background stays the widget's (or the cursor's).
-        s = self.get_component_rich_style(f"event-stream--{name}")
-        if name == "cursor":
-            return Style(bgcolor=s.bgcolor, color=s.color)
-        return Style(color=s.color, bold=s.bold, italic=s.italic)
+        # Looked up once per theme, not per drawn line: render_line runs for every visible row.
+        style = self._styles.get(name)
+        if style is None:
+            s = self.get_component_rich_style(f"event-stream--{name}")
+            # Foreground and attributes only: the background stays the widget's (or the cursor's).
+            style = Style(bgcolor=s.bgcolor, color=s.color) if name == "cursor" else Style(color=s.color, bold=s.bold, italic=s.italic)
+            self._styles[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()  # a theme change or a CSS reload
 
     def _kind_style(self, row: Row) -> Style:
         e = row.event
