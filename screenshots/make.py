@@ -105,7 +105,7 @@ async def main() -> None:
             async def run_done(pilot: Any) -> None:
                 await wait_for(pilot, lambda: bool(pilot.app.source.results))
 
-            await shoot("contract-violation", demo("missing:agent_thinking", tiers=[]), run_done)
+            await shoot("contract-violation", demo("missing:agent_thinking"), run_done)
 
             async def tier_failed(pilot: Any) -> None:
                 app = pilot.app
