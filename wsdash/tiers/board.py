@@ -12,10 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from wsdash.tiers.model import (
-    Collected, OutputLine, TestFinished, TestResult, TierEvent, TierFinished, TierResult, TierSpec,
-    TierStarted, TierTally,
-)
+from wsdash.tiers.events import Collected, OutputLine, TestFinished, TierEvent, TierFinished, TierStarted, TierTally
+from wsdash.tiers.model import TestResult, TierResult, TierSpec
 
 IDLE, QUEUED, RUNNING = "idle", "queued", "running"
 _RANK = {"error": 0, "failed": 1, "xpassed": 2, "skipped": 3, "xfailed": 4, "passed": 5}

@@ -12,7 +12,7 @@ import shlex
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence
 
 # Outcomes are pytest's own summary categories, so counts compare 1:1 with its summary line.
 PASSED, FAILED, SKIPPED, XFAILED, XPASSED, ERROR = "passed", "failed", "skipped", "xfailed", "xpassed", "error"
@@ -472,79 +472,15 @@ def exit_code_for(results: Sequence[TierResult]) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Events: what a runner tells its subscribers while a tier runs.
+# Events moved to events.py (which imports this module); still importable from here, loaded on
+# first use so that there is no import cycle.
+
+_EVENT_NAMES = frozenset({"TierStarted", "Collected", "TestStarted", "TestFinished", "OutputLine", "TierFinished", "TierEvent", "TierTally"})
 
 
-@dataclass(frozen=True)
-class TierStarted:
-    tier: str
-    argv: tuple[str, ...]
-    pid: int
-    only_nodeids: tuple[str, ...] | None = None
+def __getattr__(name: str) -> Any:
+    if name in _EVENT_NAMES:
+        from wsdash.tiers import events
 
-
-@dataclass(frozen=True)
-class Collected:
-    tier: str
-    count: int
-    deselected: int = 0
-
-
-@dataclass(frozen=True)
-class TestStarted:
-    __test__ = False
-    tier: str
-    nodeid: str
-    at: float
-
-
-@dataclass(frozen=True)
-class TestFinished:
-    """One counted result (see TestResult): a test's outcome, or a setup/teardown/collect error."""
-
-    __test__ = False
-    tier: str
-    result: TestResult
-
-
-@dataclass(frozen=True)
-class OutputLine:
-    tier: str
-    stream: str  # "stdout" | "stderr"
-    line: str
-
-
-@dataclass(frozen=True)
-class TierFinished:
-    tier: str
-    result: TierResult
-
-
-TierEvent = Union[TierStarted, Collected, TestStarted, TestFinished, OutputLine, TierFinished]
-
-
-@dataclass
-class TierTally:
-    """Live counts for one tier, fed with events: what a progress line or a tier card shows."""
-
-    tier: str
-    collected: int | None = None
-    counts: dict[str, int] = field(default_factory=empty_counts)
-    running: dict[str, float] = field(default_factory=dict)  # nodeid → start time
-    finished: int = 0
-
-    def apply(self, event: TierEvent) -> None:
-        if isinstance(event, Collected):
-            self.collected = event.count
-        elif isinstance(event, TestStarted):
-            self.running[event.nodeid] = event.at
-        elif isinstance(event, TestFinished):
-            r = event.result
-            self.counts[r.outcome] = self.counts.get(r.outcome, 0) + 1
-            if r.phase != "teardown" and r.phase != "collect":
-                self.finished += 1
-            self.running.pop(r.nodeid, None)
-
-    @property
-    def pass_rate(self) -> float | None:
-        return pass_rate(self.counts)
+        return getattr(events, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

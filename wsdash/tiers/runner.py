@@ -6,7 +6,7 @@ servers a test started) and so that the user's Ctrl-C reaches wsdash, which then
 the way Ctrl-C would: an interrupt first (pytest prints its partial summary, the plugin reports
 the session end), a kill after a grace period.
 
-Subscribers get `TierEvent`s (model.py) through a plain callback or `iter_tier_events`.
+Subscribers get `TierEvent`s (events.py) through a plain callback or `iter_tier_events`.
 
 wsdash *polls* what the child produces (the results socket, and stdout/stderr, which go to
 temporary files) every few milliseconds instead of waiting on them: a reader that sleeps in the
@@ -20,231 +20,62 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import hmac
-import importlib.resources
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections import deque
 from contextlib import suppress
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
+from wsdash.tiers.events import Collected, OutputLine, TestFinished, TestStarted, TierEvent, TierFinished, TierStarted
 from wsdash.tiers.model import (
     KIND_PYTEST,
     ST_BLOCKED,
     ST_CANCELLED,
     ST_ERROR,
-    Collected,
-    OutputLine,
-    TestFinished,
     TestResult,
-    TestStarted,
-    TierEvent,
-    TierFinished,
     TierResult,
     TierSpec,
-    TierStarted,
     empty_counts,
     not_run,
     pass_rate,
     verdict,
 )
 
+# Process control and the results socket live in their own modules; their names stay
+# importable from here.
+from wsdash.tiers.process import (  # noqa: F401
+    CREATE_NEW_PROCESS_GROUP,
+    CTRL_BREAK_EVENT,
+    _interrupt_tree,
+    _kill_tree,
+    build_env,
+    interrupt_call,
+    is_windows,
+    kill_call,
+    popen_kwargs,
+)
+from wsdash.tiers.stream import (  # noqa: F401
+    _STREAM_LIMIT,
+    ENV_ADDR,
+    ENV_ONLY,
+    ENV_TOKEN,
+    PLUGIN_MODULE,
+    POLL_S,
+    _StreamServer,
+    plugin_source,
+)
+
 OnEvent = Callable[[TierEvent], None]
 HealthCheck = Callable[[str], Awaitable[tuple[bool, str]]]
-
-# Must match pytest_stream.py (not imported here: it imports pytest).
-PLUGIN_MODULE = "wsdash_pytest_stream"  # a name no project under test will have on its path
-ENV_ADDR = "WSDASH_TIER_STREAM"
-ENV_TOKEN = "WSDASH_TIER_TOKEN"
-ENV_ONLY = "WSDASH_TIER_ONLY"
 
 DEFAULT_GRACE_S = 5.0
 TAIL_LINES = 200
 MAX_LINE = 2_000  # characters kept of one output line
-_STREAM_LIMIT = 8 * 1024 * 1024  # the plugin truncates its events far below this
 _IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle this long
-POLL_S = 0.01  # how often the socket and the output files are read when they had nothing
-
-# Windows constants, spelled out so that the Windows branch can be built and tested anywhere.
-CREATE_NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x00000200)
-CTRL_BREAK_EVENT = getattr(signal, "CTRL_BREAK_EVENT", 1)
-
-
-# --------------------------------------------------------------------------------------------
-# Platform: how to start a process tree and how to stop it
-
-
-def is_windows(platform: str | None = None) -> bool:
-    return (platform or sys.platform).startswith("win")
-
-
-def popen_kwargs(platform: str | None = None) -> dict[str, Any]:
-    """Start the child as the leader of its own process group.
-
-    POSIX: a new session (so ``killpg`` reaches every descendant and the terminal's Ctrl-C
-    does not). Windows: a new process group, the only target CTRL_BREAK_EVENT can have.
-    """
-    if is_windows(platform):
-        return {"creationflags": CREATE_NEW_PROCESS_GROUP}
-    return {"start_new_session": True}
-
-
-def interrupt_call(platform: str | None = None) -> tuple[Callable[[int, int], None], int]:
-    """(function, signal) that asks the whole group to stop like Ctrl-C: f(pid, sig)."""
-    if is_windows(platform):
-        # os.kill with CTRL_BREAK_EVENT calls GenerateConsoleCtrlEvent for the group `pid`;
-        # the plugin turns SIGBREAK into KeyboardInterrupt.
-        return os.kill, CTRL_BREAK_EVENT
-    return getattr(os, "killpg"), int(signal.SIGINT)
-
-
-def kill_call(platform: str | None = None) -> tuple[Callable[[int, int], None], int] | list[str]:
-    """How to kill the tree for good: (killpg, SIGKILL) on POSIX, a taskkill argv on Windows."""
-    if is_windows(platform):
-        return ["taskkill", "/F", "/T", "/PID"]
-    return getattr(os, "killpg"), int(getattr(signal, "SIGKILL", 9))
-
-
-def _interrupt_tree(pid: int, platform: str | None = None) -> None:
-    func, sig = interrupt_call(platform)
-    with suppress(ProcessLookupError, PermissionError, OSError):
-        func(pid, sig)
-
-
-def _kill_tree(pid: int, platform: str | None = None) -> None:
-    how = kill_call(platform)
-    if isinstance(how, list):
-        # Windows: /T takes the children too, as long as the parent is still there. Started, not
-        # awaited: waiting for taskkill here would freeze the event loop (and the dashboard).
-        with suppress(OSError, subprocess.SubprocessError):
-            subprocess.Popen([*how, str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return
-    func, sig = how
-    # ProcessLookupError: the group is gone already. PermissionError: macOS says so for a
-    # group whose only members are zombies.
-    with suppress(ProcessLookupError, PermissionError):
-        func(pid, sig)
-
-
-# --------------------------------------------------------------------------------------------
-# The live-results socket
-
-
-class _StreamServer:
-    """Loopback listener for the plugin's JSON lines; only the first authenticated peer counts.
-
-    Connections are read by polling (see the module doc), not with asyncio streams.
-    """
-
-    def __init__(self, token: str, on_message: Callable[[dict[str, Any]], None], on_error: Callable[[BaseException], None]) -> None:
-        self.token = token
-        self.on_message = on_message
-        self.on_error = on_error
-        self.connected = False
-        self.done = asyncio.Event()
-        self.bad_lines = 0
-        self._listener: socket.socket | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> str:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(8)
-        listener.setblocking(False)
-        self._listener = listener
-        self._spawn(self._accept())
-        host, port = listener.getsockname()[:2]
-        return f"{host}:{port}"
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _accept(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._listener is not None
-        while True:
-            conn, _ = await loop.sock_accept(self._listener)
-            conn.setblocking(False)
-            self._spawn(self._read(conn))
-
-    async def _read(self, conn: socket.socket) -> None:
-        authenticated = False
-        buffer = b""
-        deadline = time.monotonic() + 10  # for the hello
-        try:
-            while True:
-                try:
-                    chunk = conn.recv(1 << 20)
-                except (BlockingIOError, InterruptedError):
-                    if not authenticated and time.monotonic() > deadline:
-                        return
-                    await asyncio.sleep(POLL_S)
-                    continue
-                if not chunk:
-                    return
-                lines = (buffer + chunk).split(b"\n")
-                buffer = lines.pop()
-                if len(buffer) > _STREAM_LIMIT:
-                    return  # not the plugin talking
-                for line in lines:
-                    try:
-                        message = json.loads(line)
-                    except ValueError:
-                        if not authenticated:
-                            return
-                        self.bad_lines += 1
-                        continue
-                    if not authenticated:
-                        token = str(message.get("token", "")) if isinstance(message, dict) else ""
-                        if self.connected or not hmac.compare_digest(token.encode(), self.token.encode()):
-                            return
-                        self.connected = authenticated = True
-                        continue
-                    try:
-                        self.on_message(message)
-                    except Exception as exc:  # a subscriber's bug: the runner re-raises it
-                        self.on_error(exc)
-                        return
-        except OSError:
-            pass  # the peer vanished (crash): the results so far stand
-        finally:
-            conn.close()
-            if authenticated:
-                self.done.set()
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with suppress(BaseException):
-                await task
-        if self._listener is not None:
-            self._listener.close()
-
-
-def plugin_source() -> bytes:
-    return importlib.resources.files("wsdash.tiers").joinpath("pytest_stream.py").read_bytes()
-
-
-def build_env(spec: TierSpec, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """os.environ, then the tier's env; UTF-8 and unbuffered output unless the tier says otherwise."""
-    env = dict(os.environ if base is None else base)
-    env.update(spec.env)
-    # wsdash decodes the child's output as UTF-8; without this a Windows pipe is cp1252 and a
-    # unicode test id crashes pytest's terminal writer.
-    env.setdefault("PYTHONIOENCODING", "utf-8")
-    # Unbuffered: the last lines before a crash (os._exit, SIGKILL) are the ones that matter.
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
 
 
 # --------------------------------------------------------------------------------------------
