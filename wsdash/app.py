@@ -131,10 +131,15 @@ class WsDashApp(App[None]):
     def _recorder(self) -> Any:
         from wsdash.recording import Recorder
 
-        assert self.settings.record_dir is not None
-        self.settings.record_dir.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        return Recorder(self.settings.record_dir / f"run-{stamp}-{self.source.status.runs + 1}.jsonl")
+        folder = self.settings.record_dir
+        assert folder is not None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            return Recorder(folder / f"run-{stamp}-{self.source.status.runs + 1}.jsonl")
+        except OSError as exc:  # the run goes on unrecorded: the socket is not the problem
+            self.tell(f"cannot record to {folder}: {exc.strerror or exc} — this run is not recorded", severity="error")
+            return None
 
     def _dashboard(self) -> Screen[None]:
         from wsdash.screens.dashboard import DashboardScreen

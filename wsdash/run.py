@@ -119,7 +119,7 @@ class Run:
         if self._listener:
             self._listener.record("start", at, url=redact_url(self.url), **meta)
 
-    def opened(self, at: float, connect_s: float, phases: dict[str, float], subprotocol: str | None = None) -> None:
+    def opened(self, at: float, connect_s: float, phases: dict[str, float]) -> None:
         self.phases = dict(phases)
         self.contract.connected(connect_s)
         if self._listener:

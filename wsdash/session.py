@@ -127,7 +127,7 @@ async def run_golden_path(
         run.failed(loop.time(), exc.error)
         return run.finish(loop.time())
     ws = conn.ws
-    run.opened(loop.time(), loop.time() - t0, conn.phases, conn.subprotocol)
+    run.opened(loop.time(), loop.time() - t0, conn.phases)
     rx = Receiver(ws, run.received, lambda: run.error is not None)
     timed_out = False
     try:

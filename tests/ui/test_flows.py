@@ -284,3 +284,13 @@ async def test_a_paused_stream_holds_still_when_the_ring_buffer_is_full(server: 
         assert not stream.tail and app.store.dropped > 0
         assert app.store.row(stream.scroll_offset.y).seq == top  # the same rows stay on screen
         assert app.store.row(stream.cursor).seq == cursor
+
+
+async def test_an_unwritable_record_dir_is_told_and_the_run_goes_on(server: AgentServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    app = make_app(live_settings(server, record_dir=blocker / "runs"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        assert app.source.results[-1].ok and app.source.status.runs == 1
+        assert any("cannot record to" in str(n.message) for n in app._notifications)
