@@ -179,8 +179,9 @@ def test_demo_falls_back_to_a_free_port_when_8002_is_taken() -> None:
     try:
         blocker.bind(("127.0.0.1", DEMO_PORT))
         blocker.listen()
-    except OSError:
-        pass  # something else holds 8002 already: the fallback is exercised all the same
+    except OSError:  # another process holds it and may let go at any moment: nothing to assert on
+        blocker.close()
+        pytest.skip(f"port {DEMO_PORT} is held by another process")
     try:
         thread, server, _, note = start_demo_server(pace=0)
         try:
