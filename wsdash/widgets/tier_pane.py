@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 from rich.text import Text
@@ -23,6 +24,13 @@ def _bar(done: int, total: int | None, width: int = BAR_W) -> str:
         return "░" * width
     filled = min(width, round(width * done / total))
     return "█" * filled + "░" * (width - filled)
+
+
+def short_command(spec: Any) -> str:
+    """The tier's command for a card: absolute paths by their last part (a site-packages path
+    says nothing in 30 columns; `wsdash tiers list` shows it whole)."""
+    words = ["pytest", *spec.pytest] if spec.pytest is not None else list(spec.command or ())
+    return " ".join(os.path.basename(w.rstrip("/\\")) if os.path.isabs(w) else w for w in words)
 
 
 def card_text(st: TierState) -> Text:
@@ -50,7 +58,7 @@ def card_text(st: TierState) -> Text:
         if result.message:
             text.append(f"\n{result.message}", "italic")
     elif status == "idle":
-        command = spec.display_command()
+        command = short_command(spec)
         text.append("\n" + (command if len(command) <= 32 else command[:31] + "…"), "dim")
     return text
 
