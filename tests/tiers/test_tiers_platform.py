@@ -12,29 +12,29 @@ from typing import Any
 import pytest
 
 import wsdash.tiers.pytest_stream as plugin
-from wsdash.tiers import runner
+from wsdash.tiers import process, stream
 
 
 def test_popen_kwargs_per_platform() -> None:
-    assert runner.popen_kwargs("linux") == {"start_new_session": True}
-    assert runner.popen_kwargs("darwin") == {"start_new_session": True}
-    assert runner.popen_kwargs("win32") == {"creationflags": 0x00000200}  # CREATE_NEW_PROCESS_GROUP
+    assert process.popen_kwargs("linux") == {"start_new_session": True}
+    assert process.popen_kwargs("darwin") == {"start_new_session": True}
+    assert process.popen_kwargs("win32") == {"creationflags": 0x00000200}  # CREATE_NEW_PROCESS_GROUP
 
 
 def test_interrupt_and_kill_per_platform() -> None:
-    assert runner.interrupt_call("win32") == (os.kill, 1)  # CTRL_BREAK_EVENT to the group
-    assert runner.kill_call("win32") == ["taskkill", "/F", "/T", "/PID"]
+    assert process.interrupt_call("win32") == (os.kill, 1)  # CTRL_BREAK_EVENT to the group
+    assert process.kill_call("win32") == ["taskkill", "/F", "/T", "/PID"]
     if hasattr(os, "killpg"):
-        assert runner.interrupt_call("linux") == (os.killpg, signal.SIGINT)
-        assert runner.kill_call("linux") == (os.killpg, signal.SIGKILL)
+        assert process.interrupt_call("linux") == (os.killpg, signal.SIGINT)
+        assert process.kill_call("linux") == (os.killpg, signal.SIGKILL)
 
 
 def test_windows_stop_path_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    monkeypatch.setattr(runner.os, "kill", lambda pid, sig: calls.append(("kill", pid, sig)))
-    monkeypatch.setattr(runner.subprocess, "Popen", lambda argv, **kw: calls.append(("spawn", argv)))
-    runner._interrupt_tree(4242, "win32")
-    runner._kill_tree(4242, "win32")  # started, not waited for: the event loop must not block
+    monkeypatch.setattr(process.os, "kill", lambda pid, sig: calls.append(("kill", pid, sig)))
+    monkeypatch.setattr(process.subprocess, "Popen", lambda argv, **kw: calls.append(("spawn", argv)))
+    process._interrupt_tree(4242, "win32")
+    process._kill_tree(4242, "win32")  # started, not waited for: the event loop must not block
     assert calls == [("kill", 4242, 1), ("spawn", ["taskkill", "/F", "/T", "/PID", "4242"])]
 
 
@@ -42,9 +42,9 @@ def test_posix_stop_path_tolerates_a_vanished_group(monkeypatch: pytest.MonkeyPa
     def gone(pid: int, sig: int) -> None:
         raise ProcessLookupError
 
-    monkeypatch.setattr(runner.os, "killpg", gone, raising=False)
-    runner._interrupt_tree(4242, "linux")
-    runner._kill_tree(4242, "linux")
+    monkeypatch.setattr(process.os, "killpg", gone, raising=False)
+    process._interrupt_tree(4242, "linux")
+    process._kill_tree(4242, "linux")
 
 
 class FakeSignal:
@@ -76,8 +76,8 @@ def test_plugin_turns_sigbreak_into_keyboard_interrupt() -> None:
 
 
 def test_plugin_and_runner_agree_on_the_protocol() -> None:
-    assert (plugin.ENV_ADDR, plugin.ENV_TOKEN, plugin.ENV_ONLY) == (runner.ENV_ADDR, runner.ENV_TOKEN, runner.ENV_ONLY)
-    assert runner.plugin_source() == Path(plugin.__file__).read_bytes()
+    assert (plugin.ENV_ADDR, plugin.ENV_TOKEN, plugin.ENV_ONLY) == (stream.ENV_ADDR, stream.ENV_TOKEN, stream.ENV_ONLY)
+    assert stream.plugin_source() == Path(plugin.__file__).read_bytes()
 
 
 def test_plugin_is_self_contained() -> None:

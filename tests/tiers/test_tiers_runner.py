@@ -11,18 +11,19 @@ from pathlib import Path
 import pytest
 
 from tests.tiers.tiers_support import pid_dead, spec_for, write_suite
-from wsdash.tiers.model import (
+from wsdash.tiers.events import (
     Collected,
     OutputLine,
     TestFinished,
     TestStarted,
     TierEvent,
     TierFinished,
-    TierSpec,
     TierStarted,
     TierTally,
 )
-from wsdash.tiers.runner import _StreamServer, iter_tier_events, run_tier, run_tiers
+from wsdash.tiers.spec import TierSpec
+from wsdash.tiers.batch import iter_tier_events, run_tiers
+from wsdash.tiers.runner import _StreamServer, run_tier
 
 posix_only = pytest.mark.skipif(sys.platform.startswith("win"), reason="process groups and /proc are POSIX")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 _EXPORTS = {
-    "TierSpec": "wsdash.tiers.model",
+    "TierSpec": "wsdash.tiers.spec",
     "TestResult": "wsdash.tiers.model",
     "TierResult": "wsdash.tiers.model",
     "TierTally": "wsdash.tiers.events",
@@ -20,12 +20,12 @@ _EXPORTS = {
     "TestFinished": "wsdash.tiers.events",
     "OutputLine": "wsdash.tiers.events",
     "TierFinished": "wsdash.tiers.events",
-    "tiers_from_config": "wsdash.tiers.model",
-    "builtin_tiers": "wsdash.tiers.model",
+    "tiers_from_config": "wsdash.tiers.spec",
+    "builtin_tiers": "wsdash.tiers.spec",
     "exit_code_for": "wsdash.tiers.model",
     "run_tier": "wsdash.tiers.runner",
-    "run_tiers": "wsdash.tiers.runner",
-    "iter_tier_events": "wsdash.tiers.runner",
+    "run_tiers": "wsdash.tiers.batch",
+    "iter_tier_events": "wsdash.tiers.batch",
 }
 
 __all__ = sorted(_EXPORTS)

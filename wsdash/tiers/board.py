@@ -80,7 +80,7 @@ class TierBoard:
 
     async def run(self, names: Sequence[str] | None = None, *, rerun_failed: bool = False) -> list[TierResult]:
         """Run the named tiers (all by default); rerun_failed runs only each tier's failed tests."""
-        from wsdash.tiers.runner import run_tiers
+        from wsdash.tiers.batch import run_tiers
 
         if self.running:
             return []

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from wsdash.tiers.events import TierEvent
     from wsdash.tiers.model import TierResult, TierSpec
     from wsdash.tiers.progress import HumanReporter
-    from wsdash.tiers.runner import HealthCheck
+    from wsdash.tiers.batch import HealthCheck
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -300,7 +300,7 @@ async def _run(
     import signal
 
     from wsdash.tiers.events import TierFinished, TierStarted
-    from wsdash.tiers.runner import run_tiers
+    from wsdash.tiers.batch import run_tiers
 
     loop = asyncio.get_running_loop()
     cancel = asyncio.Event()

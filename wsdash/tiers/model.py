@@ -1,4 +1,4 @@
-"""Test tiers: what a tier is (TierSpec), what it produced (TestResult, TierResult), the verdict.
+"""Test tiers: what a tier produced (TestResult, TierResult) and the verdict (what a tier is: spec.py).
 
 Everything here is plain data and pure functions, so the CLI, the JSON output, the JUnit writer
 and the dashboard all judge a run the same way. No asyncio, no subprocess: see runner.py.
@@ -6,13 +6,11 @@ and the dashboard all judge a run the same way. No asyncio, no subprocess: see r
 
 from __future__ import annotations
 
-import os
-import re
-import shlex
 import signal
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
+
+from wsdash.tiers.spec import KIND_COMMAND, KIND_PYTEST, TierSpec, builtin_tiers, tiers_from_config  # noqa: F401 - re-exported
 
 # Outcomes are pytest's own summary categories, so counts compare 1:1 with its summary line.
 PASSED, FAILED, SKIPPED, XFAILED, XPASSED, ERROR = "passed", "failed", "skipped", "xfailed", "xpassed", "error"
@@ -25,8 +23,6 @@ ST_PASSED, ST_FAILED, ST_BLOCKED, ST_ERROR, ST_CANCELLED, ST_TIMEOUT = (
 )
 STATUSES = (ST_PASSED, ST_FAILED, ST_BLOCKED, ST_ERROR, ST_CANCELLED, ST_TIMEOUT)
 
-KIND_PYTEST, KIND_COMMAND = "pytest", "command"
-
 # pytest.ExitCode, spelled out so that this module need not import pytest.
 PYTEST_EXIT_MEANINGS = {
     0: "all tests passed",
@@ -36,200 +32,6 @@ PYTEST_EXIT_MEANINGS = {
     4: "pytest usage error",
     5: "no tests collected",
 }
-
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KEYS = ("name", "title", "pytest", "command", "python", "cwd", "env", "target", "requires", "timeout_s")
-
-
-# --------------------------------------------------------------------------------------------
-# TierSpec
-
-
-@dataclass(frozen=True)
-class TierSpec:
-    """One tier: a pytest selection (live per-test results) or an opaque command (exit code)."""
-
-    name: str
-    title: str
-    pytest: tuple[str, ...] | None = None
-    command: tuple[str, ...] | None = None
-    python: str = field(default_factory=lambda: sys.executable)
-    cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    target: float = 1.0
-    requires: tuple[str, ...] = ()
-    timeout_s: float | None = None
-
-    @property
-    def kind(self) -> str:
-        return KIND_PYTEST if self.pytest is not None else KIND_COMMAND
-
-    def argv(self) -> list[str]:
-        """The command line, without wsdash's plugin arguments (for display and for running)."""
-        if self.pytest is not None:
-            return [self.python, "-m", "pytest", *self.pytest]
-        assert self.command is not None
-        return list(self.command)
-
-    def display_command(self) -> str:
-        if self.pytest is not None:
-            return shlex.join(["pytest", *self.pytest])
-        return shlex.join(self.argv())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "kind": self.kind,
-            "pytest": list(self.pytest) if self.pytest is not None else None,
-            "command": list(self.command) if self.command is not None else None,
-            "python": self.python,
-            "cwd": self.cwd,
-            "env": sorted(self.env),  # names only: values may be secrets
-            "target": self.target,
-            "requires": list(self.requires),
-            "timeout_s": self.timeout_s,
-        }
-
-    @classmethod
-    def from_table(cls, table: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None) -> TierSpec:
-        """Build a tier from one ``[[tiers]]`` table; a relative `cwd` is taken from `base_dir`.
-
-        Raises ValueError whose message names the tier and the key, and says what is expected.
-        """
-        if not isinstance(table, Mapping):
-            raise ValueError(f"a tier must be a table, got {type(table).__name__}")
-        raw_name = table.get("name")
-        where = f"tier {raw_name!r}" if isinstance(raw_name, str) and raw_name else "tier"
-        unknown = sorted(set(table) - set(_KEYS))
-        if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(_KEYS)}")
-        if not isinstance(raw_name, str) or not _NAME_RE.match(raw_name):
-            raise ValueError(
-                f"{where}: 'name' is required: letters, digits, '-', '_' or '.', e.g. name = \"unit\" "
-                f"(got {raw_name!r})"
-            )
-        name = raw_name
-        title = table.get("title", name)
-        if not isinstance(title, str) or not title.strip():
-            raise ValueError(f"{where}: 'title' must be a non-empty string, got {title!r}")
-
-        has_pytest, has_command = "pytest" in table, "command" in table
-        if has_pytest == has_command:
-            raise ValueError(
-                f"{where}: give exactly one of 'pytest' (arguments for python -m pytest, e.g. "
-                f"pytest = [\"tests/unit\"]) or 'command' (a program and its arguments)"
-                + (" — not both" if has_pytest else "")
-            )
-        pytest_args = _str_list(table["pytest"], f"{where}: 'pytest'", allow_empty=True) if has_pytest else None
-        command = _str_list(table["command"], f"{where}: 'command'", allow_empty=False) if has_command else None
-
-        python = table.get("python", sys.executable)
-        if not isinstance(python, str) or not python:
-            raise ValueError(f"{where}: 'python' must be the path of an interpreter, got {python!r}")
-        if has_command and "python" in table:
-            raise ValueError(f"{where}: 'python' applies to pytest tiers only; put the interpreter in 'command'")
-
-        cwd = table.get("cwd")
-        if cwd is not None:
-            if not isinstance(cwd, str) or not cwd:
-                raise ValueError(f"{where}: 'cwd' must be a directory path, got {cwd!r}")
-            cwd = os.path.expanduser(cwd)
-            if base_dir is not None and not os.path.isabs(cwd):
-                cwd = os.path.normpath(os.path.join(os.fspath(base_dir), cwd))
-
-        env = table.get("env", {})
-        if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-            raise ValueError(f"{where}: 'env' must be a table of strings, e.g. env = {{ DEBUG = \"1\" }}")
-
-        target = table.get("target", 1.0)
-        if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0.0 <= float(target) <= 1.0:
-            hint = ""
-            if isinstance(target, (int, float)) and not isinstance(target, bool) and 1 < target <= 100:
-                hint = f" (did you mean {target / 100:g}?)"
-            raise ValueError(f"{where}: 'target' is a pass-rate between 0 and 1, got {target!r}{hint}")
-
-        requires = table.get("requires", [])
-        if isinstance(requires, str):
-            raise ValueError(f"{where}: 'requires' must be a list of target names, e.g. requires = [{requires!r}]")
-        requires_t = _str_list(requires, f"{where}: 'requires'", allow_empty=True)
-
-        timeout = table.get("timeout_s")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-            raise ValueError(f"{where}: 'timeout_s' must be a positive number of seconds, got {timeout!r}")
-
-        return cls(
-            name=name,
-            title=title,
-            pytest=pytest_args,
-            command=command,
-            python=os.path.expanduser(python),
-            cwd=cwd,
-            env=dict(env),
-            target=float(target),
-            requires=requires_t,
-            timeout_s=float(timeout) if timeout is not None else None,
-        )
-
-
-def _str_list(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:
-    if isinstance(value, str):
-        raise ValueError(f"{where} must be a list of strings, e.g. {shlex.split(value) or [value]!r}")
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{where} must be a list of strings, got {value!r}")
-    if not value and not allow_empty:
-        raise ValueError(f"{where} must not be empty")
-    return tuple(value)
-
-
-BUILTIN_TIER_TABLES: tuple[dict[str, Any], ...] = (
-    # PROTOCOL.md §9: the three tiers of the golden-path test plan.
-    {"name": "unit", "title": "Unit & configuration", "pytest": ["tests/unit/websocket/"], "target": 1.0, "timeout_s": 300},
-    {
-        "name": "staging",
-        "title": "Staging E2E",
-        "pytest": ["tests/e2e/staging/", "-m", "websocket"],
-        "target": 0.95,
-        "requires": ["staging"],
-        "timeout_s": 1200,
-    },
-    {
-        "name": "mission-critical",
-        "title": "Business-value protection",
-        "pytest": ["tests/mission_critical/", "-m", "websocket"],
-        "target": 1.0,
-    },
-)
-
-
-def builtin_tiers() -> list[TierSpec]:
-    return [TierSpec.from_table(t) for t in BUILTIN_TIER_TABLES]
-
-
-def tiers_from_config(
-    tables: Sequence[Mapping[str, Any]] | None, *, base_dir: str | os.PathLike[str] | None = None
-) -> list[TierSpec]:
-    """The tiers a configuration defines; None (no file defines any) means the built-in three.
-
-    A file's list replaces the built-ins as a whole (no merging: a tier list is read as a plan).
-    """
-    if tables is None:
-        return builtin_tiers()
-    specs: list[TierSpec] = []
-    seen: set[str] = set()
-    for i, table in enumerate(tables, 1):
-        try:
-            spec = TierSpec.from_table(table, base_dir=base_dir)
-        except ValueError as exc:
-            raise ValueError(f"[[tiers]] #{i}: {exc}") from None
-        if spec.name in seen:
-            raise ValueError(f"[[tiers]] #{i}: tier name {spec.name!r} is used twice")
-        seen.add(spec.name)
-        specs.append(spec)
-    if not specs:
-        raise ValueError("the configuration defines an empty tier list; remove 'tiers' to use the built-in tiers")
-    return specs
-
 
 # --------------------------------------------------------------------------------------------
 # Results
@@ -469,18 +271,3 @@ def exit_code_for(results: Sequence[TierResult]) -> int:
     if not considered:
         return 1
     return 0 if all(r.status == ST_PASSED for r in considered) else 1
-
-
-# --------------------------------------------------------------------------------------------
-# Events moved to events.py (which imports this module); still importable from here, loaded on
-# first use so that there is no import cycle.
-
-_EVENT_NAMES = frozenset({"TierStarted", "Collected", "TestStarted", "TestFinished", "OutputLine", "TierFinished", "TierEvent", "TierTally"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EVENT_NAMES:
-        from wsdash.tiers import events
-
-        return getattr(events, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,49 +28,24 @@ import tempfile
 import time
 from collections import deque
 from contextlib import suppress
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 from wsdash.tiers.events import Collected, OutputLine, TestFinished, TestStarted, TierEvent, TierFinished, TierStarted
 from wsdash.tiers.model import (
     KIND_PYTEST,
-    ST_BLOCKED,
-    ST_CANCELLED,
     ST_ERROR,
     TestResult,
     TierResult,
     TierSpec,
     empty_counts,
-    not_run,
     pass_rate,
     verdict,
 )
 
-# Process control and the results socket live in their own modules; their names stay
-# importable from here.
-from wsdash.tiers.process import (  # noqa: F401
-    CREATE_NEW_PROCESS_GROUP,
-    CTRL_BREAK_EVENT,
-    _interrupt_tree,
-    _kill_tree,
-    build_env,
-    interrupt_call,
-    is_windows,
-    kill_call,
-    popen_kwargs,
-)
-from wsdash.tiers.stream import (  # noqa: F401
-    _STREAM_LIMIT,
-    ENV_ADDR,
-    ENV_ONLY,
-    ENV_TOKEN,
-    PLUGIN_MODULE,
-    POLL_S,
-    _StreamServer,
-    plugin_source,
-)
+from wsdash.tiers.process import _interrupt_tree, _kill_tree, build_env, popen_kwargs
+from wsdash.tiers.stream import ENV_ADDR, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, _StreamServer, plugin_source
 
 OnEvent = Callable[[TierEvent], None]
-HealthCheck = Callable[[str], Awaitable[tuple[bool, str]]]
 
 DEFAULT_GRACE_S = 5.0
 TAIL_LINES = 200
@@ -402,84 +377,3 @@ async def run_tier(
         raise ValueError(f"tier {spec.name!r} runs a command: it has no node ids to select")
     run = _TierRun(spec, on_event, only_nodeids, tail_lines, platform)
     return await run.execute(cancel, grace_s)
-
-
-# --------------------------------------------------------------------------------------------
-# Several tiers
-
-
-async def _health_of(health: HealthCheck, target: str) -> tuple[bool, str]:
-    try:
-        ok, why = await health(target)
-        return bool(ok), str(why)
-    except Exception as exc:  # a failing probe is a reason to block, shown as such
-        return False, f"health check failed: {type(exc).__name__}: {exc}"
-
-
-async def blocked_by(spec: TierSpec, health: HealthCheck | None, cache: dict[str, tuple[bool, str]] | None = None) -> list[tuple[str, str]]:
-    """The required targets that are not usable, with why: [] when the tier may run."""
-    if health is None or not spec.requires:
-        return []
-    cache = {} if cache is None else cache
-    todo = [t for t in dict.fromkeys(spec.requires) if t not in cache]
-    for target, answer in zip(todo, await asyncio.gather(*(_health_of(health, t) for t in todo))):
-        cache[target] = answer
-    return [(t, cache[t][1]) for t in spec.requires if not cache[t][0]]
-
-
-async def run_tiers(
-    specs: Sequence[TierSpec],
-    *,
-    on_event: OnEvent | None = None,
-    cancel: asyncio.Event | None = None,
-    health: HealthCheck | None = None,
-    only_nodeids: Mapping[str, Sequence[str] | None] | None = None,
-    grace_s: float = DEFAULT_GRACE_S,
-    platform: str | None = None,
-) -> list[TierResult]:
-    """Run tiers one after the other; every tier gets a TierResult (and a TierFinished event).
-
-    A tier whose `requires` names a target that `health(target)` says is not usable is
-    `blocked` and runs nothing. health=None checks nothing. After a cancel, the tiers not yet
-    started are `cancelled` without running.
-    """
-    cache: dict[str, tuple[bool, str]] = {}
-    results: list[TierResult] = []
-    for spec in specs:
-        if cancel is not None and cancel.is_set():
-            result = not_run(spec, ST_CANCELLED, "not started: the run was cancelled")
-        else:
-            unusable = await blocked_by(spec, health, cache)
-            if unusable:
-                why = "; ".join(f"{t}: {reason}" for t, reason in unusable)
-                result = not_run(spec, ST_BLOCKED, f"requires {', '.join(t for t, _ in unusable)} — {why}", blocked_by=unusable[0][0])
-            else:
-                only = (only_nodeids or {}).get(spec.name)
-                results.append(await run_tier(spec, on_event=on_event, cancel=cancel, only_nodeids=only or None, grace_s=grace_s, platform=platform))
-                continue
-        if on_event is not None:
-            on_event(TierFinished(spec.name, result))
-        results.append(result)
-    return results
-
-
-_END = object()
-
-
-async def iter_tier_events(specs: Sequence[TierSpec], **kwargs: Any) -> AsyncIterator[TierEvent]:
-    """The events of `run_tiers(specs, **kwargs)` as an async iterator (ends after the last).
-
-    Leaving the loop early (break, aclose, task cancelled) stops the run and its processes.
-    """
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-    task = asyncio.create_task(run_tiers(specs, on_event=queue.put_nowait, **kwargs))
-    task.add_done_callback(lambda _: queue.put_nowait(_END))
-    try:
-        while (item := await queue.get()) is not _END:
-            yield item
-        task.result()  # re-raise a failure of the run itself
-    finally:
-        if not task.done():
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
