@@ -19,7 +19,8 @@ import pytest
 
 from tests.conftest import SECRET
 from tests.tiers.tiers_support import BASE_ARGS, CHILD_ENV, write_suite
-from wsdash.tiers.command import HumanReporter, Style, register
+from wsdash.tiers.command import register
+from wsdash.tiers.progress import HumanReporter, Style
 from wsdash.tiers.events import TestFinished, TierStarted
 from wsdash.tiers.model import TestResult, TierResult
 

@@ -152,21 +152,6 @@ def default_health(cfg: Any) -> HealthCheck:
 
 
 # --------------------------------------------------------------------------------------------
-# The human output lives in progress.py; its names stay importable from here, loaded on first
-# use (see the module doc).
-
-_PROGRESS_NAMES = frozenset({"HumanReporter", "Style", "clean", "pct", "counts_text", "STATUS_COLOR", "PROGRESS_CHAR"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _PROGRESS_NAMES:
-        from wsdash.tiers import progress
-
-        return getattr(progress, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# --------------------------------------------------------------------------------------------
 # Commands
 
 
