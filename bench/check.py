@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import append_row  # noqa: E402
 from wsdash.agent_server import AgentServer  # noqa: E402
 from wsdash.config import Config, DockerConfig, TargetConfig  # noqa: E402
 from wsdash.health.check import run_checks  # noqa: E402
@@ -66,25 +67,6 @@ async def measure(rounds: int) -> dict[str, float]:
             **{f"single:{n}": v for n, v in singles.items()}}
 
 
-def append_row(path: Path, row: str) -> None:
-    """Add `row` to the table of the `## check` section, creating the section (or file) if needed."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## check"), None)
-    if start is None:
-        intro = ("\n## check\n\n`python bench/check.py`: `wsdash check` against local peers (medians). "
-                 "The total should track the slowest probe, not the sum.\n\n")
-        path.write_text(text.rstrip("\n") + "\n" + intro + HEADER + row, encoding="utf-8")
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    last = max((i for i in range(start, end) if lines[i].startswith("|")), default=None)
-    if last is None:
-        lines[end:end] = ["\n", HEADER, row]
-    else:
-        lines.insert(last + 1, row)
-    path.write_text("".join(lines), encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7, help="repetitions per figure (medians; default 7)")
@@ -101,8 +83,8 @@ def main() -> int:
     row = (f"| {date.today().isoformat()} | {m['total']:.0f} | {m['slowest']:.0f} | {m['ratio']:.2f} | "
            f"{m['refused']:.1f} | {platform.python_version()} | {sys.platform} |\n")
     if not args.no_write:
-        append_row(ROOT / "BENCHMARKS.md", row)
-        print(f"appended to {ROOT / 'BENCHMARKS.md'}")
+        append_row("check", HEADER, row, "`python bench/check.py`: `wsdash check` against local peers (medians). "
+                   "The total should track the slowest probe, not the sum.")
     return 0
 
 

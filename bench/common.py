@@ -113,6 +113,7 @@ def append_row(section: str, header: str, row: str, intro: str = "", path: Path 
     if start is None:
         body = f"\n{title}\n\n" + (intro.strip() + "\n\n" if intro else "") + header + row
         path.write_text(text.rstrip("\n") + "\n" + body, encoding="utf-8")
+        print(f"appended to {path}")
         return
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     last = max((i for i in range(start, end) if lines[i].startswith("|")), default=None)
@@ -122,6 +123,7 @@ def append_row(section: str, header: str, row: str, intro: str = "", path: Path 
     else:
         lines.insert(last + 1, row)
     path.write_text("".join(lines), encoding="utf-8")
+    print(f"appended to {path}")
 
 
 def table_row(cells: Iterable[object]) -> str:

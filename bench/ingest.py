@@ -175,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{s['raw_cpu']:.1f} / {s['session_cpu']:.1f} / {s['recording_cpu']:.1f}", machine(),
         ])
         append_row(SECTION, HEADER, row, INTRO)
-        print(f"appended to {ROOT / 'BENCHMARKS.md'}")
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +176,6 @@ def main(argv: list[str] | None = None) -> int:
             " / ".join(f"{live[n]['rss_mb']:.0f}" if n in live else "-" for n in sizes), machine(),
         ])
         append_row(SECTION, HEADER, row, INTRO)
-        print(f"appended to {ROOT / 'BENCHMARKS.md'}")
     return 0
 
 

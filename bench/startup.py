@@ -161,7 +161,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{s['dashboard_in']:.0f} / {s['bare_in']:.0f}", f"{s['version']:.0f}", f"{s['pass']:.0f}", machine(),
         ])
         append_row(SECTION, HEADER, row, INTRO)
-        print(f"appended to {ROOT / 'BENCHMARKS.md'}")
     return 0
 
 

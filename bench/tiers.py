@@ -157,7 +157,6 @@ def main() -> int:
             f"{cpu_ratio:.3f}", f"{p50:.2f}", f"{p99:.2f}", "yes" if match else "NO", host,
         ])
         append_row(SECTION, table_header(COLUMNS), row, intro=INTRO)
-        print("appended to BENCHMARKS.md")
     return 0 if match else 1
 
 

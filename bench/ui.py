@@ -350,7 +350,6 @@ def main(argv: list[str] | None = None) -> int:
             f"{b['key_median']:.0f} / {b['key_worst']:.0f}", machine(),
         ])
         append_row(SECTION, HEADER, row, INTRO)
-        print(f"appended to {ROOT / 'BENCHMARKS.md'}")
     return 0
 
 
