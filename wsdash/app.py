@@ -275,4 +275,9 @@ class WsDashApp(App[None]):
 
 
 def make_app(settings: AppSettings) -> WsDashApp:
+    import gc
+
+    # What the imports built (~200k objects: Textual, rich, our modules) lives as long as the
+    # process: out of the collector's sight, each collection before the first frame stays short.
+    gc.freeze()
     return WsDashApp(settings)

@@ -160,6 +160,27 @@ async def test_a_tier_run_updates_its_card_and_detail(server: AgentServer, tmp_p
         assert sum(app.tier_pane.board.states["unit"].result.counts.values()) == 1
 
 
+def footer_keys(app) -> set[str]:
+    from textual.widgets._footer import FooterKey
+
+    return {key.key for key in app.screen.query(FooterKey)}
+
+
+async def test_the_footer_offers_the_keys_that_work_now(server: AgentServer, tmp_path: Path) -> None:
+    (tmp_path / "test_slow.py").write_text("import time\ndef test_slow(): time.sleep(1.5)\n", encoding="utf-8")
+    spec = TierSpec.from_table({"name": "unit", "title": "Unit", "pytest": [str(tmp_path), "-q", "-p", "no:cacheprovider"],
+                                "python": sys.executable, "cwd": str(tmp_path)})
+    app = make_app(live_settings(server, tiers=[spec]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "t" in footer_keys(app))
+        assert {"q", "question_mark", "g", "slash"} <= footer_keys(app) and "x" not in footer_keys(app)
+        await pilot.press("t")
+        await until(pilot, lambda: "x" in footer_keys(app), timeout=30)  # cancel replaces run while it runs
+        assert "t" not in footer_keys(app)
+        await until(pilot, lambda: not app.tier_pane.running, timeout=60)
+        await until(pilot, lambda: "t" in footer_keys(app) and "x" not in footer_keys(app))
+
+
 async def test_a_tier_that_requires_a_down_target_is_blocked(server: AgentServer, tmp_path: Path) -> None:
     make_suite(tmp_path)
     spec = TierSpec.from_table({"name": "staging", "title": "Staging E2E", "pytest": [str(tmp_path), "-q"],

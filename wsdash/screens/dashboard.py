@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from wsdash.widgets.event_stream import EventStream, header_line
 from wsdash.widgets.golden_path_tracker import GoldenPathTracker
 from wsdash.widgets.health_card import HealthCard
+from wsdash.widgets.key_footer import KeyFooter
 from wsdash.widgets.refresh import update_if_changed
 
 FLUSH_S = 0.1
@@ -51,7 +52,7 @@ class DashboardScreen(Screen[None]):
                 yield Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
                 yield Static(id="stream-header")
                 yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), id="stream")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

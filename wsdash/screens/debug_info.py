@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wsdash import __version__
 from wsdash.redact import redact_url, scrub
+from wsdash.widgets.key_footer import KeyFooter
 
 
 def _v(package: str) -> str:
@@ -51,7 +52,7 @@ class DebugInfoScreen(ModalScreen[None]):
         with VerticalScroll(id="debug"):
             yield Static("debug info", id="debug-title")
             yield Static("\n".join(debug_lines(self.app)), markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard("\n".join(debug_lines(self.app)))

@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wsdash.errors import ClassifiedError
 from wsdash.redact import scrub
+from wsdash.widgets.key_footer import KeyFooter
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -26,4 +27,4 @@ class ErrorScreen(ModalScreen[None]):
             yield Static(scrub(f"{self.error.kind}: {self.error.message}"), markup=False)
             yield Static(scrub(f"\nwhat to do: {self.error.hint}"), markup=False)
             yield Static("\nThe dashboard is still running; esc to close.", classes="pane-title")
-        yield Footer()
+        yield KeyFooter()

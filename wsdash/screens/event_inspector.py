@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wsdash.event_store import Row
 from wsdash.redact import scrub
+from wsdash.widgets.key_footer import KeyFooter
 
 
 def _pretty_raw(raw: str | bytes) -> str:
@@ -62,7 +63,7 @@ class EventInspector(ModalScreen[None]):
                 with VerticalScroll(classes="inspector-pane"):
                     yield Static("normalised", classes="pane-title")
                     yield Static(Syntax(self.norm_text, "json", word_wrap=True, theme="ansi_dark"))
-        yield Footer()
+        yield KeyFooter()
 
     def action_copy(self, which: str) -> None:
         self.app.copy_to_clipboard(self.raw_text if which == "raw" else self.norm_text)

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from wsdash.redact import scrub
 from wsdash.tiers.board import TierState
+from wsdash.widgets.key_footer import KeyFooter
 from wsdash.widgets.tier_pane import card_text
 
 _OUTCOME_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red", "skipped": "yellow", "xfailed": "dim", "xpassed": "yellow"}
@@ -38,7 +39,7 @@ class TierDetailScreen(ModalScreen[None]):
             yield DataTable(id="tests", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="traceback-box"):
                 yield Static(id="traceback", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
