@@ -29,6 +29,21 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first on the pa
     sys.path.insert(0, str(ROOT))
 
 
+# ---- bytecode ---------------------------------------------------------------------------------
+
+def compile_bytecode() -> None:
+    """Write wsdash's (and the benchmarks') .pyc files before timing a fresh process.
+
+    An installed wsdash has them (pip compiles at install; an editable install writes them on its
+    first run), as do Textual and every baseline's libraries in site-packages. Where
+    PYTHONDONTWRITEBYTECODE is set (this VM sets it) nothing would ever write them, and every
+    measured start-up would compile ~60 modules from source: ~100 ms that no user pays."""
+    import compileall
+
+    for package in ("wsdash", "bench"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
+
+
 # ---- statistics -------------------------------------------------------------------------------
 
 def median(values: Iterable[float]) -> float:
@@ -121,7 +136,11 @@ def append_row(section: str, header: str, row: str, intro: str = "", path: Path 
         insert = ["\n", header, row] if lines[end - 1].strip() else [header, row]
         lines[end:end] = insert
     else:
-        lines.insert(last + 1, row)
+        first = last
+        while first > start and lines[first - 1].startswith("|"):
+            first -= 1
+        # New columns start a new table below the old one: old rows keep the header they were written under.
+        lines[last + 1:last + 1] = [row] if lines[first] == header.split("\n")[0] + "\n" else ["\n", header, row]
     path.write_text("".join(lines), encoding="utf-8")
     print(f"appended to {path}")
 
