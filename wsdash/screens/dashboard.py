@@ -61,6 +61,10 @@ class DashboardScreen(Screen[None]):
 
     # ---- the one batched update -------------------------------------------------------------
     def flush(self) -> None:
+        if self.app.screen is not self:
+            # Under a modal the dashboard shows dimmed through it, and every change here would
+            # re-blend that whole background (tens of ms a tick in a burst): it catches up on return.
+            return
         self.query_one(GoldenPathTracker).sync()
         stream = self.query_one(EventStream)
         stream.sync()

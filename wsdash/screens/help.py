@@ -11,7 +11,7 @@ from textual.widgets import Static
 HELP = """\
 [b]Everywhere[/b]
   ?          this help                  ctrl+p   command palette
-  g          run a golden path          r        recheck health now (and reconnect)
+  g          run a golden path          r        recheck health, reconnect
   t          run all tiers              x        cancel running tiers
   /          filter the event stream    esc      back / clear the filter
   d          debug info                 f2       save a screenshot (SVG)
@@ -24,10 +24,10 @@ HELP = """\
 
 [b]Tier cards[/b]
   enter      open the tier: tests as they stream, failures first, tracebacks
-  o          run this tier             f        rerun its failed tests
+  o          run this tier              f        rerun its failed tests
 
 [b]Replay[/b]
-  space      pause / resume            s        speed ×1 → ×10 → max
+  space      pause / resume             s        speed ×1 → ×10 → max
   g          play again from the start
 
 Filter syntax: plain text matches type, agent, tool and summary; [b]type:tool_executing,tool_completed[/b]

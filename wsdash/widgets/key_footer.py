@@ -2,7 +2,7 @@
 
 The stock Footer removes and re-mounts every key each time the screen's bindings signal fires
 (focus moves, `refresh_bindings`), and each mounted key re-applies the stylesheet three times. On
-the dashboard the signal fires three times before the first frame with the same nine keys: two
+the dashboard the signal fires three times as it starts, with the same nine keys each time: two
 thirds of the footer's cost, and a fifth of start-up, for nothing."""
 
 from __future__ import annotations
