@@ -34,7 +34,8 @@ if __package__ in (None, ""):  # `python bench/tiers.py`: make `bench` and `wsda
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import append_row, common_args, machine, percentile, table_header, table_row, today  # noqa: E402
-from wsdash.tiers.model import TestFinished, TierEvent, TierSpec  # noqa: E402
+from wsdash.tiers.events import TestFinished, TierEvent  # noqa: E402
+from wsdash.tiers.spec import TierSpec  # noqa: E402
 from wsdash.tiers.runner import run_tier  # noqa: E402
 
 # Both sides run without the environment's auto-loaded third-party plugins: they cost the same
