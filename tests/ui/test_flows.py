@@ -106,6 +106,17 @@ async def test_tail_pauses_when_scrolling_up_and_counts_new(server: AgentServer)
         assert stream.tail and stream.new_since_pause == 0
 
 
+async def test_the_stream_keeps_following_when_a_burst_overflows_it_at_once(server: AgentServer) -> None:
+    app = make_app(live_settings(server, "burst:3000"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results, timeout=60)
+        stream = app.screen.query_one("#stream")
+        assert stream.tail, "the stream paused by itself"
+        assert stream.scroll_offset.y == stream.max_scroll_y > 0
+        assert stream.cursor == len(app.store) - 1
+        assert "paused" not in str(app.screen.query_one("#stream-header").render())
+
+
 async def test_burst_keeps_keys_answered_and_memory_bounded(server: AgentServer) -> None:
     app = make_app(live_settings(server, "burst:30000", capacity=2000))
     async with app.run_test(size=SIZE) as pilot:

@@ -88,7 +88,9 @@ class EventStream(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(store))
         if self.tail:
             self.cursor = len(store) - 1
-            self.scroll_end(animate=False, immediate=True)
+            # force: the scrollbar that allows scrolling appears only at the next layout, and a
+            # burst that overflows the view in one tick would otherwise leave it at the top, paused.
+            self.scroll_end(animate=False, immediate=True, force=True)
         else:
             self.new_since_pause = store.received - self._paused_at_received
             # Hold on to what is on screen by sequence number: once the ring buffer is full every
@@ -143,23 +145,23 @@ class EventStream(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         height = self.scrollable_content_region.height
         if y < top:
-            self.scroll_to(y=y, animate=False)
+            self.scroll_to(y=y, animate=False, force=True)
         elif y >= top + height:
-            self.scroll_to(y=y - height + 1, animate=False)
+            self.scroll_to(y=y - height + 1, animate=False, force=True)
         self.call_after_refresh(self._remember)
         self.refresh()
 
     def action_first(self) -> None:
         self._pause()
         self.cursor = 0
-        self.scroll_home(animate=False)
+        self.scroll_home(animate=False, force=True)
         self.call_after_refresh(self._remember)
 
     def action_follow(self) -> None:
         self.tail = True
         self.new_since_pause = 0
         self.cursor = len(self.store) - 1
-        self.scroll_end(animate=False, immediate=True)
+        self.scroll_end(animate=False, immediate=True, force=True)
         self.refresh()
 
     def action_inspect(self) -> None:
