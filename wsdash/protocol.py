@@ -51,8 +51,13 @@ class Event:
     received: float = 0.0  # monotonic seconds
     raw_type: str | None = None  # wire type where it differs from `type`
     fields: dict[str, Any] = field(default_factory=dict)
-    timestamp: float | None = None  # the frame's own timestamp, epoch seconds
     note: str | None = None  # a quirk or the reason a frame is malformed
+
+    @property
+    def timestamp(self) -> float | None:
+        """The frame's own timestamp, epoch seconds. Parsed when read (the inspector), not for
+        every frame of a burst: nothing judges by it."""
+        return parse_timestamp(self.fields.get("timestamp"))
 
     @property
     def is_golden(self) -> bool:
@@ -186,11 +191,10 @@ def normalise(frame: Any, raw: str | bytes = "", received: float = 0.0) -> Event
     fields = _merge(frame)
     if "reasoning" in fields and "thought" not in fields and name == AGENT_THINKING:
         fields.setdefault("thought", fields["reasoning"])
-    ts = parse_timestamp(fields.get("timestamp"))
     if name is None:
-        return Event(UNKNOWN, "untyped", raw, received, None, fields, ts, note="object without a 'type' field")
+        return Event(UNKNOWN, "untyped", raw, received, None, fields, note="object without a 'type' field")
     kind = GOLDEN if name in _GOLDEN else OTHER if name in OTHER_TYPES else UNKNOWN
-    return Event(kind, name, raw, received, wire_type if wire_type != name else None, fields, ts, note)
+    return Event(kind, name, raw, received, wire_type if wire_type != name else None, fields, note)
 
 
 _decode = json.JSONDecoder().decode  # what json.loads uses when given no options
