@@ -35,9 +35,10 @@ from bench.common import (  # noqa: E402
 SECTION = "startup"
 GOAL_RATIO, GOAL_VERSION_MS = 1.5, 150.0
 SIZE = (120, 40)
-INTRO = ("`python bench/startup.py`: time from spawning a process to the first rendered screen (under `run_test`, "
-         "screen mounted and app idle), the dashboard against a bare Textual app with the same Header/Footer, "
-         "alternating rounds, medians; and `wsdash --version` against `python -c pass`.")
+INTRO = ("`python bench/startup.py`: time from spawning a process to the first frame of the screen sent to the driver "
+         "(under `run_test`), the dashboard against a bare Textual app with the same Header/Footer, alternating rounds, "
+         "medians; \"settled\" is until the app is idle with its workers started; and `wsdash --version` against "
+         "`python -c pass`.")
 HEADER = table_header([
     "date", "rounds", "dashboard ms", "bare ms", "ratio (goal ≤ 1.5)", "in-process ms dash / bare",
     "settled ms dash / bare",
