@@ -192,6 +192,25 @@ async def test_the_footer_offers_the_keys_that_work_now(server: AgentServer, tmp
         await until(pilot, lambda: "t" in footer_keys(app) and "x" not in footer_keys(app))
 
 
+@pytest.mark.parametrize("width, expected", [
+    (120, {"end", "enter", "slash", "q", "question_mark", "g", "r", "t", "d", "f2", "ctrl+p"}),
+    (80, {"end", "enter", "slash", "q", "question_mark", "g", "r", "t"}),  # d, f2 and the palette give way
+])
+async def test_the_footer_fits_the_terminal_width(server: AgentServer, tmp_path: Path, width: int, expected: set[str]) -> None:
+    app = make_app(live_settings(server, tiers=[make_suite(tmp_path)]))
+    async with app.run_test(size=(width, 30)) as pilot:
+        await until(pilot, lambda: "t" in footer_keys(app))
+        assert footer_keys(app) == expected
+        from textual.widgets._footer import FooterKey
+
+        keys = list(app.screen.query(FooterKey))
+        assert max(k.region.right for k in keys) <= width  # nothing cut at the edge
+        await pilot.press("d")  # a key left out of the footer still works
+        from wsdash.screens.debug_info import DebugInfoScreen
+
+        await until(pilot, lambda: isinstance(app.screen, DebugInfoScreen))
+
+
 async def test_a_tier_that_requires_a_down_target_is_blocked(server: AgentServer, tmp_path: Path) -> None:
     make_suite(tmp_path)
     spec = TierSpec.from_table({"name": "staging", "title": "Staging E2E", "pytest": [str(tmp_path), "-q"],

@@ -34,6 +34,7 @@ class TierDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="tier-detail"):
             yield Static(self.state.spec.title, id="tier-detail-title", markup=False)
+            yield Static(Text("$ " + scrub(self.state.spec.display_command()), "dim"), id="tier-detail-command")
             yield Static(id="tier-detail-summary")
             yield Input(placeholder="filter tests: part of a node id, or an outcome (failed, skipped…)", id="tier-filter")
             yield DataTable(id="tests", cursor_type="row", zebra_stripes=True)

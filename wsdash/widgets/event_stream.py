@@ -218,27 +218,34 @@ class EventStream(ScrollView, can_focus=True):
         roomy = width >= ROOMY
         clock = self._clock(e.received)
         offset = f"+{row.offset * 1000:.0f}ms" if row.offset is not None else ""
-        agent = (e.agent_name or "")[: AGENT_W - 1]
         tool = e.tool_name or ""
-        summary_w = max(10, width - (FIXED_W if roomy else NARROW_W) - (TOOL_W if wide else 0))
-        # Server text is drawn only for visible lines, so scrubbing it here costs nothing at any rate.
-        summary = scrub(e.summary(summary_w if wide or not tool else max(10, summary_w - len(tool) - 2)))
+        rest = max(10, width - (FIXED_W if roomy else NARROW_W) - (TOOL_W if wide else 0))
         dim = self._style("dim")
         segments = [Segment(f"{clock} ", self._style("time"))]
         if roomy:
             segments.append(Segment(f"{offset:>8} ", dim))
-        segments.append(Segment(f"{e.type[: TYPE_W - 1]:<{TYPE_W}}", self._kind_style(row)))
+        segments.append(Segment(column(e.type, TYPE_W), self._kind_style(row)))
         if roomy:
-            segments.append(Segment(f"{agent:<{AGENT_W}}"))
+            segments.append(Segment(column(e.agent_name or "", AGENT_W)))
         if wide:
-            segments.append(Segment(f"{tool[: TOOL_W - 1]:<{TOOL_W}}", dim))
+            segments.append(Segment(column(tool, TOOL_W), dim))
         elif tool:
-            segments.append(Segment(f"{tool}: ", dim))
-        segments.append(Segment(summary))
+            prefix = column(tool, min(len(tool), rest - 8) + 1).rstrip() + ": "  # the tool first, then what it did
+            segments.append(Segment(prefix, dim))
+            rest -= len(prefix)
+        # Server text is drawn only for visible lines, so scrubbing it here costs nothing at any rate.
+        segments.append(Segment(scrub(e.summary(max(2, rest)))))
         if index == self.cursor:
             cursor = self._style("cursor") if self.has_focus else Style(underline=True)
             segments = [Segment(text, (style or Style()) + cursor) for text, style, _ in segments]
         return Strip(segments).adjust_cell_length(width).apply_style(self.rich_style)
+
+
+def column(text: str, width: int) -> str:
+    """`text` in a column of `width` cells with one space after it: cut with "…" when longer."""
+    if len(text) < width:
+        return f"{text:<{width}}"
+    return text[: width - 2] + "… "
 
 
 def header_line(width: int) -> str:

@@ -1,4 +1,4 @@
-"""Textual's Footer, rebuilt only when the keys it shows change.
+"""Textual's Footer, rebuilt only when the keys it shows change, and fitted to narrow terminals.
 
 The stock Footer removes and re-mounts every key each time the screen's bindings signal fires
 (focus moves, `refresh_bindings`), and each mounted key re-applies the stylesheet three times. On
@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+COMPACT_BELOW = 120  # columns: narrower terminals get the footer's tighter spacing
+# Which keys give way, in this order, when the footer line is too narrow for all of them (they
+# stay bound; `?` lists every one): at 80 columns the dashboard's keys overflowed the line and the
+# last ones were cut mid-word.
+GIVE_WAY = ("screenshot", "debug", "recheck", "run_tiers", "cancel_tiers", "speed", "filter", "inspect")
 
 
 class KeyFooter(Footer):
-    """A Footer that skips a recompose when the shown keys, their state and words are unchanged."""
+    """A Footer that skips a recompose when the shown keys, their state and words are unchanged,
+    and on a narrow terminal packs its keys tighter and leaves out the least needed ones."""
 
     _shown: tuple[Any, ...] | None = None
 
@@ -22,7 +33,7 @@ class KeyFooter(Footer):
             (binding.key, binding.key_display, binding.description, binding.action, enabled, tooltip)
             for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
             if binding.show
-        ) + (self._bindings_ready, self.show_command_palette, self.combine_groups)
+        ) + (self._bindings_ready, self.show_command_palette, self.combine_groups, self.compact, self.size.width)
 
     async def recompose(self) -> None:
         keys = self._keys()
@@ -30,3 +41,29 @@ class KeyFooter(Footer):
             return
         self._shown = keys
         await super().recompose()
+
+    def compose(self) -> ComposeResult:
+        # Taken whole before yielding: fine for single keys (no binding here has a group, whose
+        # keys the stock compose nests in a container as they are yielded).
+        widgets = list(super().compose())
+        width = self.size.width
+        if width and all(isinstance(w, FooterKey) for w in widgets):
+            for action in GIVE_WAY:
+                if sum(self._width(w) for w in widgets) <= width:
+                    break
+                widgets = [w for w in widgets if w.action != action]
+        yield from widgets
+
+    def _width(self, key: FooterKey) -> int:
+        # From FooterKey's CSS: padding around the key (1 each side) and after the description (1),
+        # or for the palette key its border, one space and padding; compact: one space between
+        # key and description and a margin of 1 after.
+        extra = 2 if self.compact else 3
+        return cell_len(key.key_display) + cell_len(key.description) + extra
+
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self.compact = compact
+            self.show_command_palette = not compact  # ctrl+p still opens it
+        self.call_after_refresh(self.recompose)  # which keys fit depends on the width

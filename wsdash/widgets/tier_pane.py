@@ -26,10 +26,30 @@ def _bar(done: int, total: int | None, width: int = BAR_W) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+# pytest options that say which tests run (kept on a card); others are plumbing (dropped),
+# and these take the next word as their value
+_SELECTING = {"-m", "-k"}
+_TAKES_VALUE = {"-m", "-k", "-p", "-o", "-c", "-W", "--rootdir", "--basetemp", "--confcutdir", "--junitxml", "-n"}
+
+
 def short_command(spec: Any) -> str:
-    """The tier's command for a card: absolute paths by their last part (a site-packages path
-    says nothing in 30 columns; `wsdash tiers list` shows it whole)."""
-    words = ["pytest", *spec.pytest] if spec.pytest is not None else list(spec.command or ())
+    """The tier's command for a card: which tests it runs, in 30 columns. Absolute paths by their
+    last part (a site-packages path says nothing there) and, for pytest, only the paths and the
+    -m / -k selections; `wsdash tiers list` and the tier's detail show the command whole."""
+    if spec.pytest is None:
+        words = list(spec.command or ())
+    else:
+        words, skip = ["pytest"], False
+        for i, word in enumerate(spec.pytest):
+            if skip:
+                skip = False
+                if spec.pytest[i - 1] in _SELECTING:
+                    words += [spec.pytest[i - 1], repr(word) if " " in word else word]
+                continue
+            if word.startswith("-"):
+                skip = word in _TAKES_VALUE
+                continue
+            words.append(word)
     return " ".join(os.path.basename(w.rstrip("/\\")) if os.path.isabs(w) else w for w in words)
 
 
