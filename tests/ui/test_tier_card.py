@@ -1,0 +1,23 @@
+"""What an idle tier card says it will run: the selection, not the plumbing."""
+
+from __future__ import annotations
+
+import pytest
+
+from wsdash.tiers.spec import TierSpec
+from wsdash.widgets.tier_pane import short_command
+
+
+def spec(**table: object) -> TierSpec:
+    return TierSpec.from_table({"name": "t", "title": "T", **table})
+
+
+@pytest.mark.parametrize("table, shown", [
+    ({"pytest": ["/opt/venv/lib/python3.12/site-packages/wsdash/demo_suite", "-q", "-p", "no:cacheprovider"]},
+     "pytest demo_suite"),
+    ({"pytest": ["tests/unit", "-m", "not slow and not e2e", "-x", "-k", "config", "-n", "4"]},
+     "pytest tests/unit -m 'not slow and not e2e' -k config"),
+    ({"command": ["make", "/srv/app/test"]}, "make test"),
+])
+def test_an_idle_card_names_which_tests_run(table: dict, shown: str) -> None:
+    assert short_command(spec(**table)) == shown
