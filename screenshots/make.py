@@ -2,12 +2,15 @@
 
 Real pieces throughout: the embedded agent server, real pytest runs, real health probes on
 this machine (Docker's daemon is not running here, which is the Windows-laptop story).
-SVGs come from Textual; PNGs from `rsvg-convert` (Debian's librsvg2-bin) when it is installed.
+SVGs come from Textual; PNGs from headless Chromium when it is installed (it lays out Textual's
+SVG text exactly), else from `rsvg-convert` (Debian's librsvg2-bin), which drops the space after a
+bold word ("PASSEDall").
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import shutil
 import socket
@@ -44,10 +47,21 @@ async def shoot(name: str, settings: AppSettings, script: Callable[[Any], Awaita
         await script(pilot)
         app.save_screenshot(f"{name}.svg", str(HERE))
     svg = HERE / f"{name}.svg"
-    if shutil.which("rsvg-convert"):
-        subprocess.run(["rsvg-convert", str(svg), "-o", str(HERE / f"{name}.png")], check=True)
+    to_png(svg, HERE / f"{name}.png")
     print(f"wrote {svg.relative_to(HERE.parent)}")
     return svg
+
+
+def to_png(svg: Path, png: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if chromium:
+        box = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg.read_text(encoding="utf-8"))
+        width, height = (round(float(v)) for v in box.groups()) if box else (1482, 1026)
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--force-device-scale-factor=1", f"--window-size={width},{height}", f"--screenshot={png}",
+                        svg.as_uri()], check=True, capture_output=True, timeout=60)
+    elif shutil.which("rsvg-convert"):
+        subprocess.run(["rsvg-convert", str(svg), "-o", str(png)], check=True)
 
 
 def free_port(preferred: int = 8002) -> int:
@@ -60,7 +74,10 @@ def free_port(preferred: int = 8002) -> int:
         return s.getsockname()[1]
 
 
-def failing_suite(folder: Path) -> TierSpec:
+def failing_suite(project: Path) -> TierSpec:
+    """A small project whose unit tier has one failure, run as `pytest tests/unit -q` from its root."""
+    folder = project / "tests" / "unit"
+    folder.mkdir(parents=True)
     (folder / "test_websocket_unit.py").write_text(
         "import pytest\n\n"
         "@pytest.mark.parametrize('envelope', ['nested', 'flat', 'wrapped', 'payload'])\n"
@@ -72,8 +89,8 @@ def failing_suite(folder: Path) -> TierSpec:
         "    assert accepted.startswith('jwt-auth.'), f'server echoed {accepted!r}, client offered jwt-auth.<token>'\n\n"
         "@pytest.mark.skip(reason='needs the staging auth service')\n"
         "def test_e2e_bypass_key():\n    pass\n", encoding="utf-8")
-    return TierSpec.from_table({"name": "unit", "title": "Unit & configuration", "pytest": [str(folder), "-q", "-p", "no:cacheprovider"],
-                                "python": sys.executable, "cwd": str(folder), "target": 1.0})
+    return TierSpec.from_table({"name": "unit", "title": "Unit & configuration", "pytest": ["tests/unit", "-q", "-p", "no:cacheprovider"],
+                                "python": sys.executable, "cwd": str(project), "target": 1.0})
 
 
 async def main() -> None:
@@ -116,9 +133,7 @@ async def main() -> None:
                 await pilot.press("enter")
                 await pilot.pause(0.5)
 
-            suite = tmp / "suite"
-            suite.mkdir()
-            await shoot("failing-tier", demo(tiers=[failing_suite(suite)]), tier_failed)
+            await shoot("failing-tier", demo(tiers=[failing_suite(tmp / "project")]), tier_failed)
 
             # Docker down: real probes. Docker's daemon is not running here; nothing listens on the
             # "local" port; "staging" is played by the embedded server (no real staging host is contacted).

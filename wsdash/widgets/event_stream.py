@@ -23,7 +23,7 @@ from wsdash.event_store import EventStore, Row
 from wsdash.redact import scrub
 from wsdash.protocol import GOLDEN, MALFORMED, UNKNOWN
 
-TYPE_W, AGENT_W, TOOL_W = 17, 15, 14
+TYPE_W, AGENT_W, TOOL_W = 17, 18, 14  # "supervisor_agent" whole
 FIXED_W = 13 + 9 + TYPE_W + AGENT_W
 NARROW_W = 13 + TYPE_W
 WIDE = 110  # below this the tool name moves into the summary column
