@@ -83,6 +83,7 @@ class WsDashApp(App[None]):
         self.health_board: Any = None
         self.tier_pane: Any = None
         self._told: dict[str, tuple[int, float]] = {}
+        self._gc_threshold: tuple[int, int, int] | None = None
         self.title = settings.title
         self.sub_title = redact_url(settings.url) if settings.url else ""
 
@@ -127,7 +128,8 @@ class WsDashApp(App[None]):
         gc.freeze()
         # Every frame of a burst leaves a row in the ring for a while: at the default threshold (700)
         # that meant ~400 young collections per 100k frames, 250-450 ms in all; at 5000, ~25 and
-        # ~120 ms, each still under 10 ms.
+        # ~120 ms, each still under 10 ms. Both are process-wide: on_unmount puts them back.
+        self._gc_threshold = gc.get_threshold()
         gc.set_threshold(5000, 10, 10)
         for note in self.settings.notes:
             self.tell(note, severity="warning", timeout=8)
@@ -276,6 +278,11 @@ class WsDashApp(App[None]):
     async def on_unmount(self) -> None:
         if self.source is not None:
             self.source.stop()
+        import gc
+
+        gc.unfreeze()  # the freezes and threshold are process-wide: another app here (tests) starts afresh
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
 
 
 def make_app(settings: AppSettings) -> WsDashApp:

@@ -112,6 +112,11 @@ async def test_the_stream_keeps_following_when_a_burst_overflows_it_at_once(serv
         await until(pilot, lambda: app.source.results, timeout=60)
         stream = app.screen.query_one("#stream")
         assert stream.tail, "the stream paused by itself"
+        await pilot.resize_terminal(120, 24)  # the end moves, the reader did nothing
+        await pilot.press("d", "escape", "g")  # and a modal comes and goes while a burst arrives
+        await until(pilot, lambda: len(app.source.results) == 2, timeout=60)
+        stream = app.screen.query_one("#stream")
+        assert stream.tail, "the stream paused by itself"
         assert stream.scroll_offset.y == stream.max_scroll_y > 0
         assert stream.cursor == len(app.store) - 1
         assert "paused" not in str(app.screen.query_one("#stream-header").render())
@@ -195,11 +200,13 @@ async def test_the_footer_offers_the_keys_that_work_now(server: AgentServer, tmp
 @pytest.mark.parametrize("width, expected", [
     (120, {"end", "enter", "slash", "q", "question_mark", "g", "r", "t", "d", "f2", "ctrl+p"}),
     (80, {"end", "enter", "slash", "q", "question_mark", "g", "r", "t"}),  # d, f2 and the palette give way
+    (50, {"end", "enter", "q", "question_mark", "g"}),  # ... then the filter
+    (35, {"end", "q", "question_mark"}),  # then from the right, but `?` always stays
 ])
 async def test_the_footer_fits_the_terminal_width(server: AgentServer, tmp_path: Path, width: int, expected: set[str]) -> None:
     app = make_app(live_settings(server, tiers=[make_suite(tmp_path)]))
     async with app.run_test(size=(width, 30)) as pilot:
-        await until(pilot, lambda: "t" in footer_keys(app))
+        await until(pilot, lambda: "question_mark" in footer_keys(app))
         assert footer_keys(app) == expected
         from textual.widgets._footer import FooterKey
 

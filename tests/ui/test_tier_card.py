@@ -17,6 +17,10 @@ def spec(**table: object) -> TierSpec:
      "pytest demo_suite"),
     ({"pytest": ["tests/unit", "-m", "not slow and not e2e", "-x", "-k", "config", "-n", "4"]},
      "pytest tests/unit -m 'not slow and not e2e' -k config"),
+    ({"pytest": ["tests", "--tb", "short", "--ignore", "tests/e2e", "--maxfail=1", "--deselect", "tests/test_a.py::test_slow",
+                 "-mnot slow", "-x"]},
+     "pytest tests -m 'not slow'"),
+    ({"pytest": ["-k=auth", "tests/unit"]}, "pytest -k auth tests/unit"),
     ({"command": ["make", "/srv/app/test"]}, "make test"),
 ])
 def test_an_idle_card_names_which_tests_run(table: dict, shown: str) -> None:

@@ -59,11 +59,14 @@ class DashboardScreen(Screen[None]):
         self.set_interval(FLUSH_S, self.flush)
         self.flush()
 
+    def on_screen_resume(self) -> None:
+        self.flush()  # back from a modal: current at once, not at the next tick
+
     # ---- the one batched update -------------------------------------------------------------
     def flush(self) -> None:
         if self.app.screen is not self:
-            # Under a modal the dashboard shows dimmed through it, and every change here would
-            # re-blend that whole background (tens of ms a tick in a burst): it catches up on return.
+            # Under a modal, every change here still repaints the modal on top (Textual keeps the
+            # screen below as its background): tens of ms a tick in a burst. It catches up on return.
             return
         self.query_one(GoldenPathTracker).sync()
         stream = self.query_one(EventStream)

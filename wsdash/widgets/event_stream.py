@@ -74,6 +74,7 @@ class EventStream(ScrollView, can_focus=True):
         self._clock = clock or wall_clock()
         self._styles: dict[str, Style] = {}
         self._anchor: tuple[int, int | None] | None = None  # (top row seq, cursor seq) while paused
+        self._tail_y: int | None = None  # where following left the view at the last sync
 
     # ---- data -------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -82,15 +83,15 @@ class EventStream(ScrollView, can_focus=True):
         if store.version == self._version:
             return
         self._version = store.version
-        was_at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        if self.tail and not was_at_end and self.scroll_offset.y < self.max_scroll_y - 1:
+        # Moved away from the end since the last sync (the scrollbar dragged): stop following.
+        # Judged against where that sync left the view, not by geometry: a resize moves the end
+        # without the reader doing anything.
+        y = self.scroll_offset.y
+        if self.tail and self._tail_y is not None and y != self._tail_y and y < self.max_scroll_y - 1:
             self._pause()
         self.virtual_size = Size(self.size.width, len(store))
         if self.tail:
-            self.cursor = len(store) - 1
-            # force: the scrollbar that allows scrolling appears only at the next layout, and a
-            # burst that overflows the view in one tick would otherwise leave it at the top, paused.
-            self.scroll_end(animate=False, immediate=True, force=True)
+            self._to_end()
         else:
             self.new_since_pause = store.received - self._paused_at_received
             # Hold on to what is on screen by sequence number: once the ring buffer is full every
@@ -114,6 +115,13 @@ class EventStream(ScrollView, can_focus=True):
         cursor = self.store.row(self.cursor).seq if 0 <= self.cursor < n else None
         self._anchor = (top, cursor)
 
+    def _to_end(self) -> None:
+        self.cursor = len(self.store) - 1
+        # force: the scrollbar that allows scrolling appears only at the next layout, and a burst
+        # that overflows the view in one tick would otherwise leave it at the top.
+        self.scroll_end(animate=False, immediate=True, force=True)
+        self._tail_y = self.scroll_offset.y
+
     def _pause(self) -> None:
         if self.tail:
             self.tail = False
@@ -122,6 +130,7 @@ class EventStream(ScrollView, can_focus=True):
 
     def reset(self) -> None:
         self._version = -1
+        self._tail_y = None
         self.tail = True
         self.new_since_pause = 0
         self.sync()
@@ -160,8 +169,7 @@ class EventStream(ScrollView, can_focus=True):
     def action_follow(self) -> None:
         self.tail = True
         self.new_since_pause = 0
-        self.cursor = len(self.store) - 1
-        self.scroll_end(animate=False, immediate=True, force=True)
+        self._to_end()
         self.refresh()
 
     def action_inspect(self) -> None:
@@ -245,7 +253,7 @@ def column(text: str, width: int) -> str:
     """`text` in a column of `width` cells with one space after it: cut with "…" when longer."""
     if len(text) < width:
         return f"{text:<{width}}"
-    return text[: width - 2] + "… "
+    return text[: width - 2] + "… " if width >= 2 else " " * max(0, width)
 
 
 def header_line(width: int) -> str:

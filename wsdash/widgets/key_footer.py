@@ -27,15 +27,22 @@ class KeyFooter(Footer):
     and on a narrow terminal packs its keys tighter and leaves out the least needed ones."""
 
     _shown: tuple[Any, ...] | None = None
+    _wants_palette = True
+
+    def on_mount(self) -> None:
+        self._wants_palette = self.show_command_palette
 
     def _keys(self) -> tuple[Any, ...]:
+        palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
         return tuple(
-            (binding.key, binding.key_display, binding.description, binding.action, enabled, tooltip)
-            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
-            if binding.show
+            (binding.key, binding.key_display, binding.description, binding.action, binding.group, enabled, tooltip)
+            for (key, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show or key == palette
         ) + (self._bindings_ready, self.show_command_palette, self.combine_groups, self.compact, self.size.width)
 
     async def recompose(self) -> None:
+        if not self.is_attached:  # the stock recompose does nothing then: nothing is shown yet
+            return
         keys = self._keys()
         if keys == self._shown:
             return
@@ -43,16 +50,27 @@ class KeyFooter(Footer):
         await super().recompose()
 
     def compose(self) -> ComposeResult:
-        # Taken whole before yielding: fine for single keys (no binding here has a group, whose
-        # keys the stock compose nests in a container as they are yielded).
+        if any(binding.group is not None for (_, binding, _, _) in self.screen.active_bindings.values() if binding.show):
+            yield from super().compose()  # grouped keys nest in a container as they are yielded
+            return
         widgets = list(super().compose())
         width = self.size.width
-        if width and all(isinstance(w, FooterKey) for w in widgets):
-            for action in GIVE_WAY:
-                if sum(self._width(w) for w in widgets) <= width:
-                    break
-                widgets = [w for w in widgets if w.action != action]
+        if not width or not all(isinstance(w, FooterKey) for w in widgets):
+            yield from widgets
+            return
+        for action in GIVE_WAY:
+            if self._total(widgets) <= width:
+                break
+            widgets = [w for w in widgets if w.action != action]
+        while self._total(widgets) > width:  # still too wide: from the right, but `?` always stays
+            last = next((w for w in reversed(widgets) if w.action != "help"), None)
+            if last is None:
+                break
+            widgets.remove(last)
         yield from widgets
+
+    def _total(self, keys: list[FooterKey]) -> int:
+        return sum(self._width(k) for k in keys)
 
     def _width(self, key: FooterKey) -> int:
         # From FooterKey's CSS: padding around the key (1 each side) and after the description (1),
@@ -65,5 +83,5 @@ class KeyFooter(Footer):
         compact = event.size.width < COMPACT_BELOW
         if compact != self.compact:
             self.compact = compact
-            self.show_command_palette = not compact  # ctrl+p still opens it
+            self.show_command_palette = self._wants_palette and not compact  # ctrl+p still opens it
         self.call_after_refresh(self.recompose)  # which keys fit depends on the width

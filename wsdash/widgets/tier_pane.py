@@ -26,30 +26,39 @@ def _bar(done: int, total: int | None, width: int = BAR_W) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-# pytest options that say which tests run (kept on a card); others are plumbing (dropped),
-# and these take the next word as their value
-_SELECTING = {"-m", "-k"}
-_TAKES_VALUE = {"-m", "-k", "-p", "-o", "-c", "-W", "--rootdir", "--basetemp", "--confcutdir", "--junitxml", "-n"}
+# pytest options whose value is the next word (`--opt=value` is one word either way); any other
+# option is a flag. Only -m and -k (and the paths) say which tests run: the rest is plumbing.
+_SELECTING = ("-m", "-k")
+_TAKES_VALUE = frozenset({
+    "-m", "-k", "-p", "-o", "-c", "-W", "-n", "-r", "--rootdir", "--basetemp", "--confcutdir", "--junitxml",
+    "--junit-xml", "--tb", "--maxfail", "--ignore", "--ignore-glob", "--deselect", "--durations", "--timeout",
+    "--log-level", "--log-cli-level", "--cov", "--cov-report", "--cov-config", "--cov-fail-under", "--dist",
+    "--import-mode", "--capture", "--override-ini", "--pyargs", "--html",
+})
+
+
+def _pytest_words(args: Sequence[str]) -> list[str]:
+    words: list[str] = ["pytest"]
+    it = iter(args)
+    for word in it:
+        if not word.startswith("-") or word == "-":
+            words.append(word)
+            continue
+        name, eq, value = word.partition("=")
+        selector = next((s for s in _SELECTING if name == s or (not eq and name.startswith(s) and len(name) > 2)), None)
+        if selector is not None:  # -m EXPR, -m=EXPR, -mEXPR
+            expr = value if eq else word[2:] if len(word) > 2 else next(it, "")
+            words += [selector, repr(expr) if " " in expr else expr]
+        elif name in _TAKES_VALUE and not eq:
+            next(it, None)
+    return words
 
 
 def short_command(spec: Any) -> str:
     """The tier's command for a card: which tests it runs, in 30 columns. Absolute paths by their
     last part (a site-packages path says nothing there) and, for pytest, only the paths and the
     -m / -k selections; `wsdash tiers list` and the tier's detail show the command whole."""
-    if spec.pytest is None:
-        words = list(spec.command or ())
-    else:
-        words, skip = ["pytest"], False
-        for i, word in enumerate(spec.pytest):
-            if skip:
-                skip = False
-                if spec.pytest[i - 1] in _SELECTING:
-                    words += [spec.pytest[i - 1], repr(word) if " " in word else word]
-                continue
-            if word.startswith("-"):
-                skip = word in _TAKES_VALUE
-                continue
-            words.append(word)
+    words = list(spec.command or ()) if spec.pytest is None else _pytest_words(spec.pytest)
     return " ".join(os.path.basename(w.rstrip("/\\")) if os.path.isabs(w) else w for w in words)
 
 
