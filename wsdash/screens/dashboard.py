@@ -36,6 +36,12 @@ class DashboardScreen(Screen[None]):
         self.tier_pane = tier_pane
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class the first resize would add, added before the widgets take their
+        # styles: a class change on the screen restyles every widget on it (33 of them).
+        width = self.app.size.width
+        names = [name for _, name in self.HORIZONTAL_BREAKPOINTS]
+        wanted = next((name for edge, name in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= edge), names[0])
+        self.update_classes({name: name == wanted for name in names}, update=False)
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="left"):

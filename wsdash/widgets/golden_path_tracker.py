@@ -14,7 +14,7 @@ from wsdash.auth import format_duration
 from wsdash.golden_path import Verdict
 from wsdash.protocol import GOLDEN_EVENTS
 from wsdash.redact import scrub
-from wsdash.widgets.refresh import update_if_changed
+from wsdash.widgets.refresh import only_class, update_if_changed
 from wsdash.run import RunResult
 
 _LABELS = {
@@ -31,8 +31,7 @@ class Checkpoint(Static):
     """One of the five: pending, lit (with its offset) or missed."""
 
     def show(self, event: str, offset: float | None, missed: bool) -> None:
-        self.set_class(offset is not None, "-lit")
-        self.set_class(missed, "-missed")
+        self.update_classes({"-lit": offset is not None, "-missed": missed})
         mark = "●" if offset is not None else ("✗" if missed else "○")
         narrow = 0 < self.size.width < 14
         when = f"+{offset * 1000:.0f}" + ("" if narrow else " ms") if offset is not None else ("missing" if missed else "waiting")
@@ -76,23 +75,21 @@ class GoldenPathTracker(Vertical):
 
     def _verdict(self, run: Any, result: RunResult | None) -> None:
         banner = self.query_one("#verdict", Static)
-        for cls in ("-passed", "-failed", "-running", "-idle"):
-            banner.remove_class(cls)
         if run is not None:
             live = run.contract.violations
             text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {run.frames.received} frames")
             for v in live[-3:]:
                 text.append(scrub(f"\n  • {v.code}: {v.detail}"))
-            banner.add_class("-running")
+            state = "-running"
         elif result is None:
             hint = "press g to run a golden path" if hasattr(self.source, "opts") else "replaying…"
             text = Text.assemble(("NO RUN YET", "bold"), f"  {hint}")
-            banner.add_class("-idle")
+            state = "-idle"
         elif result.ok:
             v: Verdict = result.verdict
             text = Text.assemble(("PASSED", "bold"), f"  all five events in {v.total_s * 1000:.0f} ms · first after "
                                  f"{(v.first_event_s or 0) * 1000:.0f} ms · {result.frames.received} frames")
-            banner.add_class("-passed")
+            state = "-passed"
         else:
             text = Text.assemble(("FAILED", "bold"))
             for x in result.verdict.violations[:6]:
@@ -101,7 +98,8 @@ class GoldenPathTracker(Vertical):
                 text.append(f"\n  … and {len(result.verdict.violations) - 6} more")
             if result.error is not None:
                 text.append(scrub(f"\n  {result.error.kind}: {result.error.message}\n  hint: {result.error.hint}"))
-            banner.add_class("-failed")
+            state = "-failed"
+        only_class(banner, ("-passed", "-failed", "-running", "-idle"), state)
         update_if_changed(banner, text)
 
     def _connection(self) -> None:

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from wsdash.health.model import ago
 from wsdash.redact import scrub
-from wsdash.widgets.refresh import update_if_changed
+from wsdash.widgets.refresh import only_class, update_if_changed
 
 _MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
 
@@ -26,8 +26,7 @@ class HealthCard(Static):
     def show(self, result: Any | None, now: float | None = None) -> None:
         now = now if now is not None else time.time()
         status = result.status if result is not None else "unknown"
-        for s in _MARK:
-            self.set_class(s == status, f"-{s}")
+        only_class(self, [f"-{s}" for s in _MARK], f"-{status}")
         text = Text()
         text.append(f"{self.label}\n", "bold")
         text.append(f"{_MARK.get(status, '?')} {status.upper()}", "bold")

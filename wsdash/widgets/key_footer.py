@@ -34,11 +34,28 @@ class KeyFooter(Footer):
 
     def _keys(self) -> tuple[Any, ...]:
         palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
-        return tuple(
+        keys = tuple(
             (binding.key, binding.key_display, binding.description, binding.action, binding.group, enabled, tooltip)
             for (key, binding, enabled, tooltip) in self.screen.active_bindings.values()
             if binding.show or key == palette
-        ) + (self._bindings_ready, self.show_command_palette, self.combine_groups, self.compact, self.size.width)
+        )
+        # The width matters only while the keys do not all fit (a first compose before layout
+        # sees width 0, and rebuilding every key for that cost 100 ms of start-up).
+        width = self.size.width
+        needed = sum(self._width(self.app.get_key_display(b), b.description) for (_, b, _, _) in
+                     {b.action: (k, b, e, t) for (k, b, e, t) in reversed(self.screen.active_bindings.values()) if b.show}.values())
+        if self.show_command_palette and palette is not None:
+            needed += self._width("^p", "palette")
+        fit = width if 0 < width < needed else None
+        return keys + (self._bindings_ready, self.show_command_palette, self.combine_groups, self.compact, fit)
+
+    def bindings_changed(self, screen: Any) -> None:
+        # The stock Footer waits for the next refresh, so the screen's first frame went out with
+        # an empty footer and the keys followed a frame later; recomposes that change nothing
+        # are skipped here anyway, so there is nothing to batch.
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_next(self.recompose)
 
     async def recompose(self) -> None:
         if not self.is_attached:  # the stock recompose does nothing then: nothing is shown yet
@@ -54,6 +71,11 @@ class KeyFooter(Footer):
             yield from super().compose()  # grouped keys nest in a container as they are yielded
             return
         widgets = list(super().compose())
+        for key in widgets:
+            if isinstance(key, FooterKey) and not key.has_class("-command-palette"):  # that one is not bound
+                # A FooterKey starts compact and its binding to ours flips it as it mounts: two
+                # restyles of every key, for nothing when it starts as it will stay.
+                key.set_reactive(FooterKey.compact, self.compact)
         width = self.size.width
         if not width or not all(isinstance(w, FooterKey) for w in widgets):
             yield from widgets
@@ -70,14 +92,13 @@ class KeyFooter(Footer):
         yield from widgets
 
     def _total(self, keys: list[FooterKey]) -> int:
-        return sum(self._width(k) for k in keys)
+        return sum(self._width(k.key_display, k.description) for k in keys)
 
-    def _width(self, key: FooterKey) -> int:
+    def _width(self, key_display: str, description: str) -> int:
         # From FooterKey's CSS: padding around the key (1 each side) and after the description (1),
         # or for the palette key its border, one space and padding; compact: one space between
         # key and description and a margin of 1 after.
-        extra = 2 if self.compact else 3
-        return cell_len(key.key_display) + cell_len(key.description) + extra
+        return cell_len(key_display) + cell_len(description) + (2 if self.compact else 3)
 
     def on_resize(self, event: events.Resize) -> None:
         compact = event.size.width < COMPACT_BELOW

@@ -12,9 +12,10 @@ from textual.message import Message
 from textual.widgets import Static
 
 from wsdash.tiers.board import QUEUED, RUNNING, TierBoard, TierState
-from wsdash.widgets.refresh import update_if_changed
+from wsdash.widgets.refresh import only_class, update_if_changed
 
 BAR_W = 20
+_STATUS_CLASSES = tuple(f"-{s}" for s in ("idle", "queued", "running", "passed", "failed", "blocked", "error", "cancelled", "timeout"))
 # short enough that a card line holds all of them at the narrowest width
 _COUNT_LABELS = (("passed", "passed"), ("failed", "failed"), ("error", "error"), ("skipped", "skip"), ("xfailed", "xfail"), ("xpassed", "xpass"))
 
@@ -112,8 +113,7 @@ class TierCard(Static, can_focus=True):
 
     def sync(self) -> None:
         st = self.state
-        for cls in ("idle", "queued", "running", "passed", "failed", "blocked", "error", "cancelled", "timeout"):
-            self.set_class(st.status == cls, f"-{cls}")
+        only_class(self, _STATUS_CLASSES, f"-{st.status}")
         update_if_changed(self, Text.assemble((f"{st.spec.title}\n", "bold"), card_text(st)))
 
     def action_open(self) -> None:
