@@ -271,9 +271,9 @@ class WsDashApp(App[None]):
         yield SystemCommand("Debug info", "Versions, config path, targets, terminal (d)", self.action_debug)
         yield SystemCommand("Save screenshot", "Save an SVG of the screen (f2)", self.action_screenshot)
 
-    def _filter(self) -> None:
+    async def _filter(self) -> None:
         if hasattr(self.screen, "action_filter"):
-            self.screen.action_filter()
+            await self.screen.action_filter()
 
     async def on_unmount(self) -> None:
         if self.source is not None:

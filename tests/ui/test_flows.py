@@ -298,6 +298,11 @@ async def test_help_debug_and_palette_commands(server: AgentServer) -> None:
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Run a golden path" in titles and "Recheck health" in titles and "Debug info" in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Filter events")
+        await until(pilot, lambda: any(c.option_count for c in app.screen.query("CommandList")))  # the search has answered
+        await pilot.press("enter")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "filter")  # the palette opens the filter box
 
 
 async def test_runs_are_recorded_and_replay_the_same(server: AgentServer, tmp_path: Path) -> None:

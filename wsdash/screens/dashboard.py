@@ -55,13 +55,11 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="right") as right:
                 right.border_title = "Golden path"
                 yield GoldenPathTracker(self.source, id="tracker")
-                yield Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
                 yield Static(id="stream-header")
                 yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), id="stream")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.set_interval(FLUSH_S, self.flush)
         self.flush()
 
@@ -101,11 +99,18 @@ class DashboardScreen(Screen[None]):
             self.tier_pane.sync()
 
     # ---- filter and inspect -----------------------------------------------------------------
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        box = self._filter_box()
+        if box is None:  # mounted on first use: an Input costs start-up (styles, ~10 widgets' worth) for a key few press
+            box = Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
+            await self.query_one("#right").mount(box, before="#stream-header")
         box.display = True
         box.value = self.source.store.filter.text
         box.focus()
+
+    def _filter_box(self) -> Input | None:
+        boxes = self.query("#filter")
+        return boxes.first(Input) if boxes else None
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
@@ -117,10 +122,11 @@ class DashboardScreen(Screen[None]):
             stream.focus()
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.has_focus or self.source.store.filter:
-            box.value = ""
-            box.display = False
+        box = self._filter_box()
+        if (box is not None and box.has_focus) or self.source.store.filter:
+            if box is not None:
+                box.value = ""
+                box.display = False
             self.source.store.set_filter("")
             stream = self.query_one(EventStream)
             stream.reset()
