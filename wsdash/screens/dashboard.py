@@ -16,6 +16,7 @@ from wsdash.widgets.event_stream import EventStream, header_line
 from wsdash.widgets.golden_path_tracker import GoldenPathTracker
 from wsdash.widgets.health_card import HealthCard
 from wsdash.widgets.key_footer import KeyFooter
+from wsdash.widgets.prose import prose
 from wsdash.widgets.refresh import update_if_changed
 
 FLUSH_S = 0.1
@@ -94,7 +95,7 @@ class DashboardScreen(Screen[None]):
 
                 lines = what_still_works(results)
             still.display = bool(lines)
-            update_if_changed(still, Text("\n".join(lines)))
+            update_if_changed(still, Text("\n").join(prose(line) for line in lines))
         if self.tier_pane is not None:
             self.tier_pane.sync()
 

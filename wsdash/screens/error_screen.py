@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,6 +12,7 @@ from textual.widgets import Static
 from wsdash.errors import ClassifiedError
 from wsdash.redact import scrub
 from wsdash.widgets.key_footer import KeyFooter
+from wsdash.widgets.prose import prose
 
 
 class ErrorScreen(ModalScreen[None]):
@@ -25,6 +27,6 @@ class ErrorScreen(ModalScreen[None]):
         with Vertical(id="error-box"):
             yield Static(f"{self.what} failed", id="error-title")
             yield Static(scrub(f"{self.error.kind}: {self.error.message}"), markup=False)
-            yield Static(scrub(f"\nwhat to do: {self.error.hint}"), markup=False)
+            yield Static(Text("\nwhat to do: ").append_text(prose(scrub(self.error.hint))))
             yield Static("\nThe dashboard is still running; esc to close.", classes="pane-title")
         yield KeyFooter()

@@ -14,6 +14,7 @@ from wsdash.auth import format_duration
 from wsdash.golden_path import Verdict
 from wsdash.protocol import GOLDEN_EVENTS
 from wsdash.redact import scrub
+from wsdash.widgets.prose import prose
 from wsdash.widgets.refresh import only_class, update_if_changed
 from wsdash.run import RunResult
 
@@ -97,7 +98,8 @@ class GoldenPathTracker(Vertical):
             if len(result.verdict.violations) > 6:
                 text.append(f"\n  … and {len(result.verdict.violations) - 6} more")
             if result.error is not None:
-                text.append(scrub(f"\n  {result.error.kind}: {result.error.message}\n  hint: {result.error.hint}"))
+                text.append(scrub(f"\n  {result.error.kind}: {result.error.message}\n  hint: "))
+                text.append_text(prose(scrub(result.error.hint)))
             state = "-failed"
         only_class(banner, ("-passed", "-failed", "-running", "-idle"), state)
         update_if_changed(banner, text)
@@ -132,5 +134,6 @@ class GoldenPathTracker(Vertical):
         if store.filter:
             line.append(f" · filter: {store.filter.text}")
         if st.error is not None and st.state in ("backoff", "connecting"):
-            line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: {st.error.hint}"))
+            line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: "))
+            line.append_text(prose(scrub(st.error.hint)))
         update_if_changed(self.query_one("#connection", Static), line)

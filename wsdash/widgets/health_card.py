@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from wsdash.health.model import ago
 from wsdash.redact import scrub
+from wsdash.widgets.prose import prose
 from wsdash.widgets.refresh import only_class, update_if_changed
 
 _MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
@@ -46,5 +47,6 @@ class HealthCard(Static):
             text.append(f"\n{error.kind}: ", "bold")
             text.append(scrub(message))
         if result.hint and status != "up":
-            text.append(scrub(f"\n→ {result.hint}"), "italic")
+            text.append("\n")
+            text.append_text(prose(scrub(f"→ {result.hint}"), "italic"))
         update_if_changed(self, text)
