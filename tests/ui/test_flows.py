@@ -113,6 +113,8 @@ async def test_the_stream_keeps_following_when_a_burst_overflows_it_at_once(serv
         stream = app.screen.query_one("#stream")
         assert stream.tail, "the stream paused by itself"
         await pilot.resize_terminal(120, 24)  # the end moves, the reader did nothing
+        await pilot.pause(0.3)
+        assert stream.scroll_offset.y == stream.max_scroll_y  # the newest row still in sight, nothing new needed
         await pilot.press("d", "escape", "g")  # and a modal comes and goes while a burst arrives
         await until(pilot, lambda: len(app.source.results) == 2, timeout=60)
         stream = app.screen.query_one("#stream")

@@ -179,6 +179,12 @@ class EventStream(ScrollView, can_focus=True):
     def _on_mouse_scroll_up(self, event: object) -> None:
         self._pause()
 
+    def on_resize(self) -> None:
+        # The view shrank (a hint line above it, a smaller terminal) with nothing new to sync:
+        # following means the newest rows stay in sight.
+        if self.tail:
+            self.call_after_refresh(self._to_end)
+
     def on_click(self, event: object) -> None:
         y = getattr(event, "y", None)
         if y is not None:
