@@ -206,3 +206,28 @@ def test_a_damaged_recording_is_named_not_a_traceback(cli, tmp_path: Path, line:
     out = cli("replay", str(rec), "--headless", "--json")
     assert out.returncode == 2 and ("damaged" in out.stderr or "bad time" in out.stderr)
     assert "Traceback" not in out.stderr
+
+
+def test_two_servers_keep_their_own_secrets(cli, tmp_path: Path) -> None:
+    """The command `serve` prints keeps working when another server starts (each has its own file)."""
+    import re
+
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    env.pop("WSDASH_CONFIG", None)
+    procs, commands = [], []
+    try:
+        for _ in range(2):
+            proc = subprocess.Popen([sys.executable, "-m", "wsdash", "serve", "--port", "0"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True, env=env, encoding="utf-8")
+            procs.append(proc)
+            lines = [proc.stdout.readline() for _ in range(3)]
+            command = next(line for line in lines if "golden-path" in line)
+            commands.append(re.search(r"golden-path (--url \S+ --secret-file \S+)", command).group(1).split())
+        for args in commands:  # the first server's instructions still hold after the second started
+            out = cli("golden-path", *args, "--json", env={"XDG_STATE_HOME": str(tmp_path)})
+            assert out.returncode == 0, out.stdout + out.stderr
+        assert commands[0][3] != commands[1][3]
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)

@@ -11,25 +11,18 @@ from pathlib import Path
 from wsdash.commands.common import usage_error
 
 
-def secret_path() -> Path:
+def secret_path(port: int) -> Path:
+    """One file per port: a second server must not change the secret a first one told you to use."""
     from platformdirs import user_state_dir
 
-    return Path(user_state_dir("wsdash", appauthor=False)) / "server-secret"
+    return Path(user_state_dir("wsdash", appauthor=False)) / f"server-secret-{port}"
 
 
 def run(args: argparse.Namespace) -> int:
     from wsdash.agent_server import AgentServer, ScenarioError
     from wsdash.auth import write_secret_file
 
-    secret: str | None = None
-    secret_file: Path | None = None
-    if not args.no_auth:
-        secret = args.secret or secrets.token_urlsafe(32)
-        secret_file = secret_path()
-        try:
-            write_secret_file(secret_file, secret)
-        except OSError as exc:
-            return usage_error(f"cannot write the secret file {secret_file}: {exc.strerror or exc}")
+    secret = None if args.no_auth else args.secret or secrets.token_urlsafe(32)
     try:
         server = AgentServer(
             args.host, args.port, secret=secret, scenario=args.scenario, envelope=args.envelope,
@@ -45,6 +38,13 @@ def run(args: argparse.Namespace) -> int:
             raise SystemExit(usage_error(
                 f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} — "
                 "is another server on that port? pass --port 0 for a free one"))
+        secret_file = secret_path(server.port) if secret is not None else None
+        if secret_file is not None and secret is not None:
+            try:
+                write_secret_file(secret_file, secret)
+            except OSError as exc:
+                await server.stop()
+                raise SystemExit(usage_error(f"cannot write the secret file {secret_file}: {exc.strerror or exc}"))
         auth = f" --secret-file {secret_file}" if secret_file else ""
         print(f"wsdash agent server on {server.url}  (scenario {args.scenario}, envelope {args.envelope}"
               f"{', handshake' if args.handshake else ''}{', no auth' if secret is None else ''})")
@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
             await asyncio.Future()
         finally:
             await server.stop()
+            if secret_file is not None:
+                secret_file.unlink(missing_ok=True)
 
     try:
         asyncio.run(main())
