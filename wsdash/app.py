@@ -212,6 +212,14 @@ class WsDashApp(App[None]):
     def action_golden_path(self) -> None:
         if self.source is None:
             return
+        from wsdash.live import CONNECTED, RUNNING
+
+        if self.settings.mode != "replay" and self.source.status.state not in (CONNECTED, RUNNING):
+            # Not queued: a chat message sent to a backend minutes later, unasked, would surprise.
+            self.source.reconnect_now()
+            self.tell(f"not connected ({self.source.status.state}): reconnecting now — press g again once connected",
+                      severity="warning")
+            return
         if not self.source.request_run():
             self.tell("a golden path is already running")
         elif self.settings.mode == "replay":

@@ -72,6 +72,11 @@ class LiveSession:
         self._connect_now.set()  # skip the rest of a backoff wait
         return True
 
+    @property
+    def run_requested(self) -> bool:
+        """A golden path is queued to start once connected."""
+        return self._wanted.is_set() and not self._stopped
+
     def reconnect_now(self) -> None:
         self._connect_now.set()
 

@@ -288,6 +288,9 @@ async def test_refused_target_shows_backoff_and_hint() -> None:
         await until(pilot, lambda: app.source.status.state == "backoff")
         text = str(app.screen.query_one("#connection").render())
         assert "backoff · retry 1" in text and f"no service is listening on 127.0.0.1:{port}" in text
+        await pilot.press("g")  # not queued to fire whenever the server comes back: said, and dropped
+        await until(pilot, lambda: any("not connected" in n.message for n in app._notifications))
+        assert not app.source.run_requested
 
 
 async def test_help_debug_and_palette_commands(server: AgentServer) -> None:
