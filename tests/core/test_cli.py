@@ -231,3 +231,9 @@ def test_two_servers_keep_their_own_secrets(cli, tmp_path: Path) -> None:
         for proc in procs:
             proc.terminate()
             proc.wait(10)
+
+
+def test_a_token_that_is_not_a_jwt_is_named_as_such(server_thread, cli) -> None:
+    out = cli("golden-path", "--url", server_thread.url, "--token", "abc.def.ghi")
+    assert out.returncode == 3
+    assert "token for an unknown subject (not a JWT wsdash can read)" in out.stdout and "None" not in out.stdout

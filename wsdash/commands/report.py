@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from wsdash.auth import format_duration
 from wsdash.redact import redact_url, scrub
 from wsdash.run import RunResult
 from wsdash.term import painter
@@ -19,8 +20,10 @@ def print_human(result: RunResult, out: TextIO) -> None:
     lines = [p("golden path", "bold") + f"  {redact_url(result.url)}"]
     if result.token:
         left = result.token.get("expires_in_s")
-        exp = "" if left is None else (f", expires in {left}s" if left > 0 else p(", EXPIRED", "red"))
-        lines.append(p(f"  token for {result.token.get('subject')}{exp}", "dim"))
+        # "at the run": a replay prints this long after, and a countdown from then would mislead
+        exp = "" if left is None else (f", {format_duration(left)} left at the run" if left > 0 else p(", EXPIRED at the run", "red"))
+        who = result.token.get("subject") or "an unknown subject (not a JWT wsdash can read)"
+        lines.append(p(f"  token for {who}{exp}", "dim"))
     if v.connect_s is not None:
         phases = " · ".join(f"{k.removesuffix('_ms')} {x:.1f} ms" for k, x in result.phases.items() if k != "total_ms")
         lines.append(f"  connected in {_ms(v.connect_s)}" + (p(f"  ({phases})", "dim") if phases else ""))
