@@ -317,11 +317,14 @@ class _TierRun:
                 running=running,
             )
             status, met, message, crashed = v.status, v.target_met, v.message, v.crashed
-            if status == ST_ERROR and spec.kind == KIND_PYTEST and not connected and stopped_by is None:
-                # pytest never got going: its last words usually say why ("No module named pytest").
-                last = next((line.strip() for line in reversed(self.tail) if line.strip()), "")
-                if last:
-                    message = f"{message} — {last[:300]}"
+            if status == ST_ERROR and spec.kind == KIND_PYTEST and stopped_by is None:
+                # Say why in the headline: pytest's own "ERROR: file or directory not found: …" line,
+                # or, when it never got going, its last words ("No module named pytest").
+                said = next((line.strip() for line in self.tail if line.strip().startswith("ERROR:")), None)
+                if said is None and not connected:
+                    said = next((line.strip() for line in reversed(self.tail) if line.strip()), None)
+                if said:
+                    message = f"{message} — {said[:300]}"
         exit_code = self.exit_status if spec.kind == KIND_PYTEST else returncode
         result = TierResult(
             name=spec.name,
