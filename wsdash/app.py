@@ -252,8 +252,10 @@ class WsDashApp(App[None]):
             self.tell("speed: as fast as possible" if speed == float("inf") else f"speed ×{speed:g}")
 
     def action_screenshot(self) -> None:
+        # A plain file name (the title's "·" and spaces are awkward in a shell), stamped to the second.
+        name = "wsdash-" + "".join(c if c.isascii() and c.isalnum() else "-" for c in self.settings.mode) + time.strftime("-%Y%m%d-%H%M%S.svg")
         try:
-            path = self.save_screenshot(path=str(Path.cwd()))
+            path = self.save_screenshot(filename=name, path=str(Path.cwd()))
         except OSError as exc:
             self.tell(f"could not save the screenshot in {Path.cwd()}: {exc.strerror or exc}", severity="error")
             return

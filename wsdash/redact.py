@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SECRET_QUERY_KEYS = {"token", "access_token", "jwt", "auth", "key", "secret", "password"}
@@ -47,6 +47,9 @@ def scrub(text: str) -> str:
     return _JWT_RE.sub(lambda m: mask(m.group(0)), text)
 
 
+_READABLE = ":/@!$'()*,;~"
+
+
 def redact_url(url: str) -> str:
     """Mask secret-bearing query parameters (``?token=``) and userinfo in a URL."""
     try:
@@ -55,9 +58,12 @@ def redact_url(url: str) -> str:
         return scrub(url)
     query = parts.query
     if query:
+        # Written to be read: a mask as it is (urlencode turned "…" into %E2%80%A6) and values
+        # percent-encoded only where they would break the query ("burst:100000", not burst%3A100000).
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, mask(v) if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs], safe="…()•"
+        query = "&".join(
+            f"{quote(k, safe=_READABLE)}={mask(v) if k.lower() in _SECRET_QUERY_KEYS else quote(v, safe=_READABLE)}"
+            for k, v in pairs
         )
     netloc = parts.netloc
     if "@" in netloc:

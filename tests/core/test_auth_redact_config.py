@@ -59,6 +59,8 @@ def test_scrub_removes_registered_secrets_and_any_jwt() -> None:
 def test_redact_url_masks_query_tokens_and_userinfo() -> None:
     url = redact_url("wss://user:pw@host.test/ws?token=abcdefghijkl&scenario=golden")
     assert "abcdefghijkl" not in url and "pw" not in url and "scenario=golden" in url
+    shown = redact_url("ws://h/ws?scenario=burst:100000&access_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.abcdefghijklmno")
+    assert shown == "ws://h/ws?scenario=burst:100000&access_token=eyJhbG…(redacted)"  # readable, not percent-encoded
 
 
 def test_config_merges_file_over_builtins_and_env_over_file(tmp_path: Path) -> None:

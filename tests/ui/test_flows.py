@@ -362,3 +362,17 @@ async def test_an_unwritable_record_dir_is_told_and_the_run_goes_on(server: Agen
         await until(pilot, lambda: app.source.results)
         assert app.source.results[-1].ok and app.source.status.runs == 1
         assert any("cannot record to" in str(n.message) for n in app._notifications)
+
+
+async def test_f2_saves_a_plainly_named_screenshot_without_the_token(server: AgentServer, tmp_path: Path, monkeypatch) -> None:
+    token = mint_token(SECRET)
+    monkeypatch.chdir(tmp_path)
+    app = make_app(AppSettings(mode="demo", url=f"{server.url}?scenario=golden", token_source=lambda: token, autorun=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        await pilot.press("f2")
+        await until(pilot, lambda: list(tmp_path.glob("*.svg")))
+    [shot] = list(tmp_path.glob("*.svg"))
+    assert shot.name.startswith("wsdash-demo-") and shot.name.isascii() and " " not in shot.name
+    text = shot.read_text(encoding="utf-8")
+    assert "PASSED" in text.replace("&#160;", " ") and token not in text and token[-20:] not in text

@@ -28,6 +28,10 @@ _LABELS = {
 _SHORT = {"agent_started": "start", "agent_thinking": "think", "tool_executing": "tool", "tool_completed": "result", "agent_completed": "done"}
 
 
+def frames(n: int) -> str:
+    return f"{n:,} frame" + ("" if n == 1 else "s")
+
+
 class Checkpoint(Static):
     """One of the five: pending, lit (with its offset) or missed."""
 
@@ -78,7 +82,7 @@ class GoldenPathTracker(Vertical):
         banner = self.query_one("#verdict", Static)
         if run is not None:
             live = run.contract.violations
-            text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {run.frames.received} frames")
+            text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {frames(run.frames.received)} in the run")
             for v in live[-3:]:
                 text.append(scrub(f"\n  • {v.code}: {v.detail}"))
             state = "-running"
@@ -89,7 +93,7 @@ class GoldenPathTracker(Vertical):
         elif result.ok:
             v: Verdict = result.verdict
             text = Text.assemble(("PASSED", "bold"), f"  all five events in {v.total_s * 1000:.0f} ms · first after "
-                                 f"{(v.first_event_s or 0) * 1000:.0f} ms · {result.frames.received} frames")
+                                 f"{(v.first_event_s or 0) * 1000:.0f} ms · {frames(result.frames.received)} in the run")
             state = "-passed"
         else:
             text = Text.assemble(("FAILED", "bold"))
@@ -127,7 +131,9 @@ class GoldenPathTracker(Vertical):
                 line.append(f" · token {who} EXPIRED", "bold")
             else:
                 line.append(f" · token {who}, expires in {format_duration(left)}")
-        line.append(f"\nreceived {store.received:,} · shown {store.shown:,} · dropped {store.dropped:,}")
+        line.append(f"\nreceived {store.received:,} · shown {store.shown:,}")
+        if store.dropped:  # not lost: older rows leave the screen's buffer (a recording keeps all)
+            line.append(f" · {store.dropped:,} older rows out of the buffer")
         recording = getattr(src, "last_recording", None)
         if recording:
             line.append(f" · recorded to {recording}")
