@@ -10,28 +10,29 @@ from textual.widgets import Static
 
 HELP = """\
 [b]Everywhere[/b]
-  ?          this help                  ctrl+p   command palette
-  g          run a golden path          r        recheck health, reconnect
-  t          run all tiers              x        cancel running tiers
-  /          filter the event stream    esc      back / clear the filter
-  d          debug info                 f2       save a screenshot (SVG)
-  tab        next pane                  q        quit
+  ?       this help                 ctrl+p  command palette
+  g       run a golden path         r       recheck health, reconnect
+  t       run all tiers             x       cancel running tiers
+  /       filter the event stream   esc     back, clear the filter
+  d       debug info                f2      save a screenshot (SVG)
+  tab     next pane                 q       quit
 
 [b]Event stream[/b]
-  ↑ ↓ pgup pgdn home   move (tail pauses; "N new" counts what arrived)
-  end        follow the newest events again
-  enter      inspect the event: raw and normalised frame, c / n copy
+  ↑ ↓ pgup pgdn home   move (the tail pauses; "N new" counts arrivals)
+  end     follow the newest events again
+  enter   inspect: raw and normalised frame, c / n copy
 
 [b]Tier cards[/b]
-  enter      open the tier: tests as they stream, failures first, tracebacks
-  o          run this tier              f        rerun its failed tests
+  enter   open: tests as they stream, failures first, tracebacks
+  o       run this tier             f       rerun its failed tests
 
 [b]Replay[/b]
-  space      pause / resume             s        speed ×1 → ×10 → max
-  g          play again from the start
+  space   pause / resume            s       speed ×1 → ×10 → max
+  g       play again from the start
 
-Filter syntax: plain text matches type, agent, tool and summary; [b]type:tool_executing,tool_completed[/b]
-keeps only those types. Tokens are never shown: only their subject and expiry countdown.
+Filter: plain text matches type, agent, tool and summary;
+[b]type:tool_executing,tool_completed[/b] keeps only those types.
+Tokens are never shown: only their subject and expiry countdown.
 """
 
 
