@@ -30,7 +30,7 @@ def failing_unit_result() -> TierResult:
                             longrepr="    def test_subprotocol_token(ws):\n>       assert ws.subprotocol == 'jwt-auth.x'\nE       AssertionError: expected jwt-auth.<token> to be echoed"))
     tests.append(TestResult("tests/unit/websocket/test_auth.py::test_expired", "skipped", message="needs staging"))
     counts = {"passed": 46, "failed": 1, "skipped": 1, "xfailed": 0, "xpassed": 0, "error": 0}
-    return TierResult("unit", "Unit & configuration", "pytest", "failed", 1.0, counts, 46 / 47, False, 12.4, 1, 1, 48, tests=tests)
+    return TierResult("unit", "Unit & configuration", "pytest", "failed", 1.0, counts, 46 / 47, False, 12.4, 1, 1, 48, tests=tests, started=True)
 
 
 def app_for(tmp_path: Path, frames=None, *, health=True, tiers=True, timed_out=False):

@@ -136,7 +136,7 @@ class DashboardScreen(Screen[None]):
     def on_tier_card_open(self, message: Any) -> None:
         from wsdash.screens.tier_detail import TierDetailScreen
 
-        self.app.push_screen(TierDetailScreen(self.tier_pane.board.states[message.name]))
+        self.app.push_screen(TierDetailScreen(self.tier_pane.board.states[message.name], self.tier_pane))
 
     def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
         from wsdash.screens.event_inspector import EventInspector

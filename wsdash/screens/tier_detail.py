@@ -3,6 +3,8 @@ traceback and output, and a filter."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,10 +24,14 @@ class TierDetailScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
+        Binding("o", "run_one", "Run this tier"),
+        Binding("f", "rerun_failed", "Rerun failed"),
     ]
 
-    def __init__(self, state: TierState) -> None:
+    def __init__(self, state: TierState, pane: Any = None) -> None:
         super().__init__()
+        self.pane = pane  # the TierPane that runs tiers (the same keys as on its card)
+        self._was_running = False
         self.state = state
         self._shown_version = -1
         self._needle = ""
@@ -52,7 +58,14 @@ class TierDetailScreen(ModalScreen[None]):
 
     def sync(self) -> None:
         st = self.state
-        self.query_one("#tier-detail-summary", Static).update(card_text(st))
+        running = self.pane is not None and self.pane.running
+        if running != self._was_running:  # o / f are offered only while no tier runs
+            self._was_running = running
+            self.refresh_bindings()
+        summary = card_text(st, command=False)
+        if st.status == "idle":
+            summary.append("\nnot run yet: o runs this tier", "italic")
+        self.query_one("#tier-detail-summary", Static).update(summary)
         if st.version == self._shown_version:
             return
         self._shown_version = st.version
@@ -85,6 +98,17 @@ class TierDetailScreen(ModalScreen[None]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show(event.cursor_row)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("run_one", "rerun_failed"):
+            return self.pane is not None and not self.pane.running
+        return True
+
+    def action_run_one(self) -> None:
+        self.pane.run([self.state.spec.name])
+
+    def action_rerun_failed(self) -> None:
+        self.pane.rerun_failed([self.state.spec.name])
 
     def action_filter(self) -> None:
         box = self.query_one("#tier-filter", Input)

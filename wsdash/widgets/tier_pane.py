@@ -63,13 +63,14 @@ def short_command(spec: Any) -> str:
     return " ".join(os.path.basename(w.rstrip("/\\")) if os.path.isabs(w) else w for w in words)
 
 
-def card_text(st: TierState) -> Text:
+def card_text(st: TierState, *, command: bool = True) -> Text:
+    """The card's words; `command=False` where the whole command is shown already (the detail)."""
     spec = st.spec
     text = Text()
     status = st.status
     text.append(status.upper(), "bold")
     dur = st.duration_s
-    if dur is not None and status != QUEUED:
+    if dur is not None and status != QUEUED and (st.result is None or st.result.started):  # no "0.0s" for a tier that never ran
         text.append(f"  {dur:.1f}s", "dim")
     text.append(f"  target {spec.target:.0%}", "dim")
     counts = st.tally.counts if st.tally is not None and st.result is None else (st.result.counts if st.result else None)
@@ -87,9 +88,9 @@ def card_text(st: TierState) -> Text:
             text.append(f"\npass rate {result.pass_rate:.1%} — target {met}", "bold")
         if result.message:
             text.append(f"\n{result.message}", "italic")
-    elif status == "idle":
-        command = short_command(spec)
-        text.append("\n" + (command if len(command) <= 32 else command[:31] + "…"), "dim")
+    elif status == "idle" and command:
+        shown = short_command(spec)
+        text.append("\n" + (shown if len(shown) <= 32 else shown[:31] + "…"), "dim")
     return text
 
 
