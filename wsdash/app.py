@@ -73,6 +73,8 @@ class WsDashApp(App[None]):
             return self.tier_pane is not None and not self.tier_pane.running
         if action == "cancel_tiers":
             return self.tier_pane is not None and self.tier_pane.running
+        if action == "recheck":  # nothing to probe or reconnect in a replay without health targets
+            return not replay or self.health_board is not None
         return True
 
     def __init__(self, settings: AppSettings) -> None:

@@ -260,6 +260,8 @@ async def test_replay_plays_pauses_and_changes_speed(tmp_path: Path) -> None:
         assert app.source.results[-1].ok and "-passed" in app.screen.query_one("#verdict").classes
         await pilot.press("g")  # play again
         await until(pilot, lambda: len(app.source.results) == 2)
+        assert not app.screen.query("#left")  # no health, no tiers: the events get the whole width
+        assert {"r", "t"}.isdisjoint(footer_keys(app))  # nothing to recheck, no tiers to run
 
 
 async def test_a_failing_worker_is_a_modal_not_a_crash(tmp_path: Path) -> None:

@@ -45,14 +45,16 @@ class DashboardScreen(Screen[None]):
         self.update_classes({name: name == wanted for name in names}, update=False)
         yield Header()
         with Horizontal(id="main"):
-            with Vertical(id="left"):
-                with VerticalScroll(id="health-pane", can_focus=False) as health:
-                    health.border_title = "Environment"
-                    yield Static(id="still-works")  # first: what to do matters more than the details
-                    for name, label in self.health_names:
-                        yield HealthCard(name, label)
-                if self.tier_pane is not None:
-                    yield self.tier_pane
+            if self.health_names or self.tier_pane is not None:  # a replay alone: the events get the width
+                with Vertical(id="left"):
+                    if self.health_names:
+                        with VerticalScroll(id="health-pane", can_focus=False) as health:
+                            health.border_title = "Environment"
+                            yield Static(id="still-works")  # first: what to do matters more than the details
+                            for name, label in self.health_names:
+                                yield HealthCard(name, label)
+                    if self.tier_pane is not None:
+                        yield self.tier_pane
             with Vertical(id="right") as right:
                 right.border_title = "Golden path"
                 yield GoldenPathTracker(self.source, id="tracker")
