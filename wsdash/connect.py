@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wsdash.errors import CONFIG, ClassifiedError, classify
+from wsdash.errors import CONFIG, TLS, ClassifiedError, classify
 from wsdash.redact import redact_url
 
 MAX_FRAME = 64 * 1024 * 1024  # a tool result can be large; websockets' 1 MiB default is too small
@@ -168,6 +168,13 @@ async def open_ws(
                 phases["upgrade_ms"] = (time.perf_counter() - start) * 1000
     except (Exception, TimeoutError) as exc:  # noqa: BLE001 - every failure becomes a value
         phases["total_ms"] = (time.perf_counter() - start) * 1000
+        if parts.scheme == "wss" and "tcp_ms" in phases and isinstance(exc, (ConnectionResetError, ConnectionAbortedError)):
+            # A plain server answers a TLS hello by hanging up: read as "network drop" (1006) that
+            # sent people to the server's logs, when the URL's scheme was the mistake.
+            raise ConnectError(ClassifiedError(
+                TLS, f"{host}:{port} hung up before the WebSocket upgrade (during the TLS handshake or the request)",
+                f"does {host}:{port} speak TLS? For a plain server use ws://{host}:{port}{parts.path or '/'}; "
+                "otherwise check the server's logs"), phases) from exc
         raise ConnectError(classify(exc, url), phases) from exc
     phases["total_ms"] = (time.perf_counter() - start) * 1000
     return Connected(ws=ws, phases=phases, subprotocol=ws.subprotocol)

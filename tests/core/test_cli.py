@@ -237,3 +237,10 @@ def test_a_token_that_is_not_a_jwt_is_named_as_such(server_thread, cli) -> None:
     out = cli("golden-path", "--url", server_thread.url, "--token", "abc.def.ghi")
     assert out.returncode == 3
     assert "token for an unknown subject (not a JWT wsdash can read)" in out.stdout and "None" not in out.stdout
+
+
+def test_wss_to_a_plain_server_points_at_the_scheme(server_thread, cli) -> None:
+    out = cli("golden-path", "--url", server_thread.url.replace("ws://", "wss://"), "--json")
+    err = json.loads(out.stdout)["error"]
+    assert out.returncode == 3 and err["kind"] == "tls"
+    assert "use " + server_thread.url in err["hint"]
