@@ -133,13 +133,33 @@ def _merge_target(
         )
     checked = {k: _check_value(k, v, f"{where}: targets.{name}.{k}") for k, v in values.items()}
     if name in cfg.targets:
-        cfg.targets[name] = replace(cfg.targets[name], **checked)
+        old = cfg.targets[name]
+        moved = _health_follows(old, checked) if "health_url" not in checked else None
+        cfg.targets[name] = replace(old, **checked)
+        if moved is not None:
+            cfg.targets[name] = replace(cfg.targets[name], health_url=moved)
+            cfg.provenance[f"targets.{name}.health_url"] = f"{source} (follows ws_url)"
     else:
         if "ws_url" not in checked:
             raise ConfigError(f"{where}: new target [targets.{name}] needs a ws_url")
         cfg.targets[name] = TargetConfig(name=name, **checked)
     for key in checked:
         cfg.provenance[f"targets.{name}.{key}"] = source
+
+
+def _health_follows(old: TargetConfig, new: Mapping[str, Any]) -> str | None:
+    """A health URL on the WebSocket's host and port moves with it when only ws_url is set
+    (WSDASH_LOCAL_WS_URL=ws://127.0.0.1:9000/ws probed health on 8002, and said local was down)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    ws_url = new.get("ws_url")
+    if not ws_url or not old.health_url:
+        return None
+    before, after, health = urlsplit(old.ws_url), urlsplit(ws_url), urlsplit(old.health_url)
+    if health.netloc != before.netloc or after.netloc == before.netloc:
+        return None
+    scheme = "https" if after.scheme == "wss" else "http"
+    return urlunsplit((scheme, after.netloc, health.path, health.query, ""))
 
 
 def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:

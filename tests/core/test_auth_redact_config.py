@@ -69,7 +69,7 @@ def test_config_merges_file_over_builtins_and_env_over_file(tmp_path: Path) -> N
         encoding="utf-8")
     cfg = load_config(cwd=tmp_path, env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:7/ws"})
     assert cfg.target("local").ws_url == "ws://127.0.0.1:7/ws"
-    assert cfg.target("local").health_url == "http://127.0.0.1:8002/health"  # merged key by key
+    assert cfg.target("local").health_url == "http://127.0.0.1:7/health"  # merged key by key; health follows its ws_url
     assert cfg.target("dev").ws_url.endswith(":8000/ws") and cfg.docker.required
     assert cfg.source("targets.local.ws_url") == "env WSDASH_LOCAL_WS_URL"
     assert cfg.source("targets.dev.ws_url").endswith("wsdash.toml")
@@ -101,3 +101,11 @@ def test_a_binary_frame_is_scrubbed_in_a_recording(tmp_path: Path) -> None:
     line = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()[1])
     payload = base64.b64decode(line["b64"])
     assert token.encode() not in payload and payload.startswith(b"\x00\x01 token=") and payload.endswith(b" \xff")
+
+
+def test_a_health_url_on_the_websockets_port_follows_an_overridden_ws_url() -> None:
+    cfg = load_config(env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:9000/ws"})
+    assert cfg.targets["local"].health_url == "http://127.0.0.1:9000/health"
+    assert cfg.provenance["targets.local.health_url"] == "env WSDASH_LOCAL_WS_URL (follows ws_url)"
+    both = load_config(env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:9000/ws", "WSDASH_LOCAL_HEALTH_URL": "http://127.0.0.1:7/up"})
+    assert both.targets["local"].health_url == "http://127.0.0.1:7/up"  # said outright: kept

@@ -29,6 +29,8 @@ def _v(package: str) -> str:
 def debug_lines(app: Any) -> list[str]:
     settings = app.settings
     cfg = settings.config
+    # provenance values read "env WSDASH_LOCAL_WS_URL" (or "… (follows ws_url)")
+    env_vars = sorted({v.split()[1] for v in cfg.provenance.values() if v.startswith("env ")}) if cfg else []
     lines = [
         f"wsdash {__version__} · Python {platform.python_version()} ({sys.executable})",
         f"textual {_v('textual')} · websockets {_v('websockets')} · httpx {_v('httpx')} · pyjwt {_v('pyjwt')}",
@@ -36,6 +38,7 @@ def debug_lines(app: Any) -> list[str]:
         f"terminal {os.environ.get('TERM', '?')} · {os.environ.get('TERM_PROGRAM', '')} · size {app.size.width}×{app.size.height} · colour {app.console.color_system}",
         f"mode {settings.mode} · stream {redact_url(settings.url or '-')}",
         "config files: " + (", ".join(str(f) for f in cfg.files) if cfg and cfg.files else "none (built-in defaults)"),
+        "environment overrides: " + (", ".join(env_vars) or "none"),
     ]
     if cfg is not None:
         for name, t in cfg.targets.items():
