@@ -218,9 +218,10 @@ class WsDashApp(App[None]):
 
         if self.settings.mode != "replay" and self.source.status.state not in (CONNECTED, RUNNING):
             # Not queued: a chat message sent to a backend minutes later, unasked, would surprise.
+            state = self.source.status.state
             self.source.reconnect_now()
-            self.tell(f"not connected ({self.source.status.state}): reconnecting now — press g again once connected",
-                      severity="warning")
+            doing = "connecting" if state == "connecting" else "reconnecting now"
+            self.tell(f"not connected yet ({state}): {doing} — press g again once connected", severity="warning")
             return
         if not self.source.request_run():
             self.tell("a golden path is already running")
@@ -255,7 +256,9 @@ class WsDashApp(App[None]):
 
     def action_screenshot(self) -> None:
         # A plain file name (the title's "·" and spaces are awkward in a shell), stamped to the second.
-        name = "wsdash-" + "".join(c if c.isascii() and c.isalnum() else "-" for c in self.settings.mode) + time.strftime("-%Y%m%d-%H%M%S.svg")
+        stamp = time.time()
+        name = (f"wsdash-{''.join(c if c.isascii() and c.isalnum() else '-' for c in self.settings.mode)}"
+                f"{time.strftime('-%Y%m%d-%H%M%S', time.localtime(stamp))}-{int(stamp * 1000) % 1000:03d}.svg")
         try:
             path = self.save_screenshot(filename=name, path=str(Path.cwd()))
         except OSError as exc:
@@ -271,7 +274,8 @@ class WsDashApp(App[None]):
             yield SystemCommand("Replay speed", "Cycle ×1, ×10, as fast as possible", self.action_speed)
         else:
             yield SystemCommand("Run a golden path", "Send a chat message and judge the five events (g)", self.action_golden_path)
-        yield SystemCommand("Recheck health", "Probe Docker and every target now (r)", self.action_recheck)
+        if self.check_action("recheck", ()):
+            yield SystemCommand("Recheck health", "Probe Docker and every target now (r)", self.action_recheck)
         if self.tier_pane is not None:
             if self.tier_pane.running:
                 yield SystemCommand("Cancel tiers", "Stop the running tier with a partial summary (x)", self.action_cancel_tiers)
@@ -284,8 +288,13 @@ class WsDashApp(App[None]):
         yield SystemCommand("Save screenshot", "Save an SVG of the screen (f2)", self.action_screenshot)
 
     async def _filter(self) -> None:
-        if hasattr(self.screen, "action_filter"):
-            await self.screen.action_filter()
+        import inspect
+
+        action = getattr(self.screen, "action_filter", None)  # the dashboard's is async, the tier detail's not
+        if action is not None:
+            result = action()
+            if inspect.isawaitable(result):
+                await result
 
     async def on_unmount(self) -> None:
         if self.source is not None:

@@ -134,7 +134,9 @@ def _merge_target(
     checked = {k: _check_value(k, v, f"{where}: targets.{name}.{k}") for k, v in values.items()}
     if name in cfg.targets:
         old = cfg.targets[name]
-        moved = _health_follows(old, checked) if "health_url" not in checked else None
+        said = cfg.provenance.get(f"targets.{name}.health_url", "")
+        # a health URL someone set (file or env) stays; the built-in one, or one that followed, moves
+        moved = _health_follows(old, checked) if "health_url" not in checked and (said in ("", BUILTIN) or said.endswith("(follows ws_url)")) else None
         cfg.targets[name] = replace(old, **checked)
         if moved is not None:
             cfg.targets[name] = replace(cfg.targets[name], health_url=moved)

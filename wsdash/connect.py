@@ -169,12 +169,14 @@ async def open_ws(
     except (Exception, TimeoutError) as exc:  # noqa: BLE001 - every failure becomes a value
         phases["total_ms"] = (time.perf_counter() - start) * 1000
         if parts.scheme == "wss" and "tcp_ms" in phases and isinstance(exc, (ConnectionResetError, ConnectionAbortedError)):
-            # A plain server answers a TLS hello by hanging up: read as "network drop" (1006) that
-            # sent people to the server's logs, when the URL's scheme was the mistake.
+            # A bare reset after our TCP connect comes from the TLS handshake (a reset during the
+            # HTTP upgrade reaches us wrapped by websockets). A plain server answers a TLS hello by
+            # hanging up, which read as "network drop" (1006) when the URL's scheme was the mistake.
+            where = parts.netloc.rsplit("@", 1)[-1]
             raise ConnectError(ClassifiedError(
-                TLS, f"{host}:{port} hung up before the WebSocket upgrade (during the TLS handshake or the request)",
-                f"does {host}:{port} speak TLS? For a plain server use ws://{host}:{port}{parts.path or '/'}; "
-                "otherwise check the server's logs"), phases) from exc
+                TLS, f"{where} hung up during the TLS handshake",
+                f"does {where} speak TLS? For a plain server use {redact_url('ws://' + url.split('://', 1)[1])}; "
+                "otherwise check the server's (or its proxy's) logs"), phases) from exc
         raise ConnectError(classify(exc, url), phases) from exc
     phases["total_ms"] = (time.perf_counter() - start) * 1000
     return Connected(ws=ws, phases=phases, subprotocol=ws.subprotocol)

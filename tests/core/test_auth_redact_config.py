@@ -107,5 +107,6 @@ def test_a_health_url_on_the_websockets_port_follows_an_overridden_ws_url() -> N
     cfg = load_config(env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:9000/ws"})
     assert cfg.targets["local"].health_url == "http://127.0.0.1:9000/health"
     assert cfg.provenance["targets.local.health_url"] == "env WSDASH_LOCAL_WS_URL (follows ws_url)"
-    both = load_config(env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:9000/ws", "WSDASH_LOCAL_HEALTH_URL": "http://127.0.0.1:7/up"})
-    assert both.targets["local"].health_url == "http://127.0.0.1:7/up"  # said outright: kept
+    # said outright (on the old WebSocket port, applied first): kept
+    both = load_config(env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:9000/ws", "WSDASH_LOCAL_HEALTH_URL": "http://127.0.0.1:8002/healthz"})
+    assert both.targets["local"].health_url == "http://127.0.0.1:8002/healthz"

@@ -275,7 +275,8 @@ async def test_interpreter_that_does_not_exist(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "files", "needle"),
     [
-        (("--no-such-option",), QUICK, "usage error (exit code 4)"),
+        (("--no-such-option",), QUICK, "usage error (exit code 4) — "),
+        (("--no-such-option",), QUICK, "error: unrecognized arguments: --no-such-option"),
         (("tests/unit/websocket/",), QUICK, "usage error (exit code 4) — ERROR: file or directory not found: tests/unit/websocket/"),
         ((), {"test_x.py": "X = 1\n"}, "no tests collected (exit code 5)"),
         ((), {"test_x.py": "import nope_not_here\n"}, "error(s) during collection"),

@@ -171,6 +171,12 @@ async def test_a_tier_run_updates_its_card_and_detail(server: AgentServer, tmp_p
         ids = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert any(i.endswith("test_param[2]") for i in ids)  # parametrized ids are text, not markup
         assert "arithmetic is off" in str(app.screen.query_one("#traceback").render())
+        await pilot.press("ctrl+p", *"Filter events")  # the palette's filter works here too (the tier's own)
+        await until(pilot, lambda: any(c.option_count for c in app.screen.query("CommandList")))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.focused is not None and app.focused.id == "tier-filter")
+        await pilot.press("enter")  # an empty filter: back to the table
+        assert isinstance(app.screen, TierDetailScreen)
         await pilot.press("f")  # rerun failed, from the open tier: only test_broken runs
         await until(pilot, lambda: not app.tier_pane.running and app.tier_pane.board.states["unit"].result.only_nodeids, timeout=60)
         assert app.tier_pane.board.states["unit"].result.counts["failed"] == 1

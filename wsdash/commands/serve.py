@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -51,8 +52,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"health: {server.http_url}/health")
         print(f"run a golden path:  wsdash golden-path --url {server.url}{auth}")
         print("Ctrl+C to stop", flush=True)
+        stop = asyncio.get_running_loop().create_future()
+        for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+            try:  # a kill cleans up like Ctrl+C (the secret file goes); Windows has no such handlers
+                asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+            except (NotImplementedError, RuntimeError, TypeError, ValueError):
+                pass
         try:
-            await asyncio.Future()
+            await stop
         finally:
             await server.stop()
             if secret_file is not None:

@@ -59,12 +59,13 @@ class TierDetailScreen(ModalScreen[None]):
     def sync(self) -> None:
         st = self.state
         running = self.pane is not None and self.pane.running
-        if running != self._was_running:  # o / f are offered only while no tier runs
+        if running != self._was_running:  # o / f are offered only while no tier runs (and f on failures)
             self._was_running = running
             self.refresh_bindings()
         summary = card_text(st, command=False)
         if st.status == "idle":
-            summary.append("\nnot run yet: o runs this tier", "italic")
+            busy = self.pane is not None and self.pane.running
+            summary.append("\nnot run yet" + (" (another tier is running)" if busy else ": o runs this tier"), "italic")
         self.query_one("#tier-detail-summary", Static).update(summary)
         if st.version == self._shown_version:
             return
@@ -101,7 +102,10 @@ class TierDetailScreen(ModalScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("run_one", "rerun_failed"):
-            return self.pane is not None and not self.pane.running
+            if self.pane is None or self.pane.running:
+                return False
+            result = self.state.result
+            return action == "run_one" or bool(result and (result.counts.get("failed") or result.counts.get("error")))
         return True
 
     def action_run_one(self) -> None:

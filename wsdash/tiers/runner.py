@@ -57,6 +57,12 @@ _IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle t
 # One tier run
 
 
+
+def _says_why(line: str) -> bool:
+    """pytest's reason for giving up: "ERROR: file or directory not found: …", or argparse's
+    "…: error: unrecognized arguments: …" (not the "ERROR: usage: …" synopsis before it)."""
+    return (line.startswith("ERROR:") and not line.startswith("ERROR: usage:")) or ": error: " in line
+
 class _TierRun:
     def __init__(self, spec: TierSpec, on_event: OnEvent | None, only_nodeids: Sequence[str] | None, tail_lines: int, platform: str | None) -> None:
         self.spec = spec
@@ -320,7 +326,7 @@ class _TierRun:
             if status == ST_ERROR and spec.kind == KIND_PYTEST and stopped_by is None:
                 # Say why in the headline: pytest's own "ERROR: file or directory not found: …" line,
                 # or, when it never got going, its last words ("No module named pytest").
-                said = next((line.strip() for line in self.tail if line.strip().startswith("ERROR:")), None)
+                said = next((line.strip() for line in self.tail if _says_why(line.strip())), None)
                 if said is None and not connected:
                     said = next((line.strip() for line in reversed(self.tail) if line.strip()), None)
                 if said:
