@@ -100,6 +100,12 @@ def test_what_still_works_names_blocked_tiers_and_degraded_targets() -> None:
     assert lines[1] == "Tiers that need local are blocked until it is back."
     assert lines[2] == "staging is degraded but usable: health says degraded"
     assert what_still_works([r("docker", UP), r("local", UP)]) == ["Everything checked is up."]
+    # with the configured tiers, the blocked ones are named (and none when no tier needs what is down)
+    from wsdash.tiers.spec import builtin_tiers
+
+    named = what_still_works([r("docker", DOWN), r("local", DOWN), r("staging", DOWN)], builtin_tiers())
+    assert named[1].startswith("Blocked: ") and "Staging E2E until staging is back" in named[1] and "local" not in named[1]
+    assert len(what_still_works([r("docker", DOWN), r("local", DOWN), r("staging", UP)], builtin_tiers())) == 1
     assert what_still_works([r("staging", DOWN)])[0].startswith("staging is down: the unit tier still works;")
 
 

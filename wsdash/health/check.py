@@ -145,8 +145,9 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def what_still_works(results: Sequence[ProbeResult]) -> list[str]:
-    """Plain sentences for a person deciding what to do next."""
+def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None = None) -> list[str]:
+    """Plain sentences for a person deciding what to do next. With the configured `tiers`
+    (title, requires), the blocked ones are named; without, it is said in general."""
     down = [r for r in results if r.status == DOWN]
     degraded = [r for r in results if r.status == DEGRADED]
     if not down and not degraded:
@@ -158,9 +159,14 @@ def what_still_works(results: Sequence[ProbeResult]) -> list[str]:
         lines.append(f"{_join([label(r.name) for r in down])} {verb} down: {_join(works)} still "
                      f"work{'s' if len(works) == 1 else ''}; `wsdash demo` runs everything locally.")
         blocked = [r.name for r in down if r.name != DOCKER]
-        if blocked:
+        if blocked and tiers is None:
             lines.append(f"Tiers that need {_join(blocked)} are blocked until "
                          f"{'it is' if len(blocked) == 1 else 'they are'} back.")
+        elif blocked:
+            waiting = [(t.title, [n for n in t.requires if n in blocked]) for t in tiers]
+            said = [f"{title} until {_join(needs)} {'is' if len(needs) == 1 else 'are'} back" for title, needs in waiting if needs]
+            if said:
+                lines.append("Blocked: " + "; ".join(said) + ".")
     for r in degraded:
         lines.append(f"{label(r.name)} is degraded but usable: {r.hint or r.detail}")
     return lines

@@ -74,7 +74,13 @@ def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any 
 
         print_json(check.report(results, required))
     else:
-        print_table(results, required, check.what_still_works(results), sys.stdout)
+        try:
+            from wsdash.tiers.spec import tiers_from_config
+
+            tiers: Any = tiers_from_config(config.tiers)
+        except (ValueError, ConfigError):  # a bad [[tiers]] table is `wsdash tiers`' to report: speak generally
+            tiers = None
+        print_table(results, required, check.what_still_works(results, tiers), sys.stdout)
     return EXIT_OK if check.all_up(results, required) else EXIT_DOWN
 
 
