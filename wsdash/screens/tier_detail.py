@@ -104,8 +104,7 @@ class TierDetailScreen(ModalScreen[None]):
         if action in ("run_one", "rerun_failed"):
             if self.pane is None or self.pane.running:
                 return False
-            result = self.state.result
-            return action == "run_one" or bool(result and (result.counts.get("failed") or result.counts.get("error")))
+            return action == "run_one" or self.state.has_failures
         return True
 
     def action_run_one(self) -> None:

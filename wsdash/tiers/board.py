@@ -31,6 +31,11 @@ class TierState:
     version: int = 0
 
     @property
+    def has_failures(self) -> bool:
+        """Its last result has failed tests to rerun."""
+        return self.result is not None and bool(self.result.failed_nodeids)
+
+    @property
     def duration_s(self) -> float | None:
         if self.result is not None:
             return self.result.duration_s
@@ -53,7 +58,7 @@ class TierBoard:
 
     @property
     def has_failures(self) -> bool:
-        return any(st.result is not None and st.result.failed_nodeids for st in self.states.values())
+        return any(st.has_failures for st in self.states.values())
 
     def apply(self, event: TierEvent) -> None:
         st = self.states.get(event.tier)

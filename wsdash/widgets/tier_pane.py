@@ -170,7 +170,8 @@ class TierPane(VerticalScroll, can_focus=False):
         self._start(names, False)
 
     def rerun_failed(self, names: Sequence[str] | None = None) -> None:
-        if not self.board.has_failures:
+        states = [self.board.states[n] for n in names] if names else list(self.board.states.values())
+        if not any(st.has_failures for st in states):  # said, not a run of nothing
             self.app.notify("no failed tests to rerun")
             return
         self._start(names, True)
