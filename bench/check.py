@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import append_row  # noqa: E402
-from wsdash.agent_server import AgentServer  # noqa: E402
-from wsdash.config import Config, DockerConfig, TargetConfig  # noqa: E402
-from wsdash.health.check import run_checks  # noqa: E402
+from wsdash.services.agent_server import AgentServer  # noqa: E402
+from wsdash.core.config import Config, DockerConfig, TargetConfig  # noqa: E402
+from wsdash.services.health.check import run_checks  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef"
 SLOW_HEALTH_S = 0.3

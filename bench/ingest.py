@@ -52,7 +52,7 @@ async def receive_raw(url: str) -> tuple[int, float]:
     """(frames after the message, seconds from sending it to agent_completed)."""
     from websockets.asyncio.client import connect
 
-    from wsdash.protocol import user_message
+    from wsdash.core.protocol import user_message
 
     async with connect(url, max_size=64 * 1024 * 1024, open_timeout=10) as ws:
         await ws.recv()  # connection_established
@@ -67,8 +67,8 @@ async def receive_raw(url: str) -> tuple[int, float]:
 
 
 async def receive_session(url: str, record_to: Path | None = None) -> tuple[int, float]:
-    from wsdash.recording import Recorder
-    from wsdash.session import SessionOptions, run_golden_path
+    from wsdash.core.recording import Recorder
+    from wsdash.services.session.once import SessionOptions, run_golden_path
 
     recorder = Recorder(record_to) if record_to is not None else None
     try:
@@ -106,7 +106,7 @@ def measure(events: int, rounds: int, thread: bool = False) -> dict[str, list[di
     with tempfile.TemporaryDirectory(prefix="wsdash-bench-ingest-") as tmp_dir:
         tmp = Path(tmp_dir)
         if thread:
-            from wsdash.agent_server import ServerThread
+            from wsdash.services.agent_server import ServerThread
 
             ctx: Any = ServerThread(pace=0.0)
         else:

@@ -46,8 +46,8 @@ HEADER = table_header([
 
 def frames() -> list[str | bytes]:
     """Representative frames: every scenario through every envelope, plus odd ones."""
-    from wsdash.agent_server import envelopes
-    from wsdash.agent_server.scenarios import script
+    from wsdash.services.agent_server import envelopes
+    from wsdash.services.agent_server.scenarios import script
 
     out: list[str | bytes] = []
     for env in envelopes.ENVELOPES:
@@ -68,8 +68,8 @@ def frames() -> list[str | bytes]:
 
 def live_frames() -> tuple[str, list[str]]:
     """agent_started, and the frames a long run sends before its completion (every envelope)."""
-    from wsdash.agent_server import envelopes
-    from wsdash.agent_server.scenarios import script
+    from wsdash.services.agent_server import envelopes
+    from wsdash.services.agent_server.scenarios import script
 
     progress: list[str] = []
     start = ""
@@ -86,10 +86,10 @@ def live_frames() -> tuple[str, list[str]]:
 def child(mode: str, n: int) -> int:
     import time
 
-    from wsdash.event_store import EventStore
-    from wsdash.live import LiveSession
-    from wsdash.protocol import parse_frame
-    from wsdash.session import SessionOptions
+    from wsdash.core.event_store import EventStore
+    from wsdash.services.session.live import LiveSession
+    from wsdash.core.protocol import parse_frame
+    from wsdash.services.session.once import SessionOptions
 
     sample = frames()
     k = len(sample)
@@ -118,7 +118,7 @@ def child(mode: str, n: int) -> int:
 
 
 def _run_like_live(session: Any) -> Any:
-    from wsdash.run import Run
+    from wsdash.core.judged_run import Run
 
     return Run(session.opts.url, session.opts.budgets)
 

@@ -56,8 +56,8 @@ def child(which: str, url: str) -> int:
 
     async def main() -> None:
         if which == "dashboard":
-            from wsdash.app import AppSettings, make_app
-            from wsdash.screens.dashboard import DashboardScreen
+            from wsdash.ui.app import AppSettings, make_app
+            from wsdash.ui.screens.dashboard import DashboardScreen
 
             app: Any = make_app(AppSettings(mode="demo", url=url, token_source=lambda: None))
             screen_type: Any = DashboardScreen

@@ -1,7 +1,7 @@
 """Benchmark: the cost of running a suite through wsdash's tier runner instead of plain pytest.
 
 Generates a suite of N quick tests (passes, failures, skips, xfails, parametrization), then runs
-it alternately through plain ``python -m pytest`` and through ``wsdash.tiers.runner.run_tier``
+it alternately through plain ``python -m pytest`` and through ``wsdash.services.tiers.runner.run_tier``
 (several rounds each, so that both see the same machine state), and reports:
 
 * the wall-clock ratio wsdash / plain pytest (goal ≤ 1.10): the median of the per-round ratios,
@@ -34,9 +34,9 @@ if __package__ in (None, ""):  # `python bench/tiers.py`: make `bench` and `wsda
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import append_row, common_args, machine, percentile, table_header, table_row, today  # noqa: E402
-from wsdash.tiers.events import TestFinished, TierEvent  # noqa: E402
-from wsdash.tiers.spec import TierSpec  # noqa: E402
-from wsdash.tiers.runner import run_tier  # noqa: E402
+from wsdash.services.tiers.events import TestFinished, TierEvent  # noqa: E402
+from wsdash.services.tiers.spec import TierSpec  # noqa: E402
+from wsdash.services.tiers.runner import run_tier  # noqa: E402
 
 # Both sides run without the environment's auto-loaded third-party plugins: they cost the same
 # on both sides and would only add noise to the ratio.

@@ -139,8 +139,8 @@ async def wait_until(pred: Any, timeout: float, what: str) -> float:
 # ---- the dashboard ----------------------------------------------------------------------------
 
 async def run_dashboard(url: str, events: int, presses: int, freeze: bool = False) -> Probe:
-    from wsdash.app import AppSettings, make_app
-    from wsdash.screens.help import HelpScreen
+    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.ui.screens.help import HelpScreen
 
     app = make_app(AppSettings(mode="demo", url=burst_url(url, events), token_source=lambda: None, autorun=True, timeout_s=120))
     probe = Probe(total=events + 4)  # agent_started, N thinking, the tool pair, agent_completed
@@ -207,7 +207,7 @@ def bare_app(url: str, probe: Probe) -> Any:
         async def consume(self) -> None:
             from websockets.asyncio.client import connect
 
-            from wsdash.protocol import user_message
+            from wsdash.core.protocol import user_message
 
             loop = asyncio.get_running_loop()
             async with connect(url, max_size=64 * 1024 * 1024, open_timeout=10) as ws:

@@ -24,11 +24,11 @@ from typing import Any, Awaitable, Callable
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from wsdash.agent_server import AgentServer  # noqa: E402
-from wsdash.app import AppSettings, make_app  # noqa: E402
-from wsdash.auth import mint_token, write_secret_file  # noqa: E402
-from wsdash.config import load_config  # noqa: E402
-from wsdash.tiers.model import TierSpec  # noqa: E402
+from wsdash.services.agent_server import AgentServer  # noqa: E402
+from wsdash.ui.app import AppSettings, make_app  # noqa: E402
+from wsdash.core.auth import mint_token, write_secret_file  # noqa: E402
+from wsdash.core.config import load_config  # noqa: E402
+from wsdash.services.tiers.model import TierSpec  # noqa: E402
 
 SIZE = (120, 40)
 
@@ -104,7 +104,7 @@ async def main() -> None:
             local = replace(cfg.targets["local"], ws_url=server.url, health_url=f"{server.http_url}/health",
                             secret_file=str(secret_file), secret_env=None)
             cfg.targets = {"local": local}
-            from wsdash.commands.ui import _demo_tiers, _token_source
+            from wsdash.commands.dashboard import _demo_tiers, _token_source
 
             def demo(scenario: str = "golden", tiers: list[TierSpec] | None = None) -> AppSettings:
                 return AppSettings(mode="demo", url=f"{server.url}?scenario={scenario}", token_source=_token_source(local),

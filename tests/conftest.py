@@ -10,7 +10,7 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
-from wsdash.agent_server import AgentServer, ServerThread
+from wsdash.services.agent_server import AgentServer, ServerThread
 
 SECRET = "test-secret-for-wsdash-0123456789abcdef"
 

@@ -35,13 +35,13 @@ def _replay(args: argparse.Namespace) -> int:
         from wsdash.commands.replay import run
 
         return run(args)
-    from wsdash.commands.ui import run_replay
+    from wsdash.commands.dashboard import run_replay
 
     return run_replay(args)
 
 
 def _config(args: argparse.Namespace) -> int:
-    from wsdash.commands.config_cmd import run
+    from wsdash.commands.config import run
 
     return run(args)
 
@@ -51,13 +51,13 @@ def _demo(args: argparse.Namespace) -> int:
         from wsdash.commands.demo import run_headless
 
         return run_headless(args)
-    from wsdash.commands.ui import run_demo
+    from wsdash.commands.dashboard import run_demo
 
     return run_demo(args)
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from wsdash.commands.ui import run_dashboard
+    from wsdash.commands.dashboard import run_dashboard
 
     return run_dashboard(args)
 
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Subcommands that live with their own package (health, tiers, dashboard)."""
     found = []
-    for module in ("wsdash.health.command", "wsdash.tiers.command"):
+    for module in ("wsdash.commands.check", "wsdash.commands.tiers"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError) as exc:  # last resort: a clear line, never a traceback
-        from wsdash.redact import scrub
+        from wsdash.core.redact import scrub
 
         print(f"wsdash: error: {scrub(str(exc)) or type(exc).__name__}", file=sys.stderr)
         return EXIT_USAGE

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from wsdash.auth import TokenError, TokenInfo, mint_token, resolve_token, unverified_claims, verify_token
-from wsdash.config import ConfigError, load_config
-from wsdash.redact import mask, redact_url, scrub
+from wsdash.core.auth import TokenError, TokenInfo, mint_token, resolve_token, unverified_claims, verify_token
+from wsdash.core.config import ConfigError, load_config
+from wsdash.core.redact import mask, redact_url, scrub
 
 SECRET = "unit-secret-0123456789abcdef0123456789"
 
@@ -93,7 +93,7 @@ def test_a_binary_frame_is_scrubbed_in_a_recording(tmp_path: Path) -> None:
     import base64
     import json
 
-    from wsdash.recording import Recorder
+    from wsdash.core.recording import Recorder
 
     token = mint_token(SECRET)
     with Recorder(tmp_path / "r.jsonl") as rec:

@@ -46,7 +46,7 @@ def test_human_output_shows_checkpoints_and_verdict(server_thread, cli) -> None:
 
 
 def test_token_in_the_url_is_redacted(server_thread, cli) -> None:
-    from wsdash.auth import mint_token
+    from wsdash.core.auth import mint_token
 
     token = mint_token(SECRET)
     out = cli("golden-path", "--url", server_thread.url, "--token", token, "--auth", "query", "--json")
@@ -165,7 +165,7 @@ def test_config_show_names_sources(cli, tmp_path: Path) -> None:
 
 
 def test_the_core_never_imports_textual() -> None:
-    code = ("import sys, wsdash.cli, wsdash.session, wsdash.recording, wsdash.agent_server, wsdash.config, "
+    code = ("import sys, wsdash.cli, wsdash.services.session.once, wsdash.core.recording, wsdash.services.agent_server, wsdash.core.config, "
             "wsdash.commands.golden_path, wsdash.commands.replay; "
             "wsdash.cli.build_parser(); print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -11,8 +11,8 @@ from typing import Iterator
 import pytest
 
 from tests.conftest import SECRET, run_cli
-from wsdash.auth import TokenError, fetch_e2e_token, mint_token, token_for
-from wsdash.config import TargetConfig
+from wsdash.core.auth import TokenError, fetch_e2e_token, mint_token, token_for
+from wsdash.core.config import TargetConfig
 
 KEY = "bypass-key-for-tests-0123456789"
 

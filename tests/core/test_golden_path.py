@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from wsdash.golden_path import Budgets, Contract
-from wsdash.protocol import parse_frame
+from wsdash.core.contract import Budgets, Contract
+from wsdash.core.protocol import parse_frame
 
 
 def ev(type_: str, at: float, **fields):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wsdash.protocol import GOLDEN, MALFORMED, OTHER, UNKNOWN, Event, normalise, parse_frame, parse_timestamp
+from wsdash.core.protocol import GOLDEN, MALFORMED, OTHER, UNKNOWN, Event, normalise, parse_frame, parse_timestamp
 
 ISO = "2025-09-01T12:00:00.500Z"
 EPOCH = 1756728000.5

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SECRET
-from wsdash.auth import mint_token
-from wsdash.golden_path import Budgets
-from wsdash.session import SessionOptions, run_golden_path
+from wsdash.core.auth import mint_token
+from wsdash.core.contract import Budgets
+from wsdash.services.session.once import SessionOptions, run_golden_path
 
 ENVELOPES = ["nested", "flat", "wrapped", "payload", "demo"]
 
@@ -121,7 +121,7 @@ async def test_handshake_is_acknowledged_before_the_message(server) -> None:
 
 async def test_older_server_without_any_first_frame(server) -> None:
     # A server that says nothing first: the client proceeds after the wait (thread_id null).
-    from wsdash.agent_server import AgentServer
+    from wsdash.services.agent_server import AgentServer
 
     class Silent(AgentServer):
         pass
@@ -139,7 +139,7 @@ async def test_the_demo_socket_gets_the_chat_form(server, tmp_path) -> None:
     # /api/demo/ws: no login, flat events with `agent`; the client sends {"type": "chat", ...}
     import json
 
-    from wsdash.recording import Recorder, iter_records
+    from wsdash.core.recording import Recorder, iter_records
 
     path = tmp_path / "demo.jsonl"
     with Recorder(path) as rec:

@@ -11,7 +11,7 @@ import pytest
 
 from health_fakes import SECRET
 
-from wsdash.agent_server import AgentServer
+from wsdash.services.agent_server import AgentServer
 
 
 @pytest.fixture(autouse=True)

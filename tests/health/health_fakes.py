@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsdash.config import Config, DockerConfig, TargetConfig
+from wsdash.core.config import Config, DockerConfig, TargetConfig
 
 SECRET = "s3cret-health-tests-0123456789"
 

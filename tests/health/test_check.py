@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from health_fakes import SECRET, FakeDocker, config_of, free_port, target_for
 
-from wsdash.agent_server import AgentServer
-from wsdash.config import ConfigError, TargetConfig
-from wsdash.errors import ClassifiedError
-from wsdash.health.check import (
+from wsdash.services.agent_server import AgentServer
+from wsdash.core.config import ConfigError, TargetConfig
+from wsdash.core.errors import ClassifiedError
+from wsdash.services.health.check import (
     all_up, checker_for, known_names, report, required_names, run_checks, run_probes, select, what_still_works,
 )
-from wsdash.health.model import DEGRADED, DOWN, UP, HealthBoard, ProbeResult
+from wsdash.services.health.model import DEGRADED, DOWN, UP, HealthBoard, ProbeResult
 
 
 def fake(name: str, status: str = UP, delay: float = 0.0, log: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -101,7 +101,7 @@ def test_what_still_works_names_blocked_tiers_and_degraded_targets() -> None:
     assert lines[2] == "staging is degraded but usable: health says degraded"
     assert what_still_works([r("docker", UP), r("local", UP)]) == ["Everything checked is up."]
     # with the configured tiers, the blocked ones are named (and none when no tier needs what is down)
-    from wsdash.tiers.spec import builtin_tiers
+    from wsdash.services.tiers.spec import builtin_tiers
 
     named = what_still_works([r("docker", DOWN), r("local", DOWN), r("staging", DOWN)], builtin_tiers())
     assert named[1].startswith("Blocked: ") and "Staging E2E until staging is back" in named[1] and "local" not in named[1]

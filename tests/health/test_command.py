@@ -14,10 +14,10 @@ from typing import Iterator
 import pytest
 from health_fakes import SECRET, free_port
 
-from wsdash.agent_server import AgentServer, ServerThread
-from wsdash.auth import mint_token
-from wsdash.health.command import print_table, register, run_check
-from wsdash.health.model import DEGRADED, DOWN, UP, ProbeResult
+from wsdash.services.agent_server import AgentServer, ServerThread
+from wsdash.core.auth import mint_token
+from wsdash.commands.check import print_table, register, run_check
+from wsdash.services.health.model import DEGRADED, DOWN, UP, ProbeResult
 
 REPO = Path(__file__).resolve().parents[2]
 NO_DOCKER = {"WSDASH_DOCKER_HOST": "unix:///nonexistent/wsdash-test.sock"}  # explicit: no CLI fallback
@@ -126,7 +126,7 @@ def test_config_error_exits_2_with_its_message(tmp_path: Path, capsys: pytest.Ca
 
 
 def rows() -> list[ProbeResult]:
-    from wsdash.errors import ClassifiedError
+    from wsdash.core.errors import ClassifiedError
 
     err = ClassifiedError("refused", "refused", "no service is listening on 127.0.0.1:8002")
     return [ProbeResult("docker", UP, 3.2, detail="Docker 27.1.1"), ProbeResult("local", DOWN, 1500.0, err.hint, error=err),
@@ -151,14 +151,14 @@ def test_the_cli_wires_check_and_stays_cheap_to_import() -> None:
     code = ("import sys; from wsdash.cli import build_parser; p = build_parser(); "
             "a = p.parse_args(['check', '--only', 'docker']); print(a.func.__module__); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'websockets', 'jwt', 'textual') "
-            "or m.startswith('wsdash.health.')))")
+            "or m.startswith('wsdash.services.health.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
-    assert out.splitlines() == ["wsdash.health.command", "['wsdash.health.command']"]
+    assert out.splitlines() == ["wsdash.commands.check", "[]"]
 
 
 def test_the_health_core_never_imports_textual() -> None:
-    code = ("import sys, wsdash.health.check, wsdash.health.docker, wsdash.health.service, wsdash.health.model, "
-            "wsdash.health.command; print('textual' in sys.modules)")
+    code = ("import sys, wsdash.services.health.check, wsdash.services.health.docker, wsdash.services.health.service, wsdash.services.health.model, "
+            "wsdash.commands.check; print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
     assert out.strip() == "False"
 

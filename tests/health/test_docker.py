@@ -17,10 +17,10 @@ import httpx
 import pytest
 from health_fakes import FakeDocker, can_be_denied
 
-from wsdash.health.docker import (
+from wsdash.services.health.docker import (
     CLI_MISSING, DAEMON_DOWN, Endpoint, _api_error, cli_error, probe_docker, resolve_endpoint,
 )
-from wsdash.health.model import DOWN, UP
+from wsdash.services.health.model import DOWN, UP
 
 NO_CLI = "/nonexistent/docker"  # makes sure no test falls back to a CLI by accident
 

@@ -14,8 +14,8 @@ import httpcore
 import httpx
 import pytest
 
-from wsdash.errors import classify, is_refused
-from wsdash.health.docker import DAEMON_DOWN, Endpoint, _api_error, cli_error
+from wsdash.core.errors import classify, is_refused
+from wsdash.services.health.docker import DAEMON_DOWN, Endpoint, _api_error, cli_error
 
 URL_8002 = "ws://127.0.0.1:8002/ws"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wsdash.errors import ClassifiedError
-from wsdash.health.model import (
+from wsdash.core.errors import ClassifiedError
+from wsdash.services.health.model import (
     DEGRADED, DOWN, SKIPPED, UNKNOWN, UP, CheckResult, HealthBoard, ProbeResult, poll, summarize,
 )
 

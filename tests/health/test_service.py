@@ -15,12 +15,12 @@ from health_fakes import (
     SECRET, Blackhole, free_port, make_self_signed, plain_http_server, server_port, target_for, tls_ws_server,
 )
 
-from wsdash.agent_server import AgentServer
-from wsdash.auth import mint_token
-from wsdash.config import TargetConfig
-from wsdash.health.model import DEGRADED, DOWN, SKIPPED, UP, ProbeResult
-from wsdash.health.endpoints import days_left
-from wsdash.health.service import probe_target
+from wsdash.services.agent_server import AgentServer
+from wsdash.core.auth import mint_token
+from wsdash.core.config import TargetConfig
+from wsdash.services.health.model import DEGRADED, DOWN, SKIPPED, UP, ProbeResult
+from wsdash.services.health.endpoints import days_left
+from wsdash.services.health.service import probe_target
 
 GOOD = {"TEST_SECRET": SECRET}
 

@@ -19,10 +19,10 @@ import pytest
 
 from tests.conftest import SECRET
 from tests.tiers.tiers_support import BASE_ARGS, CHILD_ENV, write_suite
-from wsdash.tiers.command import register
-from wsdash.tiers.progress import HumanReporter, Style
-from wsdash.tiers.events import TestFinished, TierStarted
-from wsdash.tiers.model import TestResult, TierResult
+from wsdash.commands.tiers import register
+from wsdash.commands.tiers_progress import HumanReporter, Style
+from wsdash.services.tiers.events import TestFinished, TierStarted
+from wsdash.services.tiers.model import TestResult, TierResult
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -324,7 +324,7 @@ def test_ctrl_c_gives_a_partial_summary(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "wsdash.toml", [{"name": "slow", "pytest": [], "cwd": "slow"}, {"name": "later", "command": [sys.executable, "-c", "pass"]}])
     script = (
         "import argparse, sys\n"
-        "from wsdash.tiers.command import register\n"
+        "from wsdash.commands.tiers import register\n"
         "p = argparse.ArgumentParser(); register(p.add_subparsers(dest='c', required=True))\n"
         "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n"
     )

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.tiers.tiers_support import XDIST_ARGS, parse_summary, plain_pytest, spec_for, wsdash_counts, write_suite
-from wsdash.tiers.runner import run_tier
+from wsdash.services.tiers.runner import run_tier
 
 MIXED = {
     "test_mixed.py": '''

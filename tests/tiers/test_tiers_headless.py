@@ -18,8 +18,8 @@ def _python(code: str) -> str:
 def test_core_never_imports_textual() -> None:
     out = _python(
         "import sys\n"
-        "import wsdash.tiers, wsdash.tiers.model, wsdash.tiers.runner, wsdash.tiers.junit, wsdash.tiers.state, wsdash.tiers.command\n"
-        "from wsdash.tiers import run_tier, TierSpec\n"
+        "import wsdash.services.tiers, wsdash.services.tiers.model, wsdash.services.tiers.runner, wsdash.services.tiers.junit, wsdash.services.tiers.state, wsdash.commands.tiers\n"
+        "from wsdash.services.tiers import run_tier, TierSpec\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     assert out == "[]"
@@ -28,8 +28,8 @@ def test_core_never_imports_textual() -> None:
 def test_command_module_import_is_cheap() -> None:
     out = _python(
         "import sys\n"
-        "import wsdash.tiers.command\n"
-        "heavy = ('asyncio', 'wsdash.tiers.runner', 'wsdash.tiers.model', 'platformdirs', 'xml.etree.ElementTree', 'json')\n"
+        "import wsdash.commands.tiers\n"
+        "heavy = ('asyncio', 'wsdash.services.tiers.runner', 'wsdash.services.tiers.model', 'platformdirs', 'xml.etree.ElementTree', 'json')\n"
         "print([m for m in heavy if m in sys.modules])"
     )
     assert out == "[]"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wsdash.tiers.model import (
+from wsdash.services.tiers.model import (
     TestResult,
     TierResult,
     TierSpec,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import wsdash.tiers.pytest_stream as plugin
-from wsdash.tiers import process, stream
+import wsdash.services.tiers.pytest_stream as plugin
+from wsdash.services.tiers import process, stream
 
 
 def test_popen_kwargs_per_platform() -> None:

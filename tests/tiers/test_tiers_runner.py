@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.tiers.tiers_support import pid_dead, spec_for, write_suite
-from wsdash.tiers.events import (
+from wsdash.services.tiers.events import (
     Collected,
     OutputLine,
     TestFinished,
@@ -21,9 +21,9 @@ from wsdash.tiers.events import (
     TierStarted,
     TierTally,
 )
-from wsdash.tiers.spec import TierSpec
-from wsdash.tiers.batch import iter_tier_events, run_tiers
-from wsdash.tiers.runner import _StreamServer, run_tier
+from wsdash.services.tiers.spec import TierSpec
+from wsdash.services.tiers.batch import iter_tier_events, run_tiers
+from wsdash.services.tiers.runner import _StreamServer, run_tier
 
 posix_only = pytest.mark.skipif(sys.platform.startswith("win"), reason="process groups and /proc are POSIX")
 

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wsdash.errors import ClassifiedError
-from wsdash.health.model import CheckResult, ProbeResult
-from wsdash.recording import FORMAT
+from wsdash.core.errors import ClassifiedError
+from wsdash.services.health.model import CheckResult, ProbeResult
+from wsdash.core.recording import FORMAT
 
 IDS = {"run_id": "run-1", "thread_id": "thread-1", "user_id": "u-1", "agent_name": "supervisor_agent"}
 

@@ -10,11 +10,11 @@ import pytest
 
 from tests.conftest import SECRET
 from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
-from wsdash.agent_server import AgentServer
-from wsdash.app import AppSettings, make_app
-from wsdash.auth import mint_token
-from wsdash.protocol import GOLDEN_EVENTS
-from wsdash.tiers.model import TierSpec
+from wsdash.services.agent_server import AgentServer
+from wsdash.ui.app import AppSettings, make_app
+from wsdash.core.auth import mint_token
+from wsdash.core.protocol import GOLDEN_EVENTS
+from wsdash.services.tiers.model import TierSpec
 
 SIZE = (120, 40)
 
@@ -81,7 +81,7 @@ async def test_filter_and_inspector(server: AgentServer) -> None:
         assert "filter: type:tool_executing" in str(app.screen.query_one("#connection").render())
         await pilot.press("enter")  # inspect the one event left
         await pilot.pause(0.1)
-        from wsdash.screens.event_inspector import EventInspector
+        from wsdash.ui.screens.event_inspector import EventInspector
 
         assert isinstance(app.screen, EventInspector)
         assert "cost_analyzer" in app.screen.raw_text and '"execution_id"' in app.screen.norm_text
@@ -129,7 +129,7 @@ async def test_burst_keeps_keys_answered_and_memory_bounded(server: AgentServer)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.store.received > 1000)
         await pilot.press("question_mark")  # answered while the burst is still arriving
-        from wsdash.screens.help import HelpScreen
+        from wsdash.ui.screens.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -163,7 +163,7 @@ async def test_a_tier_run_updates_its_card_and_detail(server: AgentServer, tmp_p
         card.focus()
         await pilot.press("enter")
         await pilot.pause(0.3)
-        from wsdash.screens.tier_detail import TierDetailScreen
+        from wsdash.ui.screens.tier_detail import TierDetailScreen
 
         assert isinstance(app.screen, TierDetailScreen)
         table = app.screen.query_one("#tests")
@@ -220,7 +220,7 @@ async def test_the_footer_fits_the_terminal_width(server: AgentServer, tmp_path:
         keys = list(app.screen.query(FooterKey))
         assert max(k.region.right for k in keys) <= width  # nothing cut at the edge
         await pilot.press("d")  # a key left out of the footer still works
-        from wsdash.screens.debug_info import DebugInfoScreen
+        from wsdash.ui.screens.debug_info import DebugInfoScreen
 
         await until(pilot, lambda: isinstance(app.screen, DebugInfoScreen))
 
@@ -276,7 +276,7 @@ async def test_a_failing_worker_is_a_modal_not_a_crash(tmp_path: Path) -> None:
     app = make_app(AppSettings(mode="replay", replay_path=bad))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)
-        from wsdash.screens.error_screen import ErrorScreen
+        from wsdash.ui.screens.error_screen import ErrorScreen
 
         assert isinstance(app.screen, ErrorScreen)
         assert "not a JSON line" in str(app.screen.query("Static")[1].render())
@@ -304,7 +304,7 @@ async def test_help_debug_and_palette_commands(server: AgentServer) -> None:
     app = make_app(live_settings(server))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("d")
-        from wsdash.screens.debug_info import DebugInfoScreen
+        from wsdash.ui.screens.debug_info import DebugInfoScreen
 
         assert isinstance(app.screen, DebugInfoScreen)
         await pilot.press("escape")
@@ -318,7 +318,7 @@ async def test_help_debug_and_palette_commands(server: AgentServer) -> None:
 
 
 async def test_runs_are_recorded_and_replay_the_same(server: AgentServer, tmp_path: Path) -> None:
-    from wsdash.recording import replay
+    from wsdash.core.recording import replay
 
     app = make_app(live_settings(server, record_dir=tmp_path / "runs"))
     async with app.run_test(size=SIZE) as pilot:
@@ -333,7 +333,7 @@ async def test_runs_are_recorded_and_replay_the_same(server: AgentServer, tmp_pa
 
 @pytest.mark.parametrize("scenario, code", [("drop", 1006), ("close:1011", 1011)])
 async def test_a_connection_lost_mid_run_is_judged_like_the_headless_run(server: AgentServer, scenario: str, code: int) -> None:
-    from wsdash.session import SessionOptions, run_golden_path
+    from wsdash.services.session.once import SessionOptions, run_golden_path
 
     app = make_app(live_settings(server, scenario))
     async with app.run_test(size=SIZE) as pilot:

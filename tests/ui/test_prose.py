@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wsdash.widgets.prose import prose
+from wsdash.ui.widgets.prose import prose
 
 
 def test_commands_are_bold_and_unquoted() -> None:

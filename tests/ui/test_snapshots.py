@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.ui.helpers import DOCKER_DOWN, GOLDEN_FRAMES, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
-from wsdash.app import AppSettings, make_app
-from wsdash.tiers.model import TestResult, TierResult, TierSpec
+from wsdash.ui.app import AppSettings, make_app
+from wsdash.services.tiers.model import TestResult, TierResult, TierSpec
 
 HEALTH = [("docker", "Docker"), ("local", "local"), ("staging", "staging")]
 

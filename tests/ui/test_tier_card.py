@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wsdash.tiers.spec import TierSpec
-from wsdash.widgets.tier_pane import short_command
+from wsdash.services.tiers.spec import TierSpec
+from wsdash.ui.widgets.tier_pane import short_command
 
 
 def spec(**table: object) -> TierSpec:

@@ -8,15 +8,15 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from wsdash.golden_path import Budgets
+    from wsdash.core.contract import Budgets
 
-from wsdash.redact import scrub, scrub_obj
+from wsdash.core.redact import scrub, scrub_obj
 
 EXIT_USAGE = 2
 
 
 def budgets_from(args: argparse.Namespace) -> "Budgets":
-    from wsdash.golden_path import Budgets
+    from wsdash.core.contract import Budgets
 
     return Budgets(
         connect_s=args.connect_budget,

@@ -19,7 +19,7 @@ DEMO_PORT = 8002
 def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any, Any, str, str | None]:
     """(thread, server, secret, note): the server on its own thread, so a UI's loop stays free.
     The note says when 8002 was taken and another port is used. Raises ScenarioError."""
-    from wsdash.agent_server import ServerThread
+    from wsdash.services.agent_server import ServerThread
 
     secret = secrets.token_urlsafe(32)
     try:
@@ -33,10 +33,10 @@ def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any,
 
 
 def run_headless(args: argparse.Namespace) -> int:
-    from wsdash.agent_server import ScenarioError
-    from wsdash.auth import mint_token
-    from wsdash.commands.report import print_human
-    from wsdash.session import SessionOptions, run_golden_path
+    from wsdash.services.agent_server import ScenarioError
+    from wsdash.core.auth import mint_token
+    from wsdash.commands.run_printer import print_human
+    from wsdash.services.session.once import SessionOptions, run_golden_path
 
     try:
         thread, server, secret, note = start_demo_server(args.scenario, args.pace)

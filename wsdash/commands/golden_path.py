@@ -9,11 +9,11 @@ import sys
 from urllib.parse import urlsplit
 from dataclasses import dataclass
 
-from wsdash.auth import TokenError, resolve_token, token_for
+from wsdash.core.auth import TokenError, resolve_token, token_for
 from wsdash.commands.common import budgets_from, print_json, usage_error
-from wsdash.commands.report import print_human
-from wsdash.config import ConfigError, load_config
-from wsdash.redact import redact_url
+from wsdash.commands.run_printer import print_human
+from wsdash.core.config import ConfigError, load_config
+from wsdash.core.redact import redact_url
 
 
 @dataclass
@@ -51,8 +51,8 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.recording import Recorder
-    from wsdash.session import DEFAULT_MESSAGE, SessionOptions, run_golden_path
+    from wsdash.core.recording import Recorder
+    from wsdash.services.session.once import DEFAULT_MESSAGE, SessionOptions, run_golden_path
 
     try:
         ep = resolve_endpoint(args)

@@ -9,8 +9,8 @@ from wsdash.commands.common import budgets_from, print_json, usage_error
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.commands.report import print_human
-    from wsdash.recording import RecordingError, replay
+    from wsdash.commands.run_printer import print_human
+    from wsdash.core.recording import RecordingError, replay
 
     try:
         result = replay(args.file, budgets_from(args))

@@ -20,8 +20,8 @@ def secret_path(port: int) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.agent_server import AgentServer, ScenarioError
-    from wsdash.auth import write_secret_file
+    from wsdash.services.agent_server import AgentServer, ScenarioError
+    from wsdash.core.auth import write_secret_file
 
     secret = None if args.no_auth else args.secret or secrets.token_urlsafe(32)
     try:

@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from wsdash.auth import mint_token, read_secret_file
-from wsdash.golden_path import Budgets
-from wsdash.session import SessionOptions, run_golden_path
+from wsdash.core.auth import mint_token, read_secret_file
+from wsdash.core.contract import Budgets
+from wsdash.services.session.once import SessionOptions, run_golden_path
 
 URL = os.environ.get("WSDASH_DEMO_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="WSDASH_DEMO_URL is not set: run through `wsdash demo`")

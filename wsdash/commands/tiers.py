@@ -1,0 +1,349 @@
+"""``wsdash tiers list|run``: the headless twin of the tier pane.
+
+Import cost matters (``wsdash --version`` imports the CLI, which imports this): only argparse
+and the standard basics at module level; asyncio, the runner, the model and the progress printer
+(progress.py) load inside the command functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO
+
+if TYPE_CHECKING:
+    from wsdash.services.tiers.events import TierEvent
+    from wsdash.services.tiers.model import TierResult, TierSpec
+    from wsdash.commands.tiers_progress import HumanReporter
+    from wsdash.services.tiers.batch import HealthCheck
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# A function that, given the loaded Config (or None), returns the health check used to decide
+# whether a tier's `requires` targets are usable. cli.py may pass one to `register`.
+HealthFactory = Callable[[Any], "HealthCheck"]
+
+
+class UsageError(Exception):
+    """Wrong invocation or configuration: exit code 2, message on stderr."""
+
+
+def register(subparsers: argparse._SubParsersAction, *, health: HealthFactory | None = None) -> None:  # type: ignore[type-arg]
+    """Add ``tiers list`` and ``tiers run`` to the CLI's subparsers."""
+    parser = subparsers.add_parser(
+        "tiers",
+        help="list and run the test tiers",
+        description="Run the project's test tiers (pytest selections or commands) and judge each against its pass-rate target.",
+    )
+    tiers_sub = parser.add_subparsers(dest="tiers_command", metavar="{list,run}")
+    tiers_sub.required = True
+
+    # default=SUPPRESS: a top-level --config/--json of the main parser must not be reset by
+    # these sub-parsers' defaults (argparse copies sub-parser defaults over the namespace).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file (default: wsdash.toml here, else the user config dir)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print only JSON on stdout")
+
+    p_list = tiers_sub.add_parser("list", parents=[common], help="show the configured tiers", description="Show the configured tiers.")
+    p_list.set_defaults(func=cmd_list)
+
+    p_run = tiers_sub.add_parser(
+        "run",
+        parents=[common],
+        help="run tiers (all by default)",
+        description="Run tiers one after the other. Exit 0 only when every tier that ran met its target; "
+        "1 otherwise; 2 for usage or configuration errors. Ctrl-C stops the running tier and prints a partial summary.",
+    )
+    p_run.add_argument("names", nargs="*", metavar="NAME", help="tiers to run, in this order (default: all)")
+    p_run.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    p_run.add_argument("--rerun-failed", action="store_true", help="run only the tests that failed in the last run of each tier")
+    p_run.add_argument("--skip-requires", action="store_true", help="run tiers without checking their required targets' health")
+    p_run.set_defaults(func=lambda args: cmd_run(args, health=health))
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_specs(config_path: str | None) -> tuple[list[TierSpec], Any, str]:
+    """(tiers, Config or None, where the tiers came from). Raises UsageError on a bad config."""
+    from wsdash.services.tiers.model import tiers_from_config
+
+    cfg: Any = None
+    source = "built-in"
+    base_dir: str | None = None
+    try:
+        try:
+            from wsdash.core.config import load_config
+        except ImportError:  # the config module is optional for this command
+            tables = _read_tiers_toml(config_path) if config_path else None
+            if tables is not None:
+                source, base_dir = config_path or "", os.path.dirname(os.path.abspath(config_path or "."))
+        else:
+            cfg = load_config(config_path)
+            tables = cfg.tiers
+            if tables is not None:
+                source = cfg.source("tiers") if hasattr(cfg, "source") else "config file"
+                if source and os.path.exists(source):
+                    base_dir = os.path.dirname(os.path.abspath(source))
+        specs = tiers_from_config(tables, base_dir=base_dir)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"configuration error: {exc}") from None
+    return specs, cfg, source
+
+
+def _read_tiers_toml(path: str) -> list[dict[str, Any]] | None:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    tiers = data.get("tiers")
+    if tiers is not None and (not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers)):
+        raise ValueError(f"{path}: tiers must be an array of tables ([[tiers]])")
+    return tiers
+
+
+def select(specs: Sequence[TierSpec], names: Sequence[str]) -> list[TierSpec]:
+    if not names:
+        return list(specs)
+    by_name = {s.name: s for s in specs}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise UsageError(
+            f"unknown tier{plural} {', '.join(repr(n) for n in unknown)}; known tiers: {', '.join(by_name)}"
+        )
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+HEALTH_TIMEOUT_S = 5.0
+
+
+def default_health(cfg: Any) -> HealthCheck:
+    """Health check for `requires`: the same probes as `wsdash check` (wsdash.services.health.check).
+
+    When a target cannot be checked (no configuration, health module missing) it counts as not
+    usable: a staging tier must not run against a dead staging just because the probe is
+    missing. --skip-requires overrides.
+    """
+
+    async def check(target: str) -> tuple[bool, str]:
+        if cfg is None:
+            return False, "cannot check its health without a configuration (use --skip-requires to run anyway)"
+        try:
+            from wsdash.services.health.check import known_names, run_checks
+        except ImportError:
+            return False, "cannot check its health in this build (use --skip-requires to run anyway)"
+        known = known_names(cfg)
+        if target not in known:
+            return False, f"unknown target {target!r} (known: {', '.join(known)})"
+        [probe] = await run_checks(cfg, [target], timeout=HEALTH_TIMEOUT_S)
+        if probe.usable:
+            return True, probe.detail or probe.status
+        why = str(probe.error) if probe.error is not None else (probe.hint or "not usable")
+        return False, f"{probe.status}: {why}"
+
+    return check
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+
+
+def _err(message: str) -> None:
+    print(f"wsdash tiers: {message}", file=sys.stderr)
+
+
+def _print_json(data: Any) -> None:
+    from wsdash.commands.common import print_json
+
+    print_json(data)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    try:
+        specs, _cfg, source = load_specs(getattr(args, "config", None))
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    if getattr(args, "json", False):
+        _print_json({"ok": True, "source": source, "tiers": [s.to_dict() for s in specs]})
+        return EXIT_OK
+    from wsdash.commands.tiers_progress import Style, pct
+
+    style = Style(sys.stdout)
+    rows = [
+        (
+            s.name,
+            s.title,
+            s.display_command(),
+            pct(s.target),
+            ", ".join(s.requires) or "-",
+            f"{s.timeout_s:g} s" if s.timeout_s else "-",
+        )
+        for s in specs
+    ]
+    header = ("NAME", "TITLE", "RUNS", "TARGET", "REQUIRES", "TIMEOUT")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(style("bold", "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(style("dim", f"tiers from: {source}"))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, *, health: HealthFactory | None = None) -> int:
+    import asyncio
+
+    json_mode = bool(getattr(args, "json", False))
+    try:
+        specs, cfg, _source = load_specs(getattr(args, "config", None))
+        chosen = select(specs, getattr(args, "names", []) or [])
+        junit = getattr(args, "junit", None)
+        if junit:
+            parent = os.path.dirname(os.path.abspath(junit))
+            if not os.path.isdir(parent):
+                raise UsageError(f"--junit {junit}: directory {parent} does not exist")
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+
+    if not json_mode:
+        # A test id in a script the console cannot encode must not crash the report.
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
+    # Progress goes to stdout, or to a terminal on stderr in JSON mode (stdout is only JSON).
+    progress_out: TextIO | None = sys.stdout if not json_mode else (sys.stderr if sys.stderr.isatty() else None)
+    from wsdash.commands.tiers_progress import HumanReporter
+
+    reporter = HumanReporter(progress_out) if progress_out is not None else None
+
+    only: dict[str, list[str] | None] = {}
+    notes: dict[str, str] = {}
+    if getattr(args, "rerun_failed", False):
+        from wsdash.services.tiers.state import previous_failures
+
+        for spec in chosen:
+            if spec.kind != "pytest":
+                notes[spec.name] = "a command tier: running it whole"
+                continue
+            before = previous_failures(spec)
+            if before:
+                only[spec.name] = before
+                notes[spec.name] = f"rerunning {len(before)} test(s) that failed last time"
+            else:
+                notes[spec.name] = "no failure recorded last time: running the whole tier" if before == [] else "no previous run recorded: running the whole tier"
+
+    health_check = None
+    if not getattr(args, "skip_requires", False):
+        health_check = (health or default_health)(cfg)
+
+    try:
+        results = asyncio.run(_run(chosen, reporter, health_check, only, notes))
+    except KeyboardInterrupt:  # second Ctrl-C: the tree has been killed on the way out
+        _err("killed")
+        return EXIT_FAILED
+
+    from wsdash.services.tiers.model import exit_code_for
+
+    code = exit_code_for(results)
+    try:
+        from wsdash.services.tiers.state import record_results
+
+        record_results(list(zip(chosen, results)))
+    except OSError as exc:
+        _err(f"warning: could not record this run for --rerun-failed: {exc}")
+    if junit:
+        from wsdash.core.redact import scrub
+        from wsdash.services.tiers.junit import write_junit
+
+        try:
+            write_junit(junit, results, scrub=scrub)
+        except OSError as exc:
+            _err(f"cannot write JUnit report {junit}: {exc.strerror or exc}")
+            code = EXIT_USAGE
+    if json_mode:
+        _print_json({"ok": code == 0, "tiers": [r.to_dict() for r in results]})
+    if reporter is not None:
+        reporter.summary(results, code)
+    return code
+
+
+async def _run(
+    specs: list[TierSpec],
+    reporter: HumanReporter | None,
+    health: HealthCheck | None,
+    only: dict[str, list[str] | None],
+    notes: dict[str, str],
+) -> list[TierResult]:
+    import asyncio
+    import signal
+
+    from wsdash.services.tiers.events import TierFinished, TierStarted
+    from wsdash.services.tiers.batch import run_tiers
+
+    loop = asyncio.get_running_loop()
+    cancel = asyncio.Event()
+    main = asyncio.current_task()
+    presses = 0
+    by_name = {s.name: s for s in specs}
+    headed: set[str] = set()
+
+    def on_event(event: TierEvent) -> None:
+        if reporter is None:
+            return
+        name = event.tier
+        if isinstance(event, (TierStarted, TierFinished)) and name not in headed:
+            headed.add(name)
+            reporter.tier_header(by_name[name], notes.get(name))
+        reporter(event)
+
+    def on_interrupt() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            cancel.set()
+            if reporter is not None:
+                reporter.note("   cancelling: stopping the running tier (Ctrl-C again to kill it now)")
+            else:
+                _err("cancelling (Ctrl-C again to kill now)")
+        elif main is not None:
+            main.cancel()
+
+    # Ctrl-C (and SIGTERM from a CI runner) cancel cleanly; the child is in its own process
+    # group, so it hears about it from us, once, after which it gets a grace period.
+    installed: list[int] = []
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_interrupt)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            try:
+                previous[sig] = signal.signal(sig, lambda *_: loop.call_soon_threadsafe(on_interrupt))
+            except ValueError:
+                pass
+    async def ticker() -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            reporter.tick()  # type: ignore[union-attr]
+
+    ticking = asyncio.create_task(ticker()) if reporter is not None and reporter.live else None
+    try:
+        return await run_tiers(specs, on_event=on_event, cancel=cancel, health=health, only_nodeids=only)
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        if ticking is not None:
+            ticking.cancel()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

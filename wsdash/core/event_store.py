@@ -1,0 +1,109 @@
+"""A bounded store of recent events for the screen: ring buffer, filter, counters.
+
+Workers append (cheap, no rendering); the screen reads a window of rows on its own timer. Memory
+is bounded by `capacity` whatever the rate: the recording on disk is where everything is kept.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterator
+
+from wsdash.core.protocol import Event
+
+DEFAULT_CAPACITY = 5000
+
+
+@dataclass(slots=True)
+class Row:
+    seq: int
+    event: Event
+    offset: float | None  # seconds since the run's message was sent, when in a run
+    run: int  # which run it belongs to (0: between runs)
+
+
+class EventFilter:
+    """`/` filter: `type:agent_thinking`, or plain text matched against type, agent, tool, summary."""
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text.strip()
+        self._types: set[str] = set()
+        self._needle = ""
+        for word in self.text.split():
+            if word.startswith("type:"):
+                self._types.update(t for t in word[5:].split(",") if t)
+            else:
+                self._needle = (self._needle + " " + word).strip()
+        self._needle = self._needle.lower()
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+    def matches(self, event: Event) -> bool:
+        if self._types and event.type not in self._types:
+            return False
+        if not self._needle:
+            return True
+        hay = f"{event.type} {event.raw_type or ''} {event.agent_name or ''} {event.tool_name or ''} {event.summary(200)}".lower()
+        return self._needle in hay
+
+
+class EventStore:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._rows: deque[Row] = deque(maxlen=capacity)
+        self._shown: deque[Row] = deque(maxlen=capacity)  # rows passing the filter
+        self.filter = EventFilter()
+        self.received = 0  # every event ever appended
+        self.dropped = 0  # fell out of the ring buffer
+        self.version = 0  # bumps on every change, so the screen knows when to redraw
+
+    def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:
+        self.received += 1
+        if len(self._rows) == self.capacity:
+            self.dropped += 1
+        row = Row(self.received, event, offset, run)
+        self._rows.append(row)
+        if not self.filter or self.filter.matches(event):
+            self._shown.append(row)
+        self.version += 1
+
+    def set_filter(self, text: str) -> None:
+        self.filter = EventFilter(text)
+        self._shown = deque((r for r in self._rows if not self.filter or self.filter.matches(r.event)), maxlen=self.capacity)
+        self.version += 1
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._shown.clear()
+        self.version += 1
+
+    @property
+    def shown(self) -> int:
+        return len(self._shown)
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+    def row(self, index: int) -> Row:
+        return self._shown[index]
+
+    def window(self, start: int, count: int) -> Iterator[Row]:
+        """Rows [start, start+count) of the filtered view."""
+        end = min(len(self._shown), start + count)
+        for i in range(max(0, start), end):
+            yield self._shown[i]
+
+    def index_of_seq(self, seq: int) -> int | None:
+        """Where row `seq` sits in the filtered view now (rows shift as old ones drop)."""
+        if not self._shown:
+            return None
+        first = self._shown[0].seq
+        i = seq - first
+        if 0 <= i < len(self._shown) and self._shown[i].seq == seq:
+            return i
+        for i, r in enumerate(self._shown):  # filtered views are not contiguous
+            if r.seq == seq:
+                return i
+        return None

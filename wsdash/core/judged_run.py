@@ -1,0 +1,204 @@
+"""One golden-path run as observed: frames in, a judged result out.
+
+A live session and a replayed recording both drive the same `Run`, so `golden-path --json` and
+`replay --headless --json` print the same thing for the same frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from wsdash.core.errors import AUTH, ClassifiedError, auth_error, close_error
+from wsdash.core.contract import ERROR_FRAME, Budgets, Contract, Verdict
+from wsdash.core.protocol import GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, auth_failure, parse_frame
+from wsdash.core.redact import redact_url
+
+# Exit codes of the headless commands
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_NO_RUN = 0, 1, 2, 3
+
+
+class RunListener(Protocol):
+    """Sees everything a run sees, in order (the recorder is one)."""
+
+    def record(self, kind: str, at: float, **data: Any) -> None: ...
+
+
+@dataclass
+class FrameCounts:
+    received: int = 0
+    malformed: int = 0
+    unknown: int = 0
+
+
+@dataclass
+class RunResult:
+    url: str
+    verdict: Verdict
+    events: list[tuple[str, float | None, str | None, str | None, str | None, str]]
+    frames: FrameCounts
+    error: ClassifiedError | None
+    phases: dict[str, float] = field(default_factory=dict)
+    close: tuple[int, str] | None = None
+    token: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok and self.error is None
+
+    @property
+    def exit_code(self) -> int:
+        if self.ok:
+            return EXIT_OK
+        no_run = self.verdict.first_event_s is None
+        if self.error is not None and (self.error.kind == AUTH or no_run):
+            return EXIT_NO_RUN
+        return EXIT_VIOLATED
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verdict
+
+        def ms(s: float | None) -> float | None:
+            return None if s is None else round(s * 1000, 1)
+
+        events = []
+        for type_, offset, agent, tool, raw_type, kind in self.events:
+            row: dict[str, Any] = {"type": type_, "offset_ms": ms(offset), "kind": kind}
+            if agent is not None:
+                row["agent_name"] = agent
+            if tool is not None:
+                row["tool_name"] = tool
+            if raw_type is not None:
+                row["raw_type"] = raw_type
+            events.append(row)
+        return {
+            "ok": self.ok,
+            "url": redact_url(self.url),
+            "completed": v.completed,
+            "checkpoints": {k: ms(x) for k, x in v.checkpoints.items()},
+            "events": events,
+            "violations": [x.to_json() for x in v.violations],
+            "timings": {
+                "connect_ms": ms(v.connect_s),
+                "first_event_ms": ms(v.first_event_s),
+                "total_ms": ms(v.total_s),
+                "phases": {k: round(x, 1) for k, x in self.phases.items()},
+            },
+            "frames": {"received": self.frames.received, "malformed": self.frames.malformed, "unknown": self.frames.unknown},
+            "close": None if self.close is None else {"code": self.close[0], "reason": self.close[1]},
+            "token": self.token,
+            "error": None if self.error is None else self.error.to_json(),
+        }
+
+
+class Run:
+    """Accumulates one run. All times are monotonic seconds (the event loop's clock)."""
+
+    def __init__(
+        self,
+        url: str,
+        budgets: Budgets | None = None,
+        *,
+        listener: RunListener | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        keep_events: int | None = None,
+    ) -> None:
+        self.url = url
+        self.contract = Contract(budgets or Budgets())
+        self.frames = FrameCounts()
+        self.rows: list[tuple[str, float | None, str | None, str | None, str | None, str]] = []
+        self.error: ClassifiedError | None = None
+        self.phases: dict[str, float] = {}
+        self.close: tuple[int, str] | None = None
+        self.token: dict[str, Any] | None = None
+        self._listener = listener
+        self._on_event = on_event
+        self._keep = keep_events
+
+    def start(self, at: float, **meta: Any) -> None:
+        if self._listener:
+            self._listener.record("start", at, url=redact_url(self.url), **meta)
+
+    def opened(self, at: float, connect_s: float, phases: dict[str, float]) -> None:
+        self.phases = dict(phases)
+        self.contract.connected(connect_s)
+        if self._listener:
+            self._listener.record("open", at, connect_s=connect_s, phases=phases)
+
+    def sent(self, at: float, text: str, *, is_message: bool = False) -> None:
+        if is_message:
+            self.contract.message_sent(at)
+        if self._listener:
+            self._listener.record("send", at, data=text, message=is_message)
+
+    def received(self, at: float, data: str | bytes) -> Event:
+        # Called for every frame (the hot path of every run): attributes read once into locals.
+        event = parse_frame(data, at)
+        frames = self.frames
+        frames.received += 1
+        kind = event.kind
+        if kind == MALFORMED:
+            frames.malformed += 1
+        elif kind == UNKNOWN:
+            frames.unknown += 1
+        listener = self._listener
+        if listener:
+            listener.record("recv", at, data=data)
+        contract = self.contract
+        sent = contract.sent_at
+        offset = at - sent if sent is not None else None
+        rows = self.rows
+        if self._keep is None or len(rows) < self._keep:
+            rows.append((event.type, offset, event.agent_name, event.tool_name, event.raw_type, kind))
+        contract.feed(event)
+        if self.error is None and event.is_error:
+            refusal = auth_failure(event)
+            if refusal is not None:
+                self.error = auth_error(f"AUTH_FAILED: {refusal}", token_sent=self.token is not None)
+        if self._on_event:
+            self._on_event(event)
+        return event
+
+    def closed(self, at: float, code: int, reason: str) -> None:
+        self.close = (code, reason)
+        if self._listener:
+            self._listener.record("close", at, code=code, reason=reason)
+        if self.error is None and not (self.contract.done and code in (1000, 1001)):
+            err = close_error(code, reason, self.url)
+            if err.kind == AUTH:
+                err = auth_error(err.message, token_sent=self.token is not None, code=err.code)
+            if err.kind == AUTH or not self.contract.done:
+                self.error = err
+
+    def failed(self, at: float, error: ClassifiedError) -> None:
+        if self.error is None:
+            self.error = error
+        if self._listener:
+            self._listener.record("error", at, error=error.to_json())
+
+    def finish(self, at: float, *, timed_out: bool = False) -> RunResult:
+        done = self.contract.done
+        ended_by = None
+        if self.error is not None and not done:
+            ended_by = "closed" if self.close is not None else "error"
+        elif timed_out and not done:
+            ended_by = "timeout"
+        if self._listener:
+            self._listener.record("end", at, timed_out=ended_by == "timeout")
+        verdict = self.contract.finish(at, ended_by=ended_by)
+        if self.error is not None and verdict.first_event_s is None:
+            # No agent event ever arrived: the run could not happen and the error says why. Error
+            # frames and a slow connect stay reported (PROTOCOL.md §5.6), but for the very
+            # AUTH_FAILED frame the error already names.
+            auth = self.error.kind == AUTH
+            verdict.violations = [v for v in verdict.violations if not (auth and v.code == ERROR_FRAME)]
+        return RunResult(self.url, verdict, self.rows, self.frames, self.error, self.phases, self.close, self.token)
+
+
+def checkpoint_lines(result: RunResult) -> list[tuple[str, str]]:
+    """(event, '+412 ms' or 'missing') for human output, in golden order."""
+    out = []
+    for name in GOLDEN_EVENTS:
+        off = result.verdict.checkpoints.get(name)
+        out.append((name, "—" if off is None else f"+{off * 1000:.0f} ms"))
+    return out

@@ -1,0 +1,186 @@
+"""Run every probe concurrently under one deadline, and say what still works.
+
+`wsdash check`, the dashboard's poller and the tier runner all go through `run_checks`, so they
+agree on what "up" means. A probe that overruns is cancelled and reported as a timeout: never
+lost, never waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
+
+from wsdash.core.config import Config, ConfigError
+from wsdash.core.errors import TIMEOUT, UNKNOWN, ClassifiedError
+from wsdash.services.health.model import DEGRADED, DOWN, UP, Checker, CheckResult, ProbeResult
+
+DOCKER = "docker"  # the Docker daemon is checked as the target named "docker"
+
+Probe = Callable[[float], Awaitable[ProbeResult]]
+"""Takes its time budget in seconds; returns a result and never raises (if it does, it is a bug
+and is reported as an `unknown` error rather than crashing the round)."""
+
+
+def known_names(config: Config) -> list[str]:
+    return [DOCKER, *(n for n in config.targets if n != DOCKER)]
+
+
+def select(config: Config, only: Iterable[str] | None) -> list[str]:
+    """The names to check, in config order. Raises ConfigError listing the known names."""
+    known = known_names(config)
+    if not only:
+        return known
+    wanted = [n.strip() for n in only if n.strip()]
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown target{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: "
+            f"known names are {', '.join(known)}")
+    return [n for n in known if n in wanted]
+
+
+def required_names(config: Config, names: Sequence[str], *, explicit: bool = False) -> set[str]:
+    """Which results decide the exit code: the configured `required` ones — or, when the user
+    named targets with --only, exactly those (asking for staging and getting exit 0 while it is
+    down would be a lie)."""
+    if explicit:
+        return set(names)
+    required = {n for n, t in config.targets.items() if t.required and n != DOCKER}
+    if config.docker.required:
+        required.add(DOCKER)
+    return required & set(names)
+
+
+def build_probes(
+    config: Config,
+    names: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    docker_options: Mapping[str, Any] | None = None,
+) -> dict[str, Probe]:
+    from wsdash.services.health.docker import probe_docker
+    from wsdash.services.health.service import probe_target
+
+    probes: dict[str, Probe] = {}
+    for name in names:
+        if name == DOCKER:
+            opts = {"host": config.docker.host, "env": env, **(docker_options or {})}
+            probes[name] = lambda t, o=opts: probe_docker(timeout=t, **o)
+        else:
+            target = config.targets[name]
+            probes[name] = lambda t, tg=target: probe_target(tg, timeout=t, env=env)
+    return probes
+
+
+async def run_probes(probes: Mapping[str, Probe], timeout: float) -> list[ProbeResult]:
+    """Start every probe at once; each gets a budget slightly under `timeout` to finish and
+    report its own (more precise) timeout; at `timeout` the stragglers are cancelled."""
+    from wsdash.services.health.service import warm_up
+
+    warm_up()  # slow synchronous setup before any probe's clock starts
+    budget = max(0.05, timeout - min(0.2, timeout * 0.1))
+    start = time.perf_counter()
+    tasks = {name: asyncio.create_task(probe(budget), name=f"probe:{name}") for name, probe in probes.items()}
+    try:
+        if tasks:
+            await asyncio.wait(tasks.values(), timeout=timeout)
+    except asyncio.CancelledError:  # the poller was stopped mid-round: take the probes with us
+        for task in tasks.values():
+            task.cancel()
+        raise
+    results = []
+    for name, task in tasks.items():
+        if not task.done():
+            task.cancel()
+            results.append(_overran(name, timeout, (time.perf_counter() - start) * 1000))
+        elif task.exception() is not None:
+            results.append(_crashed(name, task.exception(), (time.perf_counter() - start) * 1000))
+        else:
+            results.append(task.result())
+    pending = [t for t in tasks.values() if not t.done()]
+    if pending:  # let cancellations run their cleanup (close sockets) before we return
+        await asyncio.wait(pending, timeout=0.2)
+    return results
+
+
+async def run_checks(
+    config: Config,
+    only: Sequence[str] | None = None,
+    *,
+    timeout: float = 5.0,
+    env: Mapping[str, str] | None = None,
+    docker_options: Mapping[str, Any] | None = None,
+) -> list[ProbeResult]:
+    """Check `only` (default: Docker and every target) concurrently within `timeout` seconds."""
+    names = select(config, only)
+    return await run_probes(build_probes(config, names, env=env, docker_options=docker_options), timeout)
+
+
+def checker_for(config: Config, *, timeout: float = 5.0, env: Mapping[str, str] | None = None,
+                docker_options: Mapping[str, Any] | None = None) -> Checker:
+    """A `Checker` for `HealthBoard(checker=…)` and `poll`: names (None = all) → results."""
+    async def check(names: Sequence[str] | None) -> list[ProbeResult]:
+        return await run_checks(config, names, timeout=timeout, env=env, docker_options=docker_options)
+    return check
+
+
+def _overran(name: str, timeout: float, ms: float) -> ProbeResult:
+    err = ClassifiedError(TIMEOUT, f"the {name} probe did not finish within {timeout:g}s",
+                          "something on the way is hanging: rerun with a larger --timeout, or check it alone with --only " + name)
+    return ProbeResult(name, DOWN, ms, err.hint, [CheckResult("deadline", DOWN, ms, err)], error=err)
+
+
+def _crashed(name: str, exc: BaseException, ms: float) -> ProbeResult:
+    err = ClassifiedError(UNKNOWN, f"the {name} probe failed: {type(exc).__name__}: {exc}",
+                          "this is a wsdash bug: please report it with `wsdash check --json`")
+    return ProbeResult(name, DOWN, ms, err.hint, [CheckResult("probe", DOWN, ms, err)], error=err)
+
+
+def label(name: str) -> str:
+    return "Docker" if name == DOCKER else name
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None = None) -> list[str]:
+    """Plain sentences for a person deciding what to do next. With the configured `tiers`
+    (title, requires), the blocked ones are named; without, it is said in general."""
+    down = [r for r in results if r.status == DOWN]
+    degraded = [r for r in results if r.status == DEGRADED]
+    if not down and not degraded:
+        return ["Everything checked is up."] if results else []
+    lines = []
+    if down:
+        works = ["the unit tier"] + [f"the {r.name} target" for r in results if r.name != DOCKER and r.usable]
+        verb = "is" if len(down) == 1 else "are"
+        lines.append(f"{_join([label(r.name) for r in down])} {verb} down: {_join(works)} still "
+                     f"work{'s' if len(works) == 1 else ''}; `wsdash demo` runs everything locally.")
+        blocked = [r.name for r in down if r.name != DOCKER]
+        if blocked and tiers is None:
+            lines.append(f"Tiers that need {_join(blocked)} are blocked until "
+                         f"{'it is' if len(blocked) == 1 else 'they are'} back.")
+        elif blocked:
+            waiting = [(t.title, [n for n in t.requires if n in blocked]) for t in tiers]
+            said = [f"{title} until {_join(needs)} {'is' if len(needs) == 1 else 'are'} back" for title, needs in waiting if needs]
+            if said:
+                lines.append("Blocked: " + "; ".join(said) + ".")
+    for r in degraded:
+        lines.append(f"{label(r.name)} is degraded but usable: {r.hint or r.detail}")
+    return lines
+
+
+def report(results: Sequence[ProbeResult], required: set[str]) -> dict[str, Any]:
+    """The `--json` document: {ok, targets}."""
+    targets = []
+    for r in results:
+        data = r.to_json()
+        data["required"] = r.name in required
+        targets.append(data)
+    return {"ok": all_up(results, required), "targets": targets}
+
+
+def all_up(results: Sequence[ProbeResult], required: set[str]) -> bool:
+    return all(r.status == UP for r in results if r.name in required)

@@ -1,0 +1,301 @@
+"""Is the Docker (or Podman) daemon up? PROTOCOL.md §8, portably.
+
+Fast path: the Engine API (`GET /_ping`, `GET /version`) through httpx over a unix socket or
+tcp://. Where httpx cannot go (Windows named pipes, ssh://, TLS client certs) the `docker version`
+CLI answers instead, under a timeout. Four outcomes, each with a hint: up (with versions), daemon
+down, permission denied, CLI missing. Every input (host, environment, socket paths, CLI path,
+platform) is injectable so tests drive real sockets and a real CLI, not mocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from wsdash.core.errors import HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, exception_chain, classify
+from wsdash.services.health.model import DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
+from wsdash.core.redact import redact_url, scrub
+
+NAME = "docker"
+DAEMON_DOWN = "daemon_down"  # error kinds specific to this probe (the others come from errors.py)
+CLI_MISSING = "cli_missing"
+WINDOWS_PIPES = (r"\\.\pipe\docker_engine", r"\\.\pipe\dockerDesktopLinuxEngine")
+_ALTERNATIVE = "or use the staging target (`wsdash demo` needs no Docker)"
+
+
+def default_sockets(env: Mapping[str, str] | None = None) -> list[str]:
+    """Where a daemon's socket usually is: system Docker, Docker Desktop (macOS), rootless."""
+    env = os.environ if env is None else env
+    paths = ["/var/run/docker.sock", os.path.expanduser("~/.docker/run/docker.sock")]
+    if env.get("XDG_RUNTIME_DIR"):
+        paths.append(os.path.join(env["XDG_RUNTIME_DIR"], "docker.sock"))
+    return paths
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    kind: str  # "unix" | "tcp" | "cli"
+    address: str  # socket path, http://host:port, or the DOCKER_HOST handed to the CLI ("" = CLI default)
+    source: str  # where it came from: "docker.host", "DOCKER_HOST", "default socket", "docker CLI"
+
+    def describe(self) -> str:
+        if self.kind == "unix":
+            return f"unix://{self.address}"
+        if self.kind == "tcp":
+            return redact_url(self.address)
+        return f"docker CLI ({redact_url(self.address)})" if self.address else "docker CLI"
+
+
+def resolve_endpoint(host: str | None, env: Mapping[str, str], sockets: Sequence[str], platform: str) -> Endpoint:
+    """wsdash's own `docker.host` wins (it is the more specific setting), then DOCKER_HOST, then
+    the first existing default socket; anything httpx cannot speak goes to the CLI."""
+    for value, source in ((host, "docker.host"), (env.get("DOCKER_HOST"), "DOCKER_HOST")):
+        if not value:
+            continue
+        if value.startswith("unix://"):
+            return Endpoint("unix", value[len("unix://"):], source)
+        if value.startswith("tcp://") and not env.get("DOCKER_TLS_VERIFY"):
+            return Endpoint("tcp", "http://" + value[len("tcp://"):].rstrip("/"), source)
+        return Endpoint("cli", value, source)  # npipe://, ssh://, TLS with client certs
+    if not platform.startswith("win"):  # Windows: pipes only, which httpx cannot open
+        for path in sockets:
+            if os.path.exists(path):
+                return Endpoint("unix", path, "default socket")
+    return Endpoint("cli", "", "docker CLI")
+
+
+async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Mapping[str, str] | None = None,
+                       sockets: Sequence[str] | None = None, cli: str | None = "docker",
+                       platform: str | None = None, method: str = "auto") -> ProbeResult:
+    """Probe the daemon; never raises. `cli=None` disables the CLI fallback; `method="cli"` asks
+    the CLI even where the API is reachable (it honours docker contexts, which we do not read)."""
+    env = dict(os.environ if env is None else env)
+    platform = platform or sys.platform
+    sockets = default_sockets(env) if sockets is None else sockets
+    ep = resolve_endpoint(host, env, sockets, platform)
+    if method == "cli" and ep.kind != "cli":
+        ep = Endpoint("cli", host or "", ep.source if host else "docker CLI")
+    if ep.kind != "cli":
+        import httpx  # noqa: F401 - imported before the clock starts: latency is the daemon's, not ours
+    start = time.perf_counter()
+    if ep.kind == "cli":
+        if ep.address:
+            env["DOCKER_HOST"] = ep.address  # config docker.host reaches the CLI too
+        check, facts = await _via_cli(cli, env, timeout, platform, sockets)
+        checks = [check]
+    else:
+        checks, facts = await _via_api(ep, timeout, platform)
+    facts["endpoint"] = ep.describe()
+    facts["endpoint_source"] = ep.source
+    result = summarize(NAME, checks, (time.perf_counter() - start) * 1000, core=("ping", "cli"), facts=facts)
+    if result.status == UP:
+        result.detail = _describe_engine(facts)
+    return result
+
+
+# -- Engine API over httpx ---------------------------------------------------------------------
+async def _via_api(ep: Endpoint, timeout: float, platform: str) -> tuple[list[CheckResult], dict[str, Any]]:
+    import httpx
+
+    # verify=False: plain HTTP only (TLS endpoints go to the CLI), and the default would build an
+    # SSL context — ~30 ms of blocking work — for nothing.
+    unix = ep.kind == "unix"
+    transport = httpx.AsyncHTTPTransport(uds=ep.address if unix else None, verify=False)
+    base = "http://docker" if unix else ep.address
+    facts: dict[str, Any] = {}
+    checks: list[CheckResult] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with httpx.AsyncClient(transport=transport, base_url=base, trust_env=False) as client:
+        t0 = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                ping = await client.get("/_ping")
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a value
+            err = _api_error(exc, ep, timeout, platform)
+            facts["state"] = _state_of(err)
+            return [CheckResult("ping", DOWN, _since(t0), err),
+                    CheckResult("version", SKIPPED, None, None, "no answer to /_ping")], facts
+        ping_ms = _since(t0)
+        if ping.status_code != 200:
+            body = scrub(ping.text.strip()[:200])
+            err = ClassifiedError(
+                HTTP, f"GET /_ping answered HTTP {ping.status_code}: {body}".rstrip(": "),
+                "the Docker daemon answers but is unhealthy: restart Docker (or Docker Desktop), "
+                + _ALTERNATIVE, ping.status_code)
+            facts["state"] = "unhealthy"
+            return [CheckResult("ping", DOWN, ping_ms, err),
+                    CheckResult("version", SKIPPED, None, None, "daemon unhealthy")], facts
+        facts.update(state="up", api_version=ping.headers.get("Api-Version"), engine="docker")
+        if ping.headers.get("Libpod-Api-Version"):  # Podman's Docker-compatible API says so here
+            facts.update(engine="podman", libpod_api_version=ping.headers["Libpod-Api-Version"])
+        if ping.headers.get("OSType"):
+            facts["os"] = ping.headers["OSType"]
+        checks.append(CheckResult("ping", UP, ping_ms, None, "OK"))
+        t1 = time.perf_counter()
+        try:
+            async with asyncio.timeout(max(0.05, deadline - loop.time())):
+                version = await client.get("/version")
+            version.raise_for_status()
+            facts.update(_engine_facts(version.json(), facts["engine"]))
+            checks.append(CheckResult("version", UP, _since(t1), None, str(facts.get("server_version") or "")))
+        except Exception as exc:  # noqa: BLE001 - the daemon is up; its version is a nice-to-have
+            checks.append(CheckResult("version", DOWN, _since(t1), classify(exc, base)))
+    return checks, facts
+
+
+def _api_error(exc: BaseException, ep: Endpoint, timeout: float, platform: str) -> ClassifiedError:
+    where = ep.describe()
+    message = scrub(str(exc) or type(exc).__name__)
+    chain = exception_chain(exc)  # httpx wraps the OSError that says what happened
+    if any(isinstance(e, PermissionError) for e in chain):
+        return ClassifiedError(PERMISSION, f"permission denied on {where}", _permission_hint(ep, platform))
+    if any(isinstance(e, FileNotFoundError) for e in chain):
+        return ClassifiedError(DAEMON_DOWN, f"no Docker socket at {ep.address}",
+                               _down_hint(platform) + f" (expected a socket at {ep.address}, from {ep.source})")
+    err = classify(exc, ep.address if ep.kind == "tcp" else None)
+    if err.kind == TIMEOUT or isinstance(exc, TimeoutError):
+        return ClassifiedError(TIMEOUT, f"no answer from {where} within {timeout:g}s",
+                               "the Docker daemon is starting or hung: wait, or restart Docker")
+    if err.kind == "refused":
+        return ClassifiedError(DAEMON_DOWN, f"nothing accepts connections on {where}: {message}", _down_hint(platform))
+    return err
+
+
+def _engine_facts(data: Any, engine: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {}
+    facts: dict[str, Any] = {"server_version": data.get("Version"), "api_version": data.get("ApiVersion"),
+                             "os": data.get("Os"), "arch": data.get("Arch")}
+    names = " ".join(str(c.get("Name", "")) for c in data.get("Components") or [] if isinstance(c, dict))
+    platform_name = str((data.get("Platform") or {}).get("Name", ""))
+    if "podman" in (names + platform_name).lower():
+        facts["engine"] = "podman"
+    elif "docker desktop" in platform_name.lower():
+        facts["engine"] = "docker-desktop"
+    else:
+        facts["engine"] = engine
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+# -- the docker CLI ----------------------------------------------------------------------------
+async def _via_cli(cli: str | None, env: dict[str, str], timeout: float, platform: str,
+                   sockets: Sequence[str]) -> tuple[CheckResult, dict[str, Any]]:
+    path = shutil.which(cli, path=env.get("PATH")) if cli else None
+    t0 = time.perf_counter()
+    if path is None:
+        pipes = [p for p in WINDOWS_PIPES if os.path.exists(p)] if platform.startswith("win") else []
+        if pipes:  # the engine runs; only the CLI (which we need for pipes) is missing
+            err = ClassifiedError(CLI_MISSING, f"the Docker engine answers on {pipes[0]} but there is no docker CLI",
+                                  "add Docker's bin directory to PATH (or reinstall Docker Desktop)")
+            return CheckResult("cli", DOWN, None, err), {"state": "cli_missing"}
+        where = "the Windows engine pipes" if platform.startswith("win") else ", ".join(sockets) or "the default socket"
+        err = ClassifiedError(
+            CLI_MISSING, f"no docker CLI ({cli or 'disabled'}) and no Engine API at {where}",
+            "install Docker Desktop or Docker Engine (Podman works too: `podman-docker` provides "
+            "`docker`), " + _ALTERNATIVE)
+        return CheckResult("cli", DOWN, None, err), {"state": "cli_missing"}
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            path, "version", "--format", "{{json .}}",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=env,
+            # Its own process group on POSIX, so a timeout kills a wrapper script's children too.
+            **({"start_new_session": True} if os.name == "posix" else {}))
+    except OSError as exc:  # present but not executable, or vanished
+        err = classify(exc)
+        return CheckResult("cli", DOWN, _since(t0), err), {"state": "error"}
+    try:
+        out, errb = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.CancelledError:  # the check's deadline or the app quitting: no orphan CLI
+        await asyncio.shield(_kill(proc))
+        raise
+    except TimeoutError:
+        await _kill(proc)
+        err = ClassifiedError(TIMEOUT, f"`docker version` did not finish within {timeout:g}s",
+                              "the Docker daemon is starting or hung: wait, or restart Docker")
+        return CheckResult("cli", DOWN, _since(t0), err), {"state": "timeout"}
+    ms = _since(t0)
+    try:
+        data = json.loads(out.decode("utf-8", "replace") or "null")
+    except ValueError:
+        data = None
+    server = data.get("Server") if isinstance(data, dict) else None
+    if isinstance(server, dict):  # §8: up ⇔ a non-null Server, whatever the exit code
+        facts = {"state": "up", **_engine_facts(server, "docker")}
+        return CheckResult("cli", UP, ms, None, str(facts.get("server_version") or "")), facts
+    err = cli_error(errb.decode("utf-8", "replace"), platform)
+    return CheckResult("cli", DOWN, ms, err), {"state": _state_of(err)}
+
+
+async def _kill(proc: asyncio.subprocess.Process) -> None:
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()  # TerminateProcess; the real docker.exe has no children
+    except ProcessLookupError:
+        pass
+    try:  # wait() also waits for the pipes: bounded, in case something still holds them
+        await asyncio.wait_for(proc.wait(), 1.0)
+    except TimeoutError:
+        pass
+
+
+def cli_error(stderr: str, platform: str = sys.platform) -> ClassifiedError:
+    """Classify what `docker version` printed on stderr when it found no server."""
+    text = scrub(" ".join(stderr.split()))[:300] or "docker version reported no server"
+    low = text.lower()
+    if "permission denied" in low or "access is denied" in low:
+        return ClassifiedError(PERMISSION, text, _permission_hint(None, platform))
+    if "pipe/docker" in low and ("cannot find the file" in low or "system cannot find" in low):
+        return ClassifiedError(DAEMON_DOWN, text, "Docker Desktop is not running: start it, " + _ALTERNATIVE)
+    if "error response from daemon" in low:  # it answered, but is broken inside
+        return ClassifiedError(HTTP, text, "the Docker daemon answers but is unhealthy: restart Docker "
+                               "(or Docker Desktop), " + _ALTERNATIVE)
+    if any(s in low for s in ("cannot connect to the docker daemon", "is the docker daemon running",
+                              "error during connect", "connection refused", "no such file")):
+        return ClassifiedError(DAEMON_DOWN, text, _down_hint(platform))
+    return ClassifiedError(UNKNOWN, text, "`docker version` failed: run it yourself to see why, " + _ALTERNATIVE)
+
+
+# -- hints and small helpers -------------------------------------------------------------------
+def _down_hint(platform: str) -> str:
+    if platform.startswith("win") or platform == "darwin":
+        return "Docker Desktop is not running: start it, " + _ALTERNATIVE
+    return "the Docker daemon is not running: start it (`sudo systemctl start docker`), " + _ALTERNATIVE
+
+
+def _permission_hint(ep: Endpoint | None, platform: str) -> str:
+    if platform.startswith("win"):
+        return "your user may not use the Docker engine: add it to the docker-users group, then sign out and in"
+    where = f" on {ep.address}" if ep and ep.kind == "unix" else ""
+    return (f"your user may not use the Docker socket{where}: add it to the docker group "
+            "(`sudo usermod -aG docker $USER`, then log out and in) or use rootless Docker")
+
+
+def _state_of(err: ClassifiedError) -> str:
+    return {DAEMON_DOWN: "daemon_down", PERMISSION: "permission_denied", CLI_MISSING: "cli_missing",
+            TIMEOUT: "timeout", HTTP: "unhealthy"}.get(err.kind, "error")
+
+
+def _describe_engine(facts: dict[str, Any]) -> str:
+    name = {"podman": "Podman", "docker-desktop": "Docker Desktop"}.get(facts.get("engine", ""), "Docker")
+    parts = [f"{name} {facts.get('server_version') or '?'}"]
+    if facts.get("api_version"):
+        parts.append(f"API {facts['api_version']}")
+    if facts.get("os"):
+        parts.append(facts["os"] + (f"/{facts['arch']}" if facts.get("arch") else ""))
+    parts.append(f"via {facts.get('endpoint', '?')}")
+    return " · ".join(parts)
+
+
+def _since(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000

@@ -1,0 +1,257 @@
+"""A long-lived session for the dashboard: stay connected, run golden paths on request.
+
+Reconnects with exponential backoff and a fresh token on each attempt; every frame lands in the
+EventStore (bounded) and, during a run, in that run's judge. Plain asyncio: the dashboard reads
+`status`, `store` and `results` on its own timer and never gets called back from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from wsdash.core.auth import TokenError, TokenInfo
+from wsdash.core.connection import ConnectError, open_ws
+from wsdash.core.errors import CONFIG, ClassifiedError, auth_error, classify
+from wsdash.core.event_store import EventStore
+from wsdash.core.protocol import Event, auth_failure, parse_frame
+from wsdash.core.judged_run import Run, RunListener, RunResult
+from wsdash.services.session.once import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
+
+IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "connected", "running", "backoff", "stopped"
+BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+KEEP_ROWS = 10_000  # event rows a live run keeps for its result: a burst would otherwise hold one per frame, forever
+YIELD_S = 0.002  # the longest the reader holds the event loop in a burst, so keys stay answered at any rate
+
+
+@dataclass
+class LiveStatus:
+    state: str = IDLE
+    since: float = field(default_factory=time.monotonic)
+    attempt: int = 0
+    retry_at: float | None = None  # monotonic time of the next connect attempt
+    error: ClassifiedError | None = None
+    connect_ms: float | None = None
+    runs: int = 0
+
+
+class LiveSession:
+    def __init__(
+        self,
+        opts: SessionOptions,
+        token_source: Callable[[], str | None],
+        store: EventStore | None = None,
+        *,
+        listener_factory: Callable[[], RunListener | None] | None = None,
+    ) -> None:
+        self.opts = opts
+        self.token_source = token_source
+        self.store = store if store is not None else EventStore()
+        self.status = LiveStatus()
+        self.results: list[RunResult] = []
+        self.run: Run | None = None
+        self.token_info: TokenInfo | None = None
+        self.last_recording: str | None = None  # the file the last run was recorded to
+        self._listener_factory = listener_factory
+        self._wanted = asyncio.Event()
+        self._pending_message: str | None = None
+        self._done = asyncio.Event()
+        self._stopped = False
+        self._connect_now = asyncio.Event()
+
+    # ---- commands from the UI ---------------------------------------------------------------
+    def request_run(self, message: str | None = None) -> bool:
+        """Queue one golden path (runs as soon as connected). False when one is running."""
+        if self.run is not None:
+            return False
+        self._pending_message = message
+        self._wanted.set()
+        self._connect_now.set()  # skip the rest of a backoff wait
+        return True
+
+    @property
+    def run_requested(self) -> bool:
+        """A golden path is queued to start once connected."""
+        return self._wanted.is_set() and not self._stopped
+
+    def reconnect_now(self) -> None:
+        self._connect_now.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._connect_now.set()
+        self._wanted.set()
+        if self.run is not None:  # quitting mid-run still leaves a complete recording
+            self._finish_run(time.monotonic())
+
+    def _set(self, state: str) -> None:
+        if self.status.state != state:
+            self.status.state = state
+            self.status.since = time.monotonic()
+
+    # ---- the loop ---------------------------------------------------------------------------
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopped:
+            self._set(CONNECTING)
+            try:
+                token = await asyncio.to_thread(self.token_source)  # may be an HTTP fetch (E2E endpoint)
+            except TokenError as exc:  # a secret file deleted or unreadable: say so, retry later
+                await self._backoff(ClassifiedError(CONFIG, str(exc), "fix the target's token or secret source; wsdash retries by itself"))
+                continue
+            self.token_info = TokenInfo.of(token)
+            t0 = loop.time()
+            try:
+                conn = await open_ws(self.opts.url, token=token, auth=self.opts.auth,
+                                     tls_verify=self.opts.tls_verify, timeout=self.opts.connect_timeout_s)
+            except ConnectError as exc:
+                await self._backoff(exc.error)
+                continue
+            self.status.connect_ms = (loop.time() - t0) * 1000
+            self.status.error = None
+            self._set(CONNECTED)
+            error = await self._connected(conn, loop.time() - t0, token)
+            if not self._stopped:
+                await self._backoff(error)
+        self._set(STOPPED)
+
+    async def _backoff(self, error: ClassifiedError | None) -> None:
+        self.status.error = error
+        delay = BACKOFF_S[min(self.status.attempt, len(BACKOFF_S) - 1)] * random.uniform(0.8, 1.2)
+        self.status.attempt += 1
+        self.status.retry_at = time.monotonic() + delay
+        self._set(BACKOFF)
+        self._connect_now.clear()
+        try:
+            async with asyncio.timeout(delay):
+                await self._connect_now.wait()
+        except TimeoutError:
+            pass
+        self.status.retry_at = None
+
+    def _feed(self, at: float, data: str | bytes) -> Event:
+        run = self.run
+        if run is not None:
+            event = run.received(at, data)
+            sent = run.contract.sent_at
+            self.store.append(event, at - sent if sent is not None else None, self.status.runs)
+            if run.contract.done or run.error is not None:
+                self._done.set()
+        else:
+            event = parse_frame(data, at)
+            self.store.append(event, None, 0)
+            refusal = auth_failure(event) if event.is_error else None
+            if refusal is not None:
+                self.status.error = auth_error(f"AUTH_FAILED: {refusal}", token_sent=self.token_info is not None)
+        return event
+
+    async def _connected(self, conn: Any, connect_s: float, token: str | None) -> ClassifiedError | None:
+        """Serve one connection until it closes; returns why it ended."""
+        from websockets.exceptions import ConnectionClosed
+
+        ws = conn.ws
+        loop = asyncio.get_running_loop()
+        rx = Receiver(ws, self._feed, lambda: self.status.error is not None)
+        reader: asyncio.Task[None] | None = None
+        try:
+            thread_id = await handshake(rx, self.opts, lambda at, text: None)
+            if self.status.error is not None:
+                return self.status.error
+            self.status.attempt = 0
+            reader = asyncio.create_task(self._read(ws))
+            while not self._stopped and not reader.done():
+                waiter = asyncio.create_task(self._wanted.wait())
+                await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if reader.done() or self._stopped:
+                    break
+                self._wanted.clear()
+                await self._one_run(rx, conn, connect_s, token, thread_id, reader)
+            if reader.done() and reader.exception() is not None:
+                raise reader.exception()  # type: ignore[misc]
+            code = ws.close_code
+            return None if code in (None, 1000, 1001) else classify(ConnectionClosed(ws.close_rcvd, ws.close_sent), self.opts.url)
+        except ConnectionClosed as exc:
+            self._finish_run(loop.time(), closed=exc)
+            return classify(exc, self.opts.url)
+        except Exception as exc:  # noqa: BLE001 - shown as a classified error, then reconnect
+            self._finish_run(loop.time())
+            return classify(exc, self.opts.url)
+        finally:
+            if reader is not None:
+                reader.cancel()
+            await close_quietly(ws)
+
+    async def _read(self, ws: Any) -> None:
+        # In a burst, recv() returns queued frames without ever suspending: yield by the clock, not
+        # by a frame count, so one slice stays short whatever the frames cost. Every message hop of
+        # a key press (app → focused widget → … → app) waits for one loop turn, i.e. one slice.
+        clock = asyncio.get_running_loop().time
+        feed = self._feed
+        deadline = clock() + YIELD_S
+        async for data in ws:
+            now = clock()
+            feed(now, data)
+            if now >= deadline:
+                await asyncio.sleep(0)
+                deadline = clock() + YIELD_S
+
+    def _new_run(self, listener: RunListener | None = None) -> Run:
+        # The dashboard never reads a live result's rows beyond the first few; the counts, the
+        # checkpoints and the verdict are judged over every frame whatever the cap.
+        return Run(self.opts.url, self.opts.budgets, listener=listener, keep_events=KEEP_ROWS)
+
+    async def _one_run(self, rx: Receiver, conn: Any, connect_s: float, token: str | None, thread_id: Any, reader: asyncio.Task[None]) -> None:
+        loop = asyncio.get_running_loop()
+        listener = self._listener_factory() if self._listener_factory else None
+        run = self._new_run(listener)
+        run.token = token_summary(token)
+        run.start(loop.time(), token=run.token, auth=self.opts.auth)
+        run.opened(loop.time(), connect_s, conn.phases)
+        self.status.runs += 1
+        self._done.clear()
+        self.run = run
+        self._set(RUNNING)
+        opts = self.opts
+        if self._pending_message:
+            opts = SessionOptions(**{**opts.__dict__, "message": self._pending_message})
+        message = chat_message(opts, thread_id)
+        run.sent(await rx.send(message), message, is_message=True)
+        timed_out = False
+        done = asyncio.create_task(self._done.wait())
+        try:
+            async with asyncio.timeout(self.opts.timeout_s):
+                await asyncio.wait({done, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if run.contract.done and not reader.done():
+                await asyncio.wait({reader}, timeout=self.opts.grace_s)
+        except TimeoutError:
+            timed_out = True
+        finally:
+            done.cancel()
+        if reader.done() and rx.ws.close_code is not None:
+            # Clean or not (1006 after a drop, 1008, 1011): the run is judged with its close.
+            run.closed(loop.time(), rx.ws.close_code, rx.ws.close_reason or "")
+        self._finish_run(loop.time(), timed_out=timed_out)
+        if not reader.done():
+            self._set(CONNECTED)
+
+    def _finish_run(self, at: float, *, timed_out: bool = False, closed: Any = None) -> None:
+        run = self.run
+        if run is None:
+            return
+        if closed is not None:
+            rcvd = closed.rcvd
+            run.closed(at, rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "")
+        self.results.append(run.finish(at, timed_out=timed_out))
+        self.run = None
+        listener = getattr(run, "_listener", None)
+        if listener is not None and hasattr(listener, "close"):
+            listener.close()
+            self.last_recording = str(getattr(listener, "path", "")) or None
+
+    @property
+    def last_result(self) -> RunResult | None:
+        return self.results[-1] if self.results else None

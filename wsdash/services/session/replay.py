@@ -1,0 +1,135 @@
+"""Play a recording into the dashboard at ×1, ×10 or as fast as possible, with pause.
+
+The same judge as a live run (Run), fed from the file with the recorded pauses between frames
+divided by the speed. Exposes the same face as LiveSession (store, run, results, status).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from pathlib import Path
+
+from wsdash.core.event_store import EventStore
+from wsdash.core.contract import Budgets
+from wsdash.services.session.live import LiveStatus
+from wsdash.core.protocol import Event
+from wsdash.core.recording import RecordingError, time_of, feed, iter_records, records_of_run
+from wsdash.core.judged_run import Run, RunResult
+
+SPEEDS = (1.0, 10.0, math.inf)
+
+
+def relative_clock(base: float):
+    """Seconds since `base` as HH:MM:SS.mmm: a replay shows the recording's own clock."""
+
+    def label(t: float) -> str:
+        d = max(0.0, t - base)
+        return time.strftime("%H:%M:%S", time.gmtime(d)) + f".{int((d % 1) * 1000):03d}"
+
+    return label
+
+
+def _first_time(path: Path) -> float:
+    try:
+        for rec in iter_records(path):
+            if "t" in rec:
+                return float(rec["t"])
+    except (RecordingError, ValueError, TypeError):
+        pass  # playing it will report the problem where the user sees it
+    return 0.0
+REPLAYING, PAUSED, DONE = "replaying", "paused", "done"
+
+
+class ReplayPlayer:
+    def __init__(self, path: str | Path, store: EventStore | None = None, budgets: Budgets | None = None, speed: float = 1.0) -> None:
+        self.path = Path(path)
+        self.store = store if store is not None else EventStore()
+        self.budgets = budgets
+        self.speed = speed
+        self.status = LiveStatus(state=REPLAYING)
+        self.results: list[RunResult] = []
+        self.run: Run | None = None
+        self.token_info = None
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._restart = False
+        self._base = _first_time(self.path)
+        self.clock = relative_clock(self._base)
+
+    # ---- commands from the UI ---------------------------------------------------------------
+    def toggle_pause(self) -> bool:
+        """Pause or resume; True when now paused. A finished replay has nothing to pause."""
+        if self.status.state == DONE:
+            return False
+        if self._resume.is_set():
+            self._resume.clear()
+            self._set(PAUSED)
+            return True
+        self._resume.set()
+        self._set(REPLAYING if self.status.state == PAUSED else self.status.state)
+        return False
+
+    def cycle_speed(self) -> float:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 0
+        self.speed = SPEEDS[(i + 1) % len(SPEEDS)]
+        return self.speed
+
+    def request_run(self, message: str | None = None) -> bool:
+        """Play the recording again from the start."""
+        self._restart = True
+        self._resume.set()
+        return True
+
+    def reconnect_now(self) -> None:  # the same face as LiveSession
+        pass
+
+    def stop(self) -> None:
+        self._restart = False
+
+    def _set(self, state: str) -> None:
+        self.status.state = state
+        self.status.since = time.monotonic()
+
+    # ---- playing ----------------------------------------------------------------------------
+    async def run_forever(self) -> None:
+        while True:
+            await self._play_once()
+            self._set(DONE)
+            while not self._restart:
+                await asyncio.sleep(0.1)
+            self._restart = False
+            self._set(REPLAYING)
+
+    async def _play_once(self) -> None:
+        run_no = len(self.results) + 1
+
+        def on_event(event: Event) -> None:
+            sent = run.contract.sent_at
+            self.store.append(event, event.received - sent if sent is not None else None, run_no)
+
+        run = Run("", self.budgets, on_event=on_event)
+        self.run = run
+        self.status.runs = run_no
+        prev: float | None = None
+        last = 0.0
+        timed_out = False
+        count = 0
+        for rec in records_of_run(self.path):
+            at = time_of(rec, last) or 0.0
+            if prev is not None and at > prev and math.isfinite(self.speed):
+                await asyncio.sleep((at - prev) / self.speed)
+            await self._resume.wait()
+            if self._restart:
+                self.run = None  # a replay cut short by "from the start" is not a verdict
+                return
+            prev = last = at
+            if feed(run, rec):
+                timed_out = bool(rec.get("timed_out"))
+                break
+            count += 1
+            if count % 256 == 0:
+                await asyncio.sleep(0)  # as fast as possible, but keys still answered
+        self.results.append(run.finish(last, timed_out=timed_out))
+        self.run = None

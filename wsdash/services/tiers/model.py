@@ -1,0 +1,273 @@
+"""Test tiers: what a tier produced (TestResult, TierResult) and the verdict (what a tier is: spec.py).
+
+Everything here is plain data and pure functions, so the CLI, the JSON output, the JUnit writer
+and the dashboard all judge a run the same way. No asyncio, no subprocess: see runner.py.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from wsdash.services.tiers.spec import KIND_COMMAND, KIND_PYTEST, TierSpec, builtin_tiers, tiers_from_config  # noqa: F401 - re-exported
+
+# Outcomes are pytest's own summary categories, so counts compare 1:1 with its summary line.
+PASSED, FAILED, SKIPPED, XFAILED, XPASSED, ERROR = "passed", "failed", "skipped", "xfailed", "xpassed", "error"
+OUTCOMES = (PASSED, FAILED, SKIPPED, XFAILED, XPASSED, ERROR)
+FAILING_OUTCOMES = frozenset({FAILED, ERROR})
+
+# Tier statuses.
+ST_PASSED, ST_FAILED, ST_BLOCKED, ST_ERROR, ST_CANCELLED, ST_TIMEOUT = (
+    "passed", "failed", "blocked", "error", "cancelled", "timeout",
+)
+STATUSES = (ST_PASSED, ST_FAILED, ST_BLOCKED, ST_ERROR, ST_CANCELLED, ST_TIMEOUT)
+
+# pytest.ExitCode, spelled out so that this module need not import pytest.
+PYTEST_EXIT_MEANINGS = {
+    0: "all tests passed",
+    1: "tests failed",
+    2: "interrupted or collection error",
+    3: "pytest internal error",
+    4: "pytest usage error",
+    5: "no tests collected",
+}
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class TestResult:
+    """One report pytest counts: a test's outcome, or a setup/teardown/collection error.
+
+    A test that passes and then errors in teardown yields two results (passed, then error),
+    exactly as pytest counts it ("1 passed, 1 error").
+    """
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    outcome: str
+    phase: str = "call"  # setup | call | teardown | collect
+    # The phase's duration; on a test's first result it becomes the whole test's (setup + call
+    # + teardown) once the test has finished.
+    duration_s: float = 0.0
+    message: str = ""  # one line: exception, skip or xfail reason
+    longrepr: str = ""  # traceback (failures and errors only, truncated)
+    output: str = ""  # captured stdout/stderr/log (failures and errors only, truncated)
+    finished_at: float | None = None  # time.time() in pytest when it sent the result
+    received_at: float | None = None  # time.time() in wsdash when the result arrived
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "nodeid": self.nodeid,
+            "outcome": self.outcome,
+            "phase": self.phase,
+            "duration_s": round(self.duration_s, 6),
+            "message": self.message,
+        }
+        if self.outcome in FAILING_OUTCOMES:
+            d["traceback"] = self.longrepr
+            d["output"] = self.output
+        return d
+
+
+def empty_counts() -> dict[str, int]:
+    return dict.fromkeys(OUTCOMES, 0)
+
+
+def pass_rate(counts: Mapping[str, int]) -> float | None:
+    """passed / (passed + failed + error); skips, xfails and xpasses do not count; None if 0/0."""
+    denominator = counts.get(PASSED, 0) + counts.get(FAILED, 0) + counts.get(ERROR, 0)
+    if denominator == 0:
+        return None
+    return counts.get(PASSED, 0) / denominator
+
+
+def target_met(rate: float | None, target: float) -> bool | None:
+    # A tiny epsilon: 19/20 is 0.95 but float division may land just below it.
+    return None if rate is None else rate + 1e-12 >= target
+
+
+def describe_returncode(rc: int | None) -> str:
+    if rc is None:
+        return "did not exit"
+    if rc < 0:
+        try:
+            return f"killed by signal {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit code {rc}"
+
+
+@dataclass
+class TierResult:
+    name: str
+    title: str
+    kind: str
+    status: str
+    target: float
+    counts: dict[str, int] = field(default_factory=empty_counts)
+    pass_rate: float | None = None
+    target_met: bool | None = None
+    duration_s: float = 0.0
+    exit_code: int | None = None  # pytest's exit status (or the command's return code)
+    returncode: int | None = None  # the process's own return code (negative: killed by signal)
+    collected: int | None = None
+    deselected: int = 0
+    tests: list[TestResult] = field(default_factory=list)
+    blocked_by: str | None = None
+    message: str | None = None
+    crashed: bool = False
+    last_output: list[str] = field(default_factory=list)
+    only_nodeids: list[str] | None = None  # set for a rerun of selected (failed) tests
+    running: list[str] = field(default_factory=list)  # started, never finished (crash, stop)
+    argv: list[str] = field(default_factory=list)
+    started: bool = False  # a process was started (False: blocked, cancelled before its turn, spawn failed)
+    session_ended: bool = False  # pytest reported the end of its session (not crashed or killed first)
+
+    @property
+    def failed_nodeids(self) -> list[str]:
+        """Node ids with a failed or error report, in the order they happened (for rerun)."""
+        seen: dict[str, None] = {}
+        for t in self.tests:
+            if t.outcome in FAILING_OUTCOMES:
+                seen.setdefault(t.nodeid, None)
+        return list(seen)
+
+    @property
+    def ok_nodeids(self) -> set[str]:
+        """Node ids that got a verdict and none of it failing."""
+        failing = set(self.failed_nodeids)
+        return {t.nodeid for t in self.tests} - failing
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": self.name,
+            "title": self.title,
+            "kind": self.kind,
+            "status": self.status,
+            "target": self.target,
+            "pass_rate": None if self.pass_rate is None else round(self.pass_rate, 6),
+            "target_met": self.target_met,
+            "counts": dict(self.counts),
+            "collected": self.collected,
+            "deselected": self.deselected,
+            "duration_s": round(self.duration_s, 3),
+            "exit_code": self.exit_code,
+            "returncode": self.returncode,
+            "crashed": self.crashed,
+            "tests": [t.to_dict() for t in self.tests],
+        }
+        if self.blocked_by is not None:
+            d["blocked_by"] = self.blocked_by
+        if self.message:
+            d["message"] = self.message
+        if self.only_nodeids is not None:
+            d["rerun_of"] = list(self.only_nodeids)
+        if self.running:
+            d["running"] = list(self.running)
+        if self.status in (ST_ERROR, ST_TIMEOUT, ST_CANCELLED) or (self.kind == KIND_COMMAND and self.status == ST_FAILED):
+            d["last_output"] = list(self.last_output)
+        return d
+
+
+def not_run(spec: TierSpec, status: str, message: str, *, blocked_by: str | None = None) -> TierResult:
+    """A tier that did not start: blocked by a required target, or cancelled before its turn."""
+    return TierResult(
+        name=spec.name, title=spec.title, kind=spec.kind, status=status, target=spec.target,
+        blocked_by=blocked_by, message=message,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Verdict
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    target_met: bool | None
+    message: str | None
+    crashed: bool = False
+
+
+def verdict(
+    *,
+    kind: str,
+    target: float,
+    counts: Mapping[str, int],
+    returncode: int | None,
+    exit_status: int | None,
+    plugin_connected: bool,
+    stopped_by: str | None = None,
+    timeout_s: float | None = None,
+    running: Sequence[str] = (),
+) -> Verdict:
+    """Judge a finished tier run.
+
+    `returncode` is the process's return code; `exit_status` is pytest's own exit status from
+    the session-end event (None when pytest never got there: crash, kill, early failure).
+    `stopped_by` is "cancel" or "timeout" when wsdash stopped the run.
+    """
+    rate = pass_rate(counts)
+    met = target_met(rate, target)
+    finished = sum(counts.values())
+    if stopped_by == "cancel":
+        return Verdict(ST_CANCELLED, met, f"cancelled after {finished} result(s)")
+    if stopped_by == "timeout":
+        limit = f" of {timeout_s:g} s" if timeout_s else ""
+        return Verdict(ST_TIMEOUT, met, f"timeout{limit} reached after {finished} result(s); process tree stopped")
+
+    if kind == KIND_COMMAND:
+        if returncode == 0:
+            return Verdict(ST_PASSED, True, None)
+        return Verdict(ST_FAILED, False, f"command failed: {describe_returncode(returncode)}", crashed=bool(returncode and returncode < 0))
+
+    while_running = f" while running {running[0]}" if running else ""
+    if exit_status is None:
+        if returncode is not None and returncode < 0:
+            return Verdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)}{while_running}", crashed=True)
+        if plugin_connected:
+            # Started the session, never ended it: os._exit, a segfault turned exit code, ...
+            return Verdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)} before the end of the session{while_running}", crashed=True)
+        if returncode in (2, 3, 4, 5):
+            return Verdict(ST_ERROR, None, f"pytest failed to start: {PYTEST_EXIT_MEANINGS[returncode]} (exit code {returncode})")
+        return Verdict(
+            ST_ERROR, None,
+            f"no live results from pytest ({describe_returncode(returncode)}): the wsdash plugin did not load or connect",
+            crashed=returncode not in (0, 1),
+        )
+
+    code = exit_status
+    if code == 0:
+        if rate is None:
+            return Verdict(ST_PASSED, None, "no test passed or failed (all skipped or xfailed): pass rate n/a")
+        return Verdict(ST_PASSED if met else ST_FAILED, met, None)
+    if code == 1:
+        if rate is None or counts.get(FAILED, 0) + counts.get(ERROR, 0) == 0:
+            return Verdict(ST_FAILED, False if met is None else met, "pytest reported failure (exit code 1) without a failing test")
+        if met:
+            return Verdict(ST_PASSED, True, f"target met despite {counts.get(FAILED, 0) + counts.get(ERROR, 0)} failing result(s)")
+        return Verdict(ST_FAILED, False, None)
+    if code == 2:
+        ran_tests = counts.get(PASSED, 0) + counts.get(FAILED, 0) + counts.get(XFAILED, 0) + counts.get(XPASSED, 0)
+        if counts.get(ERROR, 0) and not ran_tests:
+            return Verdict(ST_ERROR, False, f"{counts[ERROR]} error(s) during collection: no test ran (exit code 2)")
+        return Verdict(ST_ERROR, met, "pytest was interrupted (exit code 2)")
+    if code in PYTEST_EXIT_MEANINGS:
+        return Verdict(ST_ERROR, met, f"{PYTEST_EXIT_MEANINGS[code]} (exit code {code})")
+    return Verdict(ST_ERROR, met, f"unexpected pytest exit status {code}")
+
+
+def exit_code_for(results: Sequence[TierResult]) -> int:
+    """0 only when every tier passed (met its target) except blocked ones, and one at least ran.
+
+    A blocked tier ran nothing, so it neither passes nor fails the run (its status says why);
+    a tier cancelled before its turn or that could not start does fail it.
+    """
+    considered = [r for r in results if r.status != ST_BLOCKED]
+    if not considered:
+        return 1
+    return 0 if all(r.status == ST_PASSED for r in considered) else 1

@@ -1,0 +1,388 @@
+"""Run tiers as asyncio subprocesses, with live per-test events, timeout, cancel and crash reports.
+
+One tier = one process (``<python> -m pytest -p wsdash_pytest_stream ...`` or an opaque command)
+in its own process group, so that a timeout or a cancel stops the whole tree (xdist workers,
+servers a test started) and so that the user's Ctrl-C reaches wsdash, which then stops pytest
+the way Ctrl-C would: an interrupt first (pytest prints its partial summary, the plugin reports
+the session end), a kill after a grace period.
+
+Subscribers get `TierEvent`s (events.py) through a plain callback or `iter_tier_events`.
+
+wsdash *polls* what the child produces (the results socket, and stdout/stderr, which go to
+temporary files) every few milliseconds instead of waiting on them: a reader that sleeps in the
+kernel must be woken by every write, and on a small VM that wake-up costs the writer (pytest)
+50–130 µs per test, more than a trivial test itself; a write nobody waits on costs ~10 µs. Files
+also keep the last lines of a child killed by a signal, and a grandchild that inherited them
+cannot keep a pipe open forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+import time
+from collections import deque
+from contextlib import suppress
+from typing import Any, Callable, Sequence
+
+from wsdash.services.tiers.events import Collected, OutputLine, TestFinished, TestStarted, TierEvent, TierFinished, TierStarted
+from wsdash.services.tiers.model import (
+    KIND_PYTEST,
+    ST_ERROR,
+    TestResult,
+    TierResult,
+    TierSpec,
+    empty_counts,
+    pass_rate,
+    verdict,
+)
+
+from wsdash.services.tiers.process import _interrupt_tree, _kill_tree, build_env, popen_kwargs
+from wsdash.services.tiers.stream import ENV_ADDR, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, _StreamServer, plugin_source
+
+OnEvent = Callable[[TierEvent], None]
+
+DEFAULT_GRACE_S = 5.0
+TAIL_LINES = 200
+MAX_LINE = 2_000  # characters kept of one output line
+_IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle this long
+
+
+# --------------------------------------------------------------------------------------------
+# One tier run
+
+
+
+def _says_why(line: str) -> bool:
+    """pytest's reason for giving up: "ERROR: file or directory not found: …", or argparse's
+    "…: error: unrecognized arguments: …" (not the "ERROR: usage: …" synopsis before it)."""
+    return (line.startswith("ERROR:") and not line.startswith("ERROR: usage:")) or ": error: " in line
+
+class _TierRun:
+    def __init__(self, spec: TierSpec, on_event: OnEvent | None, only_nodeids: Sequence[str] | None, tail_lines: int, platform: str | None) -> None:
+        self.spec = spec
+        self.on_event = on_event
+        self.only = list(only_nodeids) if only_nodeids is not None else None
+        self.platform = platform
+        self.counts = empty_counts()
+        self.tests: list[TestResult] = []
+        self.first_result: dict[str, TestResult] = {}
+        self.running: dict[str, float] = {}
+        self.collected: int | None = None
+        self.deselected = 0
+        self.exit_status: int | None = None
+        self.tail: deque[str] = deque(maxlen=tail_lines)
+        self.activity = 0
+        self.failure: asyncio.Future[None] | None = None
+        self.argv: list[str] = []
+
+    # -- events ----------------------------------------------------------------------------
+
+    def emit(self, event: TierEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def fail(self, exc: BaseException) -> None:
+        if self.failure is not None and not self.failure.done():
+            self.failure.set_exception(exc)
+
+    def on_message(self, m: dict[str, Any]) -> None:
+        self.activity += 1
+        ev = m.get("ev")
+        tier = self.spec.name
+        if ev == "report":
+            result = TestResult(
+                nodeid=str(m.get("nodeid", "")),
+                outcome=str(m.get("outcome", "")),
+                phase=str(m.get("when", "call")),
+                duration_s=float(m.get("duration") or 0.0),
+                message=str(m.get("message", "")),
+                longrepr=str(m.get("longrepr", "")),
+                output=str(m.get("output", "")),
+                finished_at=m.get("t"),
+                received_at=time.time(),
+            )
+            self.tests.append(result)
+            self.first_result.setdefault(result.nodeid, result)
+            self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
+            if result.phase == "???":  # xdist: the worker died under this test, no finish follows
+                self.running.pop(result.nodeid, None)
+            self.emit(TestFinished(tier, result))
+        elif ev == "start":
+            nodeid = str(m.get("nodeid", ""))
+            at = float(m.get("t") or time.time())
+            self.running[nodeid] = at
+            self.emit(TestStarted(tier, nodeid, at))
+        elif ev == "finish":
+            nodeid = str(m.get("nodeid", ""))
+            self.running.pop(nodeid, None)
+            first = self.first_result.get(nodeid)
+            if first is not None and m.get("duration") is not None:
+                # The whole test (setup + call + teardown), as JUnit and humans mean it.
+                first.duration_s = float(m["duration"])
+        elif ev == "collected":
+            self.collected = int(m.get("count", 0))
+            self.deselected = int(m.get("deselected", 0))
+            self.emit(Collected(tier, self.collected, self.deselected))
+        elif ev == "session_end":
+            self.exit_status = int(m["exitstatus"])
+
+    def on_line(self, stream: str, line: str) -> None:
+        self.activity += 1
+        if line.endswith("\r"):
+            line = line[:-1]
+        if len(line) > MAX_LINE:
+            line = f"{line[:MAX_LINE]}… [+{len(line) - MAX_LINE} characters]"
+        self.tail.append(line)
+        self.emit(OutputLine(self.spec.name, stream, line))
+
+    async def tail_output(self, path: str, name: str, exited: asyncio.Event) -> None:
+        """Follow a file the child writes to, until the child has exited and all is read."""
+        # Chunks, not lines: a test may print megabytes without a newline.
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = ""
+        try:
+            with open(path, "rb") as f:
+                while True:
+                    last_round = exited.is_set()  # checked before reading: nothing is missed
+                    while chunk := f.read(1 << 20):
+                        lines = (pending + decoder.decode(chunk)).split("\n")
+                        pending = lines.pop()
+                        for line in lines:
+                            self.on_line(name, line)
+                        if len(pending) > 4 * MAX_LINE:  # bounded memory on newline-less output
+                            self.on_line(name, pending)
+                            pending = ""
+                    if last_round:
+                        break
+                    await asyncio.sleep(POLL_S)
+            pending += decoder.decode(b"", final=True)
+            if pending:
+                self.on_line(name, pending)
+        except Exception as exc:
+            self.fail(exc)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def execute(self, cancel: asyncio.Event | None, grace_s: float) -> TierResult:
+        loop = asyncio.get_running_loop()
+        self.failure = loop.create_future()
+        t0 = time.monotonic()
+        spec = self.spec
+        # ignore_cleanup_errors: on Windows a leftover grandchild may still hold an output file.
+        with tempfile.TemporaryDirectory(prefix="wsdash-tier-", ignore_cleanup_errors=True) as tmp:
+            env = build_env(spec)
+            server: _StreamServer | None = None
+            if spec.kind == KIND_PYTEST:
+                assert spec.pytest is not None
+                with open(os.path.join(tmp, PLUGIN_MODULE + ".py"), "wb") as f:
+                    f.write(plugin_source())
+                token = secrets.token_hex(16)
+                server = _StreamServer(token, self.on_message, self.fail)
+                env[ENV_ADDR] = await server.start()
+                env[ENV_TOKEN] = token
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
+                if self.only is not None:
+                    only_path = os.path.join(tmp, "only.json")
+                    with open(only_path, "w", encoding="utf-8") as f:
+                        json.dump(self.only, f)
+                    env[ENV_ONLY] = only_path
+                self.argv = [spec.python, "-m", "pytest", "-p", PLUGIN_MODULE, *spec.pytest]
+            else:
+                self.argv = spec.argv()
+            try:
+                return await self._spawn_and_wait(env, server, cancel, grace_s, t0, tmp)
+            finally:
+                if server is not None:
+                    await server.close()
+
+    async def _spawn_and_wait(
+        self, env: dict[str, str], server: _StreamServer | None, cancel: asyncio.Event | None, grace_s: float, t0: float, tmp: str
+    ) -> TierResult:
+        assert self.failure is not None
+        spec = self.spec
+        out_path, err_path = os.path.join(tmp, "stdout.log"), os.path.join(tmp, "stderr.log")
+        try:
+            with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                proc = await asyncio.create_subprocess_exec(
+                    *self.argv,
+                    cwd=spec.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    **popen_kwargs(self.platform),
+                )
+        except OSError as exc:
+            what = exc.filename or self.argv[0]
+            where = f" in {spec.cwd}" if spec.cwd else ""
+            return self._finish(
+                status=ST_ERROR, message=f"cannot start {what!r}{where}: {exc.strerror or exc}", returncode=None,
+                stopped_by=None, t0=t0, started=False,
+            )
+        self.emit(TierStarted(spec.name, tuple(self.argv), proc.pid, tuple(self.only) if self.only is not None else None))
+        exited = asyncio.Event()
+        readers = [
+            asyncio.create_task(self.tail_output(out_path, "stdout", exited)),
+            asyncio.create_task(self.tail_output(err_path, "stderr", exited)),
+        ]
+        wait_task = asyncio.create_task(proc.wait())
+        cancel_task = asyncio.create_task(cancel.wait()) if cancel is not None else None
+        stopped_by: str | None = None
+        try:
+            waiters: set[asyncio.Future[Any]] = {wait_task, self.failure}
+            if cancel_task is not None:
+                waiters.add(cancel_task)
+            done, _ = await asyncio.wait(waiters, timeout=spec.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if self.failure.done():
+                self.failure.result()  # raises the subscriber's exception (cleanup below)
+            if wait_task not in done:
+                stopped_by = "cancel" if cancel_task is not None and cancel_task in done else "timeout"
+                await self._stop(proc.pid, wait_task, grace_s)
+            if stopped_by is not None:
+                # pytest is gone; anything left in its group (a server a test started that
+                # ignores SIGINT, a hung worker) goes now.
+                _kill_tree(proc.pid, self.platform)
+            exited.set()
+            await self._drain(readers, server)
+            if self.failure.done():
+                self.failure.result()
+        except BaseException:
+            # Our caller cancelled us, or a subscriber raised: leave nothing running.
+            _kill_tree(proc.pid, self.platform)
+            with suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(wait_task), 5)
+            raise
+        finally:
+            for task in (*readers, cancel_task):
+                if task is not None and not task.done():
+                    task.cancel()
+            if not wait_task.done():
+                wait_task.cancel()
+        return self._finish(status=None, message=None, returncode=proc.returncode, stopped_by=stopped_by, t0=t0, started=True)
+
+    async def _stop(self, pid: int, wait_task: asyncio.Task[int], grace_s: float) -> None:
+        """Interrupt the group like Ctrl-C, so pytest reports what it has; kill after the grace."""
+        _interrupt_tree(pid, self.platform)
+        try:
+            await asyncio.wait_for(asyncio.shield(wait_task), grace_s)
+        except TimeoutError:
+            _kill_tree(pid, self.platform)
+            await wait_task
+
+    async def _drain(self, readers: list[asyncio.Task[None]], server: _StreamServer | None) -> None:
+        """After the exit, read what is left; stop when done or when nothing moved for a while.
+
+        The output files end with one last read; the socket ends at EOF, but a grandchild that
+        inherited it (a daemon a test forgot) could keep it open forever: hence the idle limit.
+        """
+        pending: set[asyncio.Future[Any]] = set(readers)
+        done_task: asyncio.Task[Any] | None = None
+        if server is not None:
+            if not server.connected:
+                # The exit may be seen before the plugin's connection is accepted.
+                for _ in range(20):
+                    if server.connected:
+                        break
+                    await asyncio.sleep(0.01)
+            if server.connected:
+                done_task = asyncio.create_task(server.done.wait())
+                pending.add(done_task)
+        try:
+            while pending:
+                before = self.activity
+                _, pending = await asyncio.wait(pending, timeout=_IDLE_S)
+                if pending and self.activity == before:
+                    break
+        finally:
+            if done_task is not None and not done_task.done():
+                done_task.cancel()
+
+    def _finish(self, *, status: str | None, message: str | None, returncode: int | None, stopped_by: str | None, t0: float, started: bool) -> TierResult:
+        spec = self.spec
+        running = list(self.running)
+        rate = pass_rate(self.counts)
+        crashed = False
+        met = None
+        if status is None:
+            connected = self.exit_status is not None or self.collected is not None or bool(self.tests) or bool(self.running)
+            v = verdict(
+                kind=spec.kind,
+                target=spec.target,
+                counts=self.counts,
+                returncode=returncode,
+                exit_status=self.exit_status if spec.kind == KIND_PYTEST else returncode,
+                plugin_connected=connected,
+                stopped_by=stopped_by,
+                timeout_s=spec.timeout_s,
+                running=running,
+            )
+            status, met, message, crashed = v.status, v.target_met, v.message, v.crashed
+            if status == ST_ERROR and spec.kind == KIND_PYTEST and stopped_by is None:
+                # Say why in the headline: pytest's own "ERROR: file or directory not found: …" line,
+                # or, when it never got going, its last words ("No module named pytest").
+                said = next((line.strip() for line in self.tail if _says_why(line.strip())), None)
+                if said is None and not connected:
+                    said = next((line.strip() for line in reversed(self.tail) if line.strip()), None)
+                if said:
+                    message = f"{message} — {said[:300]}"
+        exit_code = self.exit_status if spec.kind == KIND_PYTEST else returncode
+        result = TierResult(
+            name=spec.name,
+            title=spec.title,
+            kind=spec.kind,
+            status=status,
+            target=spec.target,
+            counts=dict(self.counts),
+            pass_rate=rate,
+            target_met=met,
+            duration_s=time.monotonic() - t0,
+            exit_code=exit_code if exit_code is not None else returncode,
+            returncode=returncode,
+            collected=self.collected,
+            deselected=self.deselected,
+            tests=self.tests,
+            message=message,
+            crashed=crashed,
+            last_output=list(self.tail),
+            only_nodeids=self.only,
+            running=running,
+            argv=list(self.argv),
+            started=started,
+            session_ended=self.exit_status is not None,
+        )
+        self.emit(TierFinished(spec.name, result))
+        return result
+
+
+async def run_tier(
+    spec: TierSpec,
+    *,
+    on_event: OnEvent | None = None,
+    cancel: asyncio.Event | None = None,
+    only_nodeids: Sequence[str] | None = None,
+    grace_s: float = DEFAULT_GRACE_S,
+    tail_lines: int = TAIL_LINES,
+    platform: str | None = None,
+) -> TierResult:
+    """Run one tier to its verdict. Never raises for a failing, crashing or hung child.
+
+    `on_event` is called synchronously, in the event loop, for every TierEvent, ending with
+    TierFinished; an exception it raises stops the tier (process tree killed) and propagates.
+    `cancel` set → the tree gets an interrupt, then a kill after `grace_s`; the result is
+    `cancelled` with the tests finished so far. `only_nodeids` runs only those node ids (or
+    the tests under them): the rest of the selection is deselected by the plugin, so the
+    tier's own options (``-m``, ``-k``, paths) still apply. Cancelling the task that awaits
+    this kills the tree at once.
+    """
+    if only_nodeids is not None and not only_nodeids:
+        raise ValueError("only_nodeids is empty: pass None to run the whole tier")
+    if only_nodeids is not None and spec.kind != KIND_PYTEST:
+        raise ValueError(f"tier {spec.name!r} runs a command: it has no node ids to select")
+    run = _TierRun(spec, on_event, only_nodeids, tail_lines, platform)
+    return await run.execute(cancel, grace_s)

@@ -1,0 +1,1 @@
+"""The Textual UI: the app (wiring only), its screens and widgets."""

@@ -1,0 +1,315 @@
+"""WsDashApp: wiring only. Screens and widgets render; the headless core does the work.
+
+One factory, `make_app(settings)`, serves the CLI (`wsdash`, `wsdash demo`, `wsdash replay`),
+the tests and the screenshot script.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from wsdash.core.config import Config
+from wsdash.core.errors import UNKNOWN, ClassifiedError, classify
+from wsdash.core.event_store import DEFAULT_CAPACITY, EventStore
+from wsdash.core.contract import Budgets
+from wsdash.core.redact import redact_url, scrub
+
+
+@dataclass
+class AppSettings:
+    mode: str = "live"  # live | demo | replay
+    url: str = ""
+    token_source: Callable[[], str | None] = lambda: None
+    auth: str = "subprotocol+header"
+    tls_verify: bool = True
+    config: Config | None = None
+    health_names: list[tuple[str, str]] = field(default_factory=list)  # (name, label)
+    health_interval_s: float = 10.0
+    health_timeout_s: float = 5.0
+    replay_path: Path | None = None
+    replay_speed: float = 1.0
+    autorun: bool = False  # run a golden path as soon as connected (demo)
+    capacity: int = DEFAULT_CAPACITY
+    budgets: Budgets = field(default_factory=Budgets)
+    timeout_s: float = 30.0
+    tiers: list[Any] | None = None  # TierSpecs; None hides the tier pane
+    tier_health: Callable[[str], Any] | None = None  # default: the health board's ensure()
+    notes: list[str] = field(default_factory=list)  # told once at start (e.g. demo port taken)
+    checker: Any = None  # health checker override (tests)
+    record_dir: Path | None = None  # record every run there, one JSON-lines file each
+    title: str = "wsdash"
+
+
+class WsDashApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "wsdash"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("g", "golden_path", "Golden path", tooltip="Run a golden path now"),
+        Binding("r", "recheck", "Recheck", tooltip="Recheck health now and reconnect"),
+        Binding("t", "run_tiers", "Tiers", tooltip="Run all tiers"),
+        Binding("x", "cancel_tiers", "Cancel tiers", tooltip="Stop the running tier with a partial summary"),
+        Binding("space", "pause", "Pause", tooltip="Pause or resume the replay"),
+        Binding("s", "speed", "Speed", tooltip="Replay speed ×1, ×10, as fast as possible"),
+        Binding("d", "debug", "Debug", tooltip="Versions, config path, targets, terminal"),
+        Binding("f2", "screenshot", "Screenshot", tooltip="Save an SVG screenshot in the working directory"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show only the keys that do something now (the footer follows the state)."""
+        replay = self.settings.mode == "replay"
+        if action in ("pause", "speed"):
+            return replay
+        if action == "run_tiers":
+            return self.tier_pane is not None and not self.tier_pane.running
+        if action == "cancel_tiers":
+            return self.tier_pane is not None and self.tier_pane.running
+        if action == "recheck":  # nothing to probe or reconnect in a replay without health targets
+            return not replay or self.health_board is not None
+        return True
+
+    def __init__(self, settings: AppSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = EventStore(settings.capacity)
+        self.source: Any = None
+        self.health_board: Any = None
+        self.tier_pane: Any = None
+        self._told: dict[str, tuple[int, float]] = {}
+        self._gc_threshold: tuple[int, int, int] | None = None
+        self.title = settings.title
+        self.sub_title = redact_url(settings.url) if settings.url else ""
+
+    # ---- start-up ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        s = self.settings
+        if s.mode == "replay":
+            from wsdash.services.session.replay import ReplayPlayer
+
+            self.source = ReplayPlayer(s.replay_path, self.store, s.budgets, speed=s.replay_speed)
+        else:
+            from wsdash.services.session.live import LiveSession
+            from wsdash.services.session.once import SessionOptions
+
+            opts = SessionOptions(url=s.url, auth=s.auth, tls_verify=s.tls_verify, budgets=s.budgets, timeout_s=s.timeout_s)
+            self.source = LiveSession(opts, s.token_source, self.store, listener_factory=self._recorder if s.record_dir else None)
+            if s.autorun:
+                self.source.request_run()
+        if s.health_names:
+            self._start_health()
+        if s.tiers is not None:
+            from wsdash.ui.widgets.tier_pane import TierPane
+
+            health = s.tier_health or (self.health_board.ensure if self.health_board is not None else None)
+            self.tier_pane = TierPane(s.tiers, health=health)
+        self.push_screen(self._dashboard())
+        # After the first paint: connecting and probing import websockets, httpx and build SSL
+        # contexts (~0.4 s), which the first frame need not wait for.
+        self.call_after_refresh(self._start_workers)
+
+    def _start_workers(self) -> None:
+        import gc
+
+        self.run_worker(self.source.run_forever(), name="event stream", exit_on_error=False)
+        if self.health_board is not None:
+            from wsdash.services.health.model import poll
+
+            self.run_worker(poll(self.health_board, self.settings.health_interval_s), name="health", exit_on_error=False)
+        # The widget tree is built: freezing it keeps full collections short during a burst
+        # (60–180 ms each before, 10–40 ms after; bench/ui.py --what-if gc-freeze).
+        gc.collect()
+        gc.freeze()
+        # Every frame of a burst leaves a row in the ring for a while: at the default threshold (700)
+        # that meant ~400 young collections per 100k frames, 250-450 ms in all; at 5000, ~25 and
+        # ~120 ms, each still under 10 ms. Both are process-wide: on_unmount puts them back.
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(5000, 10, 10)
+        for note in self.settings.notes:
+            self.tell(note, severity="warning", timeout=8)
+
+    def _recorder(self) -> Any:
+        from wsdash.core.recording import Recorder
+
+        folder = self.settings.record_dir
+        assert folder is not None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            return Recorder(folder / f"run-{stamp}-{self.source.status.runs + 1}.jsonl")
+        except OSError as exc:  # the run goes on unrecorded: the socket is not the problem
+            self.tell(f"cannot record to {folder}: {exc.strerror or exc} — this run is not recorded", severity="error")
+            return None
+
+    def _dashboard(self) -> Screen[None]:
+        from wsdash.ui.screens.dashboard import DashboardScreen
+
+        return DashboardScreen(self.source, self.settings.health_names, self.tier_pane)
+
+    def _start_health(self) -> None:
+        from wsdash.services.health.model import HealthBoard
+
+        s = self.settings
+        names = [n for n, _ in s.health_names]
+        checker = s.checker
+        if checker is None:
+            from wsdash.services.health.check import run_checks
+
+            async def checker(only: Any) -> Any:
+                return await run_checks(s.config, only or names, timeout=s.health_timeout_s)
+        self.health_board = HealthBoard(checker)
+        self.health_board.subscribe(self._health_changed)
+
+    def _health_changed(self, result: Any, previous: str | None) -> None:
+        if previous is None or result.status == previous:
+            return  # the card shows the first result; only changes are news
+        if result.status == "down":
+            self.tell(f"{result.name} is down: {result.hint or 'see its card'}", severity="warning")
+        elif previous == "down" and result.status == "up":
+            self.tell(f"{result.name} is back up")
+
+    # ---- errors are UI ----------------------------------------------------------------------
+    def tell(self, message: str, *, severity: str = "information", timeout: float = 5) -> None:
+        """notify(), deduplicated: the same message within 30 s is counted, not repeated."""
+        now = time.monotonic()
+        count, last = self._told.get(message, (0, 0.0))
+        self._told[message] = (count + 1, now if now - last > 30 else last)
+        if now - last <= 30:
+            return
+        suffix = f" (×{count + 1})" if count else ""
+        self.notify(scrub(message) + suffix, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            from wsdash.ui.screens.error_screen import ErrorScreen
+
+            error = event.worker.error
+            classified = error if isinstance(error, ClassifiedError) else classify(error)
+            if isinstance(error, ValueError) and classified.kind == UNKNOWN:  # bad input: its message says what
+                classified = ClassifiedError("input", scrub(str(error)), "check the file or setting it names, then try again")
+            if classified.kind == UNKNOWN:
+                classified = ClassifiedError(UNKNOWN, scrub(f"{type(error).__name__}: {error}"),
+                                             "this is a bug in wsdash: please report it with `wsdash` debug info (d)")
+            self.push_screen(ErrorScreen(event.worker.name or "a background task", classified))
+
+    # ---- actions ----------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from wsdash.ui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_debug(self) -> None:
+        from wsdash.ui.screens.debug_info import DebugInfoScreen
+
+        self.push_screen(DebugInfoScreen())
+
+    def action_golden_path(self) -> None:
+        if self.source is None:
+            return
+        from wsdash.services.session.live import CONNECTED, RUNNING
+
+        if self.settings.mode != "replay" and self.source.status.state not in (CONNECTED, RUNNING):
+            # Not queued: a chat message sent to a backend minutes later, unasked, would surprise.
+            state = self.source.status.state
+            self.source.reconnect_now()
+            doing = "connecting" if state == "connecting" else "reconnecting now"
+            self.tell(f"not connected yet ({state}): {doing} — press g again once connected", severity="warning")
+            return
+        if not self.source.request_run():
+            self.tell("a golden path is already running")
+        elif self.settings.mode == "replay":
+            self.tell("replaying from the start")
+
+    def action_recheck(self) -> None:
+        if self.health_board is not None:
+            self.health_board.recheck_now()
+        if self.source is not None:
+            self.source.reconnect_now()
+        self.tell("rechecking health now")
+
+    def action_run_tiers(self) -> None:
+        if self.tier_pane is None:
+            self.tell("no tiers configured")
+            return
+        self.tier_pane.run_all()
+
+    def action_cancel_tiers(self) -> None:
+        if self.tier_pane is not None:
+            self.tier_pane.cancel()
+
+    def action_pause(self) -> None:
+        if hasattr(self.source, "toggle_pause"):
+            self.tell("paused" if self.source.toggle_pause() else "resumed")
+
+    def action_speed(self) -> None:
+        if hasattr(self.source, "cycle_speed"):
+            speed = self.source.cycle_speed()
+            self.tell("speed: as fast as possible" if speed == float("inf") else f"speed ×{speed:g}")
+
+    def action_screenshot(self) -> None:
+        # A plain file name (the title's "·" and spaces are awkward in a shell), stamped to the second.
+        stamp = time.time()
+        name = (f"wsdash-{''.join(c if c.isascii() and c.isalnum() else '-' for c in self.settings.mode)}"
+                f"{time.strftime('-%Y%m%d-%H%M%S', time.localtime(stamp))}-{int(stamp * 1000) % 1000:03d}.svg")
+        try:
+            path = self.save_screenshot(filename=name, path=str(Path.cwd()))
+        except OSError as exc:
+            self.tell(f"could not save the screenshot in {Path.cwd()}: {exc.strerror or exc}", severity="error")
+            return
+        self.tell(f"screenshot saved to {path}")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.settings.mode == "replay":
+            yield SystemCommand("Replay from the start", "Play the recording again", self.action_golden_path)
+            yield SystemCommand("Pause / resume replay", "Toggle the replay", self.action_pause)
+            yield SystemCommand("Replay speed", "Cycle ×1, ×10, as fast as possible", self.action_speed)
+        else:
+            yield SystemCommand("Run a golden path", "Send a chat message and judge the five events (g)", self.action_golden_path)
+        if self.check_action("recheck", ()):
+            yield SystemCommand("Recheck health", "Probe Docker and every target now (r)", self.action_recheck)
+        if self.tier_pane is not None:
+            if self.tier_pane.running:
+                yield SystemCommand("Cancel tiers", "Stop the running tier with a partial summary (x)", self.action_cancel_tiers)
+            else:
+                yield SystemCommand("Run all tiers", "Unit, staging E2E and mission-critical (t)", self.action_run_tiers)
+                if self.tier_pane.has_failures:
+                    yield SystemCommand("Rerun failed tests", "Only the failed node ids of the last run", self.tier_pane.rerun_failed)
+        yield SystemCommand("Filter events", "Filter the event stream by type or text (/)", self._filter)
+        yield SystemCommand("Debug info", "Versions, config path, targets, terminal (d)", self.action_debug)
+        yield SystemCommand("Save screenshot", "Save an SVG of the screen (f2)", self.action_screenshot)
+
+    async def _filter(self) -> None:
+        import inspect
+
+        action = getattr(self.screen, "action_filter", None)  # the dashboard's is async, the tier detail's not
+        if action is not None:
+            result = action()
+            if inspect.isawaitable(result):
+                await result
+
+    async def on_unmount(self) -> None:
+        if self.source is not None:
+            self.source.stop()
+        import gc
+
+        gc.unfreeze()  # the freezes and threshold are process-wide: another app here (tests) starts afresh
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
+
+
+def make_app(settings: AppSettings) -> WsDashApp:
+    import gc
+
+    # What the imports built (~200k objects: Textual, rich, our modules) lives as long as the
+    # process: out of the collector's sight, each collection before the first frame stays short.
+    gc.freeze()
+    return WsDashApp(settings)

@@ -1,0 +1,146 @@
+"""The one screen: environment health and tiers on the left, the golden path and its events on
+the right. Everything live is read on one ~10 Hz timer (no per-event refresh)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Header, Input, Static
+
+from wsdash.ui.widgets.event_stream import EventStream, header_line
+from wsdash.ui.widgets.golden_path_tracker import GoldenPathTracker
+from wsdash.ui.widgets.health_card import HealthCard
+from wsdash.ui.widgets.key_footer import KeyFooter
+from wsdash.ui.widgets.prose import prose
+from wsdash.ui.widgets.refresh import update_if_changed
+
+FLUSH_S = 0.1
+
+
+class DashboardScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    AUTO_FOCUS = "#stream"  # focused as the screen mounts: no second footer compose after it
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", tooltip="Filter the event stream by type or text"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, source: Any, health_names: list[tuple[str, str]], tier_pane: Any | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.health_names = health_names
+        self.tier_pane = tier_pane
+
+    def compose(self) -> ComposeResult:
+        # The breakpoint class the first resize would add, added before the widgets take their
+        # styles: a class change on the screen restyles every widget on it (33 of them).
+        width = self.app.size.width
+        names = [name for _, name in self.HORIZONTAL_BREAKPOINTS]
+        wanted = next((name for edge, name in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= edge), names[0])
+        self.update_classes({name: name == wanted for name in names}, update=False)
+        yield Header()
+        with Horizontal(id="main"):
+            if self.health_names or self.tier_pane is not None:  # a replay alone: the events get the width
+                with Vertical(id="left"):
+                    if self.health_names:
+                        with VerticalScroll(id="health-pane", can_focus=False) as health:
+                            health.border_title = "Environment"
+                            yield Static(id="still-works")  # first: what to do matters more than the details
+                            for name, label in self.health_names:
+                                yield HealthCard(name, label)
+                    if self.tier_pane is not None:
+                        yield self.tier_pane
+            with Vertical(id="right") as right:
+                right.border_title = "Golden path"
+                yield GoldenPathTracker(self.source, id="tracker")
+                yield Static(id="stream-header")
+                yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), id="stream")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.set_interval(FLUSH_S, self.flush)
+        self.flush()
+
+    def on_screen_resume(self) -> None:
+        self.flush()  # back from a modal: current at once, not at the next tick
+
+    # ---- the one batched update -------------------------------------------------------------
+    def flush(self) -> None:
+        if self.app.screen is not self:
+            # Under a modal, every change here still repaints the modal on top (Textual keeps the
+            # screen below as its background): tens of ms a tick in a burst. It catches up on return.
+            return
+        self.query_one(GoldenPathTracker).sync()
+        stream = self.query_one(EventStream)
+        stream.sync()
+        header = header_line(stream.scrollable_content_region.width)
+        if not stream.tail:
+            header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
+        update_if_changed(self.query_one("#stream-header", Static), header)
+        board = getattr(self.app, "health_board", None)
+        if board is not None:
+            results = []
+            for card in self.query(HealthCard):
+                result = board.result(card.target)
+                card.show(result)
+                if result is not None:
+                    results.append(result)
+            still = self.query_one("#still-works", Static)
+            lines: list[str] = []
+            if len(results) == len(self.health_names) and len(results) > 1:
+                from wsdash.services.health.check import what_still_works
+
+                lines = what_still_works(results, self.tier_pane.board.specs if self.tier_pane is not None else None)
+            still.display = bool(lines)
+            update_if_changed(still, Text("\n").join(prose(line) for line in lines))
+        if self.tier_pane is not None:
+            self.tier_pane.sync()
+
+    # ---- filter and inspect -----------------------------------------------------------------
+    async def action_filter(self) -> None:
+        box = self._filter_box()
+        if box is None:  # mounted on first use: an Input costs start-up (styles, ~10 widgets' worth) for a key few press
+            box = Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
+            await self.query_one("#right").mount(box, before="#stream-header")
+        box.display = True
+        box.value = self.source.store.filter.text
+        box.focus()
+
+    def _filter_box(self) -> Input | None:
+        boxes = self.query("#filter")
+        return boxes.first(Input) if boxes else None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.source.store.set_filter(event.value)
+            stream = self.query_one(EventStream)
+            stream.reset()
+            if not event.value:
+                event.input.display = False
+            stream.focus()
+
+    def action_back(self) -> None:
+        box = self._filter_box()
+        if (box is not None and box.has_focus) or self.source.store.filter:
+            if box is not None:
+                box.value = ""
+                box.display = False
+            self.source.store.set_filter("")
+            stream = self.query_one(EventStream)
+            stream.reset()
+            stream.focus()
+
+    def on_tier_card_open(self, message: Any) -> None:
+        from wsdash.ui.screens.tier_detail import TierDetailScreen
+
+        self.app.push_screen(TierDetailScreen(self.tier_pane.board.states[message.name], self.tier_pane))
+
+    def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
+        from wsdash.ui.screens.event_inspector import EventInspector
+
+        self.app.push_screen(EventInspector(message.row))

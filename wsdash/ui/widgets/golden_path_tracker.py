@@ -1,0 +1,145 @@
+"""The five checkpoints, the verdict banner and the connection line of the golden-path pane."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from wsdash.core.auth import format_duration
+from wsdash.core.contract import Verdict
+from wsdash.core.protocol import GOLDEN_EVENTS
+from wsdash.core.redact import scrub
+from wsdash.ui.widgets.prose import prose
+from wsdash.ui.widgets.refresh import only_class, update_if_changed
+from wsdash.core.judged_run import RunResult
+
+_LABELS = {
+    "agent_started": "started",
+    "agent_thinking": "thinking",
+    "tool_executing": "tool call",
+    "tool_completed": "tool result",
+    "agent_completed": "completed",
+}
+_SHORT = {"agent_started": "start", "agent_thinking": "think", "tool_executing": "tool", "tool_completed": "result", "agent_completed": "done"}
+
+
+def frames(n: int) -> str:
+    return f"{n:,} frame" + ("" if n == 1 else "s")
+
+
+class Checkpoint(Static):
+    """One of the five: pending, lit (with its offset) or missed."""
+
+    def show(self, event: str, offset: float | None, missed: bool) -> None:
+        self.update_classes({"-lit": offset is not None, "-missed": missed})
+        mark = "●" if offset is not None else ("✗" if missed else "○")
+        narrow = 0 < self.size.width < 14
+        when = f"+{offset * 1000:.0f}" + ("" if narrow else " ms") if offset is not None else ("missing" if missed else "waiting")
+        label = _SHORT[event] if narrow else _LABELS[event]
+        update_if_changed(self, Text.assemble(f"{mark} {label}\n", (when, "bold")))
+
+
+class GoldenPathTracker(Vertical):
+    """Reads a LiveSession or ReplayPlayer (`source`) on the screen's timer."""
+
+    def __init__(self, source: Any, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="checkpoints"):
+            for name in GOLDEN_EVENTS:
+                yield Checkpoint(id=f"cp-{name}", classes="checkpoint")
+        yield Static(id="verdict")
+        yield Static(id="connection")
+
+    def sync(self) -> None:
+        src = self.source
+        run = src.run
+        result: RunResult | None = src.results[-1] if src.results else None
+        if run is not None:
+            checkpoints = run.contract.checkpoints
+            violations = run.contract.violations
+            missed: set[str] = set()
+        elif result is not None:
+            checkpoints = result.verdict.checkpoints
+            violations = result.verdict.violations
+            missed = {v.event for v in violations if v.code == "missing" and v.event} | (
+                set(GOLDEN_EVENTS) if any(v.code == "timeout" for v in violations) else set())
+        else:
+            checkpoints, violations, missed = dict.fromkeys(GOLDEN_EVENTS), [], set()
+        for name in GOLDEN_EVENTS:
+            self.query_one(f"#cp-{name}", Checkpoint).show(name, checkpoints.get(name), name in missed)
+        self._verdict(run, result)
+        self._connection()
+
+    def _verdict(self, run: Any, result: RunResult | None) -> None:
+        banner = self.query_one("#verdict", Static)
+        if run is not None:
+            live = run.contract.violations
+            text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {frames(run.frames.received)} in the run")
+            for v in live[-3:]:
+                text.append(scrub(f"\n  • {v.code}: {v.detail}"))
+            state = "-running"
+        elif result is None:
+            hint = "press g to run a golden path" if hasattr(self.source, "opts") else "replaying…"
+            text = Text.assemble(("NO RUN YET", "bold"), f"  {hint}")
+            state = "-idle"
+        elif result.ok:
+            v: Verdict = result.verdict
+            text = Text.assemble(("PASSED", "bold"), f"  all five events in {v.total_s * 1000:.0f} ms · first after "
+                                 f"{(v.first_event_s or 0) * 1000:.0f} ms · {frames(result.frames.received)} in the run")
+            state = "-passed"
+        else:
+            text = Text.assemble(("FAILED", "bold"))
+            for x in result.verdict.violations[:6]:
+                text.append(scrub(f"\n  • {x.code}" + (f" [{x.event}]" if x.event else "") + f": {x.detail}"))
+            if len(result.verdict.violations) > 6:
+                text.append(f"\n  … and {len(result.verdict.violations) - 6} more")
+            if result.error is not None:
+                text.append(scrub(f"\n  {result.error.kind}: {result.error.message}\n  hint: "))
+                text.append_text(prose(scrub(result.error.hint)))
+            state = "-failed"
+        only_class(banner, ("-passed", "-failed", "-running", "-idle"), state)
+        update_if_changed(banner, text)
+
+    def _connection(self) -> None:
+        src = self.source
+        st = src.status
+        store = src.store
+        line = Text()
+        line.append(f"{st.state}", "bold")
+        if st.state == "backoff" and st.retry_at is not None:
+            line.append(f" · retry {st.attempt} in {max(0.0, st.retry_at - time.monotonic()):.1f}s (r: now)")
+        elif st.connect_ms is not None and st.state in ("connected", "running"):
+            line.append(f" · connected in {st.connect_ms:.0f} ms")
+        if getattr(src, "speed", None) is not None:
+            speed = "max" if src.speed == float("inf") else f"×{src.speed:g}"
+            line.append(f" · speed {speed} (space: pause, s: speed)")
+        info = getattr(src, "token_info", None)
+        if info is not None:
+            left = info.seconds_left()
+            who = info.subject or "?"
+            if left is None:
+                line.append(f" · token {who}")
+            elif left <= 0:
+                line.append(f" · token {who} EXPIRED", "bold")
+            else:
+                line.append(f" · token {who}, expires in {format_duration(left)}")
+        line.append(f"\nreceived {store.received:,} · shown {store.shown:,}")
+        if store.dropped:  # not lost: older rows leave the screen's buffer (a recording keeps all)
+            line.append(f" · {store.dropped:,} older rows out of the buffer")
+        recording = getattr(src, "last_recording", None)
+        if recording:
+            line.append(f" · recorded to {recording}")
+        if store.filter:
+            line.append(f" · filter: {store.filter.text}")
+        if st.error is not None and st.state in ("backoff", "connecting"):
+            line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: "))
+            line.append_text(prose(scrub(st.error.hint)))
+        update_if_changed(self.query_one("#connection", Static), line)
