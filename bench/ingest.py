@@ -68,7 +68,8 @@ async def receive_raw(url: str) -> tuple[int, float]:
 
 async def receive_session(url: str, record_to: Path | None = None) -> tuple[int, float]:
     from wsdash.core.recording import Recorder
-    from wsdash.services.session.once import SessionOptions, run_golden_path
+    from wsdash.services.session.handshake import SessionOptions
+    from wsdash.services.session.once import run_golden_path
 
     recorder = Recorder(record_to) if record_to is not None else None
     try:

@@ -89,7 +89,7 @@ def child(mode: str, n: int) -> int:
     from wsdash.core.event_store import EventStore
     from wsdash.services.session.live import LiveSession
     from wsdash.core.protocol import parse_frame
-    from wsdash.services.session.once import SessionOptions
+    from wsdash.services.session.handshake import SessionOptions
 
     sample = frames()
     k = len(sample)

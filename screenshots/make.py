@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from wsdash.services.agent_server import AgentServer  # noqa: E402
 from wsdash.ui.app import AppSettings, make_app  # noqa: E402
-from wsdash.core.auth import mint_token, write_secret_file  # noqa: E402
+from wsdash.core.auth import write_secret_file  # noqa: E402
 from wsdash.core.config import load_config  # noqa: E402
 from wsdash.services.tiers.model import TierSpec  # noqa: E402
 

@@ -8,12 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET, run_cli
+from tests.conftest import SECRET
 
 
 def free_port() -> int:

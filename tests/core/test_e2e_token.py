@@ -1,4 +1,4 @@
-"""The E2E token source (PROTOCOL.md §2) against a real local HTTP server: POST
+"""The E2E token source (docs/protocol.md §2) against a real local HTTP server: POST
 /auth/e2e/test-auth with X-E2E-Bypass-Key → access_token."""
 
 from __future__ import annotations

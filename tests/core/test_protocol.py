@@ -1,4 +1,4 @@
-"""The normaliser, frame by frame (PROTOCOL.md §4), and that no input ever raises."""
+"""The normaliser, frame by frame (docs/protocol.md §4), and that no input ever raises."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ import pytest
 from tests.conftest import SECRET
 from wsdash.core.auth import mint_token
 from wsdash.core.contract import Budgets
-from wsdash.services.session.once import SessionOptions, run_golden_path
+from wsdash.services.session.handshake import SessionOptions
+from wsdash.services.session.once import run_golden_path
 
 ENVELOPES = ["nested", "flat", "wrapped", "payload", "demo"]
 

@@ -12,9 +12,10 @@ from wsdash.services.agent_server import AgentServer
 from wsdash.core.config import ConfigError, TargetConfig
 from wsdash.core.errors import ClassifiedError
 from wsdash.services.health.check import (
-    all_up, checker_for, known_names, report, required_names, run_checks, run_probes, select, what_still_works,
+    all_up, checker_for, known_names, report, required_names, run_checks, run_probes, names_to_check, what_still_works,
 )
-from wsdash.services.health.model import DEGRADED, DOWN, UP, HealthBoard, ProbeResult
+from wsdash.services.health.model import DEGRADED, DOWN, UP, ProbeResult
+from wsdash.services.health.board import HealthBoard
 
 
 def fake(name: str, status: str = UP, delay: float = 0.0, log: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -69,10 +70,10 @@ async def test_a_crashing_probe_becomes_an_unknown_error() -> None:
 def test_select_and_unknown_names() -> None:
     cfg = config_of(TargetConfig("local", "ws://127.0.0.1:1/ws"), TargetConfig("staging", "ws://127.0.0.1:2/ws"))
     assert known_names(cfg) == ["docker", "local", "staging"]
-    assert select(cfg, None) == ["docker", "local", "staging"]
-    assert select(cfg, ["staging", "docker"]) == ["docker", "staging"]
+    assert names_to_check(cfg, None) == ["docker", "local", "staging"]
+    assert names_to_check(cfg, ["staging", "docker"]) == ["docker", "staging"]
     with pytest.raises(ConfigError, match="unknown target 'nope': known names are docker, local, staging"):
-        select(cfg, ["local", "nope"])
+        names_to_check(cfg, ["local", "nope"])
 
 
 def test_required_names() -> None:

@@ -18,7 +18,7 @@ import pytest
 from health_fakes import FakeDocker, can_be_denied
 
 from wsdash.services.health.docker import (
-    CLI_MISSING, DAEMON_DOWN, Endpoint, _api_error, cli_error, probe_docker, resolve_endpoint,
+    CLI_MISSING, DAEMON_DOWN, DockerEndpoint, _api_error, cli_error, probe_docker, resolve_docker_endpoint,
 )
 from wsdash.services.health.model import DOWN, UP
 
@@ -148,9 +148,9 @@ def test_permission_error_object_wrapped_like_httpx() -> None:
         except PermissionError as exc:
             raise httpx.ConnectError("[Errno 13] Permission denied") from exc
     except httpx.ConnectError as wrapped:
-        err = _api_error(wrapped, Endpoint("unix", "/var/run/docker.sock", "default socket"), 3.0, "linux")
+        err = _api_error(wrapped, DockerEndpoint("unix", "/var/run/docker.sock", "default socket"), 3.0, "linux")
     assert err.kind == "permission" and "/var/run/docker.sock" in err.hint
-    win = _api_error(httpx.ConnectError("denied"), Endpoint("unix", "x", "s"), 3.0, "win32")
+    win = _api_error(httpx.ConnectError("denied"), DockerEndpoint("unix", "x", "s"), 3.0, "win32")
     assert win.kind != "permission"  # no PermissionError in the chain: not guessed from text
     assert "docker-users" in cli_error("permission denied while trying to connect", "win32").hint
 
@@ -159,16 +159,16 @@ def test_endpoint_resolution_order(tmp_path: Path) -> None:
     existing = sock_path(tmp_path)
     Path(existing).touch()
     env = {"DOCKER_HOST": "unix:///from/env.sock"}
-    assert resolve_endpoint("unix:///from/config.sock", env, [existing], "linux") == Endpoint("unix", "/from/config.sock", "docker.host")
-    assert resolve_endpoint(None, env, [existing], "linux") == Endpoint("unix", "/from/env.sock", "DOCKER_HOST")
-    assert resolve_endpoint(None, {}, ["/missing.sock", existing], "linux") == Endpoint("unix", existing, "default socket")
-    assert resolve_endpoint(None, {}, ["/missing.sock"], "linux").kind == "cli"
-    assert resolve_endpoint(None, {"DOCKER_HOST": "tcp://127.0.0.1:2375"}, [], "linux") == Endpoint("tcp", "http://127.0.0.1:2375", "DOCKER_HOST")
+    assert resolve_docker_endpoint("unix:///from/config.sock", env, [existing], "linux") == DockerEndpoint("unix", "/from/config.sock", "docker.host")
+    assert resolve_docker_endpoint(None, env, [existing], "linux") == DockerEndpoint("unix", "/from/env.sock", "DOCKER_HOST")
+    assert resolve_docker_endpoint(None, {}, ["/missing.sock", existing], "linux") == DockerEndpoint("unix", existing, "default socket")
+    assert resolve_docker_endpoint(None, {}, ["/missing.sock"], "linux").kind == "cli"
+    assert resolve_docker_endpoint(None, {"DOCKER_HOST": "tcp://127.0.0.1:2375"}, [], "linux") == DockerEndpoint("tcp", "http://127.0.0.1:2375", "DOCKER_HOST")
     # What httpx cannot speak goes to the CLI: TLS client certs, ssh, Windows named pipes.
-    assert resolve_endpoint(None, {"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1"}, [], "linux").kind == "cli"
-    assert resolve_endpoint(None, {"DOCKER_HOST": "ssh://me@h"}, [], "linux").kind == "cli"
-    assert resolve_endpoint(None, {"DOCKER_HOST": "npipe:////./pipe/docker_engine"}, [], "win32").kind == "cli"
-    assert resolve_endpoint(None, {}, [existing], "win32") == Endpoint("cli", "", "docker CLI")
+    assert resolve_docker_endpoint(None, {"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1"}, [], "linux").kind == "cli"
+    assert resolve_docker_endpoint(None, {"DOCKER_HOST": "ssh://me@h"}, [], "linux").kind == "cli"
+    assert resolve_docker_endpoint(None, {"DOCKER_HOST": "npipe:////./pipe/docker_engine"}, [], "win32").kind == "cli"
+    assert resolve_docker_endpoint(None, {}, [existing], "win32") == DockerEndpoint("cli", "", "docker CLI")
 
 
 async def test_tcp_daemon_refused_is_daemon_down() -> None:

@@ -1,5 +1,5 @@
 """Windows and macOS connection failures, built from the real exception types with the attributes
-those platforms set, and wrapped the way httpx/httpcore/anyio wrap them (PROTOCOL.md §7).
+those platforms set, and wrapped the way httpx/httpcore/anyio wrap them (docs/protocol.md §7).
 
 CI runs on Linux, so these objects cannot come from real sockets: everything else in tests/health
 does. `winerror` is set by hand because CPython only honours the constructor's winerror on Windows.
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from wsdash.core.errors import classify, is_refused
-from wsdash.services.health.docker import DAEMON_DOWN, Endpoint, _api_error, cli_error
+from wsdash.services.health.docker import DAEMON_DOWN, DockerEndpoint, _api_error, cli_error
 
 URL_8002 = "ws://127.0.0.1:8002/ws"
 
@@ -96,14 +96,14 @@ def test_certificate_failure_wrapped() -> None:
 
 def test_permission_denied_on_the_docker_socket() -> None:
     cause = PermissionError(13, "Permission denied")
-    err = _api_error(like_httpx(cause), Endpoint("unix", "/var/run/docker.sock", "default socket"), 3.0, "linux")
+    err = _api_error(like_httpx(cause), DockerEndpoint("unix", "/var/run/docker.sock", "default socket"), 3.0, "linux")
     assert err.kind == "permission" and "docker group" in err.hint
     assert classify(like_httpx(cause)).kind == "permission"
 
 
 def test_missing_docker_socket_on_macos_means_docker_desktop() -> None:
     cause = FileNotFoundError(2, "No such file or directory")
-    err = _api_error(like_httpx(cause), Endpoint("unix", "/Users/me/.docker/run/docker.sock", "default socket"), 3.0, "darwin")
+    err = _api_error(like_httpx(cause), DockerEndpoint("unix", "/Users/me/.docker/run/docker.sock", "default socket"), 3.0, "darwin")
     assert err.kind == DAEMON_DOWN and err.hint.startswith("Docker Desktop is not running")
 
 

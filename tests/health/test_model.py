@@ -10,9 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wsdash.core.errors import ClassifiedError
-from wsdash.services.health.model import (
-    DEGRADED, DOWN, SKIPPED, UNKNOWN, UP, CheckResult, HealthBoard, ProbeResult, poll, summarize,
-)
+from wsdash.services.health.model import DEGRADED, DOWN, SKIPPED, UNKNOWN, UP, CheckResult, ProbeResult, summarize
+from wsdash.services.health.board import HealthBoard, poll
 
 REFUSED = ClassifiedError("refused", "Connect call failed", "no service is listening on 127.0.0.1:8002")
 

@@ -214,21 +214,6 @@ def test_requires_a_healthy_target_runs_the_tier(
     assert nowhere["status"] == "blocked" and "unknown target 'no-such-target'" in nowhere["message"]
 
 
-def test_health_factory_decides_requires(capsys: pytest.CaptureFixture[str], project: Path) -> None:
-    seen: list[str] = []
-
-    def factory(cfg: object):  # what cli.py may pass to register(..., health=...)
-        async def check(target: str) -> tuple[bool, str]:
-            seen.append(target)
-            return True, "healthy"
-        return check
-
-    parser = argparse.ArgumentParser(prog="wsdash")
-    register(parser.add_subparsers(dest="command", required=True), health=factory)
-    args = parser.parse_args(["tiers", "run", "stage", "--config", str(project / "wsdash.toml"), "--json"])
-    assert args.func(args) == 0 and seen == ["box"]
-
-
 def test_run_human_output(capsys: pytest.CaptureFixture[str], project: Path) -> None:
     code = cli("tiers", "run", "good", "bad", "cmd", "--config", str(project / "wsdash.toml"))
     out = capsys.readouterr().out

@@ -19,7 +19,7 @@ def test_core_never_imports_textual() -> None:
     out = _python(
         "import sys\n"
         "import wsdash.services.tiers, wsdash.services.tiers.model, wsdash.services.tiers.runner, wsdash.services.tiers.junit, wsdash.services.tiers.state, wsdash.commands.tiers\n"
-        "from wsdash.services.tiers import run_tier, TierSpec\n"
+        "from wsdash.services.tiers.runner import run_tier\nfrom wsdash.services.tiers.spec import TierSpec\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     assert out == "[]"

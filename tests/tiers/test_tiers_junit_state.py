@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.tiers.tiers_support import spec_for, write_suite
 from wsdash.services.tiers.junit import classname_and_name, write_junit, xml_text
-from wsdash.services.tiers.model import TestResult, TierResult, TierSpec, not_run
+from wsdash.services.tiers.model import TestResult, TierResult, not_run
+from wsdash.services.tiers.spec import TierSpec
 from wsdash.services.tiers.runner import run_tier
 from wsdash.services.tiers.state import load_state, previous_failures, record_results, state_path, tier_key
 

@@ -7,16 +7,8 @@ from typing import Any
 
 import pytest
 
-from wsdash.services.tiers.model import (
-    TestResult,
-    TierResult,
-    TierSpec,
-    builtin_tiers,
-    exit_code_for,
-    pass_rate,
-    tiers_from_config,
-    verdict,
-)
+from wsdash.services.tiers.model import TestResult, TierResult, exit_code_for, pass_rate, verdict
+from wsdash.services.tiers.spec import TierSpec, builtin_tiers, tiers_from_config
 
 
 def test_builtin_tiers_are_protocol_section_9() -> None:

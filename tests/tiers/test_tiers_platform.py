@@ -33,8 +33,8 @@ def test_windows_stop_path_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
     monkeypatch.setattr(process.os, "kill", lambda pid, sig: calls.append(("kill", pid, sig)))
     monkeypatch.setattr(process.subprocess, "Popen", lambda argv, **kw: calls.append(("spawn", argv)))
-    process._interrupt_tree(4242, "win32")
-    process._kill_tree(4242, "win32")  # started, not waited for: the event loop must not block
+    process.interrupt_tree(4242, "win32")
+    process.kill_tree(4242, "win32")  # started, not waited for: the event loop must not block
     assert calls == [("kill", 4242, 1), ("spawn", ["taskkill", "/F", "/T", "/PID", "4242"])]
 
 
@@ -43,8 +43,8 @@ def test_posix_stop_path_tolerates_a_vanished_group(monkeypatch: pytest.MonkeyPa
         raise ProcessLookupError
 
     monkeypatch.setattr(process.os, "killpg", gone, raising=False)
-    process._interrupt_tree(4242, "linux")
-    process._kill_tree(4242, "linux")
+    process.interrupt_tree(4242, "linux")
+    process.kill_tree(4242, "linux")
 
 
 class FakeSignal:

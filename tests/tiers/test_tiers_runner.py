@@ -23,7 +23,7 @@ from wsdash.services.tiers.events import (
 )
 from wsdash.services.tiers.spec import TierSpec
 from wsdash.services.tiers.batch import iter_tier_events, run_tiers
-from wsdash.services.tiers.runner import _StreamServer, run_tier
+from wsdash.services.tiers.runner import StreamServer, run_tier
 
 posix_only = pytest.mark.skipif(sys.platform.startswith("win"), reason="process groups and /proc are POSIX")
 
@@ -379,7 +379,7 @@ async def test_iter_tier_events_and_early_exit(tmp_path: Path) -> None:
 
 async def test_stream_server_ignores_strangers() -> None:
     got: list[dict] = []
-    server = _StreamServer("s3cret", got.append, lambda exc: None)
+    server = StreamServer("s3cret", got.append, lambda exc: None)
     host, port = (await server.start()).rsplit(":", 1)
     try:
         async def send(lines: list[dict]) -> None:

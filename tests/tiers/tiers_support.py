@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from wsdash.services.tiers.model import TierResult, TierSpec
+from wsdash.services.tiers.model import TierResult
+from wsdash.services.tiers.spec import TierSpec
 
 # Child pytest runs skip the venv's auto-loaded plugins (textual snapshots, hypothesis…): they
 # cost ~3 s per start and say nothing about wsdash. xdist runs load xdist explicitly.

@@ -14,7 +14,7 @@ from wsdash.services.agent_server import AgentServer
 from wsdash.ui.app import AppSettings, make_app
 from wsdash.core.auth import mint_token
 from wsdash.core.protocol import GOLDEN_EVENTS
-from wsdash.services.tiers.model import TierSpec
+from wsdash.services.tiers.spec import TierSpec
 
 SIZE = (120, 40)
 
@@ -333,7 +333,8 @@ async def test_runs_are_recorded_and_replay_the_same(server: AgentServer, tmp_pa
 
 @pytest.mark.parametrize("scenario, code", [("drop", 1006), ("close:1011", 1011)])
 async def test_a_connection_lost_mid_run_is_judged_like_the_headless_run(server: AgentServer, scenario: str, code: int) -> None:
-    from wsdash.services.session.once import SessionOptions, run_golden_path
+    from wsdash.services.session.handshake import SessionOptions
+    from wsdash.services.session.once import run_golden_path
 
     app = make_app(live_settings(server, scenario))
     async with app.run_test(size=SIZE) as pilot:

@@ -3,14 +3,13 @@ fixed health results, fixed tier results)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-import pytest
 
 from tests.ui.helpers import DOCKER_DOWN, GOLDEN_FRAMES, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
 from wsdash.ui.app import AppSettings, make_app
-from wsdash.services.tiers.model import TestResult, TierResult, TierSpec
+from wsdash.services.tiers.model import TestResult, TierResult
+from wsdash.services.tiers.spec import TierSpec
 
 HEALTH = [("docker", "Docker"), ("local", "local"), ("staging", "staging")]
 

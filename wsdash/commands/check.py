@@ -10,7 +10,9 @@ import argparse
 import sys
 from typing import Any, Sequence, TextIO
 
-EXIT_OK, EXIT_DOWN, EXIT_USAGE = 0, 1, 2
+from wsdash.commands.common import add_shared_flags, seconds
+from wsdash.core import exit_codes
+
 _STYLE = {"up": ("green",), "down": ("red", "bold"), "degraded": ("yellow",), "skipped": ("dim",)}
 
 
@@ -27,10 +29,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--only", metavar="NAMES", type=_names,
                    help="comma-separated names to check, e.g. docker,local,staging (default: all)")
     p.add_argument("--json", action="store_true", help="print only {ok, targets: [...]} as JSON")
-    p.add_argument("--timeout", type=_positive, default=5.0, metavar="S",
+    p.add_argument("--timeout", type=seconds, default=5.0, metavar="S",
                    help="the whole check finishes within S seconds (default 5)")
-    p.add_argument("--config", metavar="FILE",
-                   help="configuration file (default: ./wsdash.toml, else the user config dir)")
+    add_shared_flags(p, "config", "target")
     p.set_defaults(func=run_check)
 
 
@@ -39,16 +40,6 @@ def _names(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError("expected comma-separated names, e.g. docker,local")
     return names
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any = None) -> int:
@@ -62,13 +53,18 @@ def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any 
     only = getattr(args, "only", None)
     try:
         config = load_config(getattr(args, "config", None), env=env)
-        names = check.select(config, only)
+        target = getattr(args, "target", None)
+        if target is not None:
+            config.target(target)  # an unknown name is a usage error naming the known ones
+        names = check.names_to_check(config, only)
     except ConfigError as exc:
         sys.stderr.write(f"wsdash check: error: {scrub(str(exc))}\n")
-        return EXIT_USAGE
+        return exit_codes.USAGE
     timeout = float(getattr(args, "timeout", 5.0) or 5.0)
     results = asyncio.run(check.run_checks(config, names, timeout=timeout, env=env, docker_options=docker_options))
     required = check.required_names(config, names, explicit=bool(only))
+    if target is not None and target in names:
+        required.add(target)  # the target you said you use decides the exit code
     if getattr(args, "json", False):
         from wsdash.commands.common import print_json
 
@@ -81,7 +77,7 @@ def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any 
         except (ValueError, ConfigError):  # a bad [[tiers]] table is `wsdash tiers`' to report: speak generally
             tiers = None
         print_table(results, required, check.what_still_works(results, tiers), sys.stdout)
-    return EXIT_OK if check.all_up(results, required) else EXIT_DOWN
+    return exit_codes.OK if check.all_up(results, required) else exit_codes.FAILED
 
 
 def print_table(results: Sequence[Any], required: set[str], notes: Sequence[str], out: TextIO) -> None:

@@ -1,18 +1,66 @@
-"""What the headless commands share: budgets from flags, JSON printing, usage errors."""
+"""What every command shares: the parser class, the shared flags, number types, budgets from flags,
+JSON printing and usage errors. Imported on every start: argparse and the cheap core only."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
 from typing import TYPE_CHECKING, Any
+
+from wsdash.core import exit_codes
+from wsdash.core.redact import scrub, scrub_obj
 
 if TYPE_CHECKING:
     from wsdash.core.contract import Budgets
 
-from wsdash.core.redact import scrub, scrub_obj
 
-EXIT_USAGE = 2
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2 with the usage line, as argparse does
+        self.print_usage(sys.stderr)
+        self.exit(exit_codes.USAGE, f"{self.prog}: error: {message}\n")
+
+
+_SHARED = {
+    "config": dict(metavar="FILE", help="configuration file (default: ./wsdash.toml, else the user config dir)"),
+    "target": dict(metavar="NAME", help="the configured target to use (default: default_target)"),
+    "record": dict(metavar="PATH", help="record golden-path runs as JSON lines (secrets redacted): "
+                   "a directory gets one file per run; golden-path also takes a file name"),
+}
+
+
+def add_shared_flags(parser: argparse.ArgumentParser | Any, *names: str, top_level: bool = False) -> None:
+    """The flags a user may put before or after the subcommand. On the subcommand their default is
+    SUPPRESS, so an absent flag leaves the top-level value in place and a present one wins."""
+    for name in names or tuple(_SHARED):
+        default = None if top_level else argparse.SUPPRESS
+        parser.add_argument(f"--{name}", default=default, **_SHARED[name])
+
+
+def seconds(text: str) -> float:
+    """A finite, positive number of seconds (nan, inf, 0 and negatives are usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    """Like `seconds`, but 0 is allowed (no grace, as fast as possible)."""
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return seconds(text)
+
+
+def add_budget_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("budgets (seconds; defaults from the backend's tests)")
+    g.add_argument("--connect-budget", type=seconds, default=2.0, metavar="S", help="connect within S (default 2)")
+    g.add_argument("--first-event-budget", type=seconds, default=5.0, metavar="S", help="first agent event within S of sending (default 5)")
+    g.add_argument("--run-budget", type=seconds, default=60.0, metavar="S", help="whole run within S (default 60)")
+    g.add_argument("--gap-budget", type=seconds, default=None, metavar="S", help="opt-in: at most S between consecutive events (strict suites: 0.1)")
 
 
 def budgets_from(args: argparse.Namespace) -> "Budgets":
@@ -29,6 +77,8 @@ def budgets_from(args: argparse.Namespace) -> "Budgets":
 def print_json(obj: Any) -> None:
     """One object on stdout and nothing else, scrubbed like everything that leaves the process,
     in UTF-8 whatever the console's code page (Windows)."""
+    import json
+
     text = scrub(json.dumps(scrub_obj(obj), ensure_ascii=False, indent=2)) + "\n"
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
@@ -41,4 +91,4 @@ def print_json(obj: Any) -> None:
 
 def usage_error(message: str) -> int:
     sys.stderr.write(f"wsdash: error: {scrub(message)}\n")
-    return EXIT_USAGE
+    return exit_codes.USAGE

@@ -6,20 +6,36 @@ import argparse
 import json
 import sys
 
-from wsdash.commands.common import print_json, usage_error
-from wsdash.core.config import ConfigError, config_paths, describe, load_config
-from wsdash.commands.term import painter
+from typing import Any
+
+from wsdash.commands.common import Parser, add_shared_flags, print_json, usage_error
+
+
+def register(sub: Any) -> None:
+    cf = sub.add_parser("config", help="show the merged configuration or where it is read from")
+    cf_sub = cf.add_subparsers(dest="config_command", metavar="ACTION", parser_class=Parser, required=True)
+    show = cf_sub.add_parser("show", help="every value with where it came from (secrets masked)")
+    show.add_argument("--json", action="store_true")
+    add_shared_flags(show, "config")
+    cf_sub.add_parser("path", help="the configuration file locations, in the order they are tried")
+    cf.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from wsdash.commands.term import painter
+    from wsdash.core.config import ConfigError, config_paths, describe, load_config
+    from wsdash.core.redact import scrub
+
     if args.config_command == "path":
+        if getattr(args, "config", None):
+            print(f"{args.config}  (given with --config: the only file read)")
         for path in config_paths():
             state = "found" if path.is_file() else "absent"
             print(f"{path}  ({state})")
         print("override with --config FILE or WSDASH_CONFIG; single values with WSDASH_<TARGET>_<KEY>, e.g. WSDASH_STAGING_WS_URL")
         return 0
     try:
-        cfg = load_config(args.config)
+        cfg = load_config(getattr(args, "config", None))
     except ConfigError as exc:
         return usage_error(str(exc))
     rows = describe(cfg)
@@ -31,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(k) for k, _, _ in rows)
     for key, value, source in rows:
         shown = json.dumps(value) if not isinstance(value, str) else value
-        print(f"{key:<{width}}  {shown:<45} {p(source, 'dim')}")
+        print(scrub(f"{key:<{width}}  {shown:<45} ") + p(scrub(source), "dim"))
     return 0

@@ -11,9 +11,25 @@ import secrets
 import sys
 from typing import Any
 
-from wsdash.commands.common import usage_error
+from dataclasses import replace
+from pathlib import Path
+
+from wsdash.commands.common import add_shared_flags, seconds_or_zero, usage_error
 
 DEMO_PORT = 8002
+
+
+def register(sub: Any) -> None:
+    dm = sub.add_parser("demo", help="start the embedded agent server and run the golden path against it")
+    dm.add_argument("--scenario", default="golden", help="the server's scenario (see `wsdash serve --help`)")
+    dm.add_argument("--pace", type=seconds_or_zero, default=0.3, metavar="S", help="seconds between events (default 0.3)")
+    dm.add_argument("--headless", action="store_true", help="print the verdict instead of opening the dashboard")
+    add_shared_flags(dm, "config", "record")
+    dm.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_headless(args) if args.headless else run_dashboard(args)
 
 
 def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any, Any, str, str | None]:
@@ -36,7 +52,8 @@ def run_headless(args: argparse.Namespace) -> int:
     from wsdash.services.agent_server import ScenarioError
     from wsdash.core.auth import mint_token
     from wsdash.commands.run_printer import print_human
-    from wsdash.services.session.once import SessionOptions, run_golden_path
+    from wsdash.services.session.handshake import SessionOptions
+    from wsdash.services.session.once import run_golden_path
 
     try:
         thread, server, secret, note = start_demo_server(args.scenario, args.pace)
@@ -51,3 +68,55 @@ def run_headless(args: argparse.Namespace) -> int:
         return result.exit_code
     finally:
         thread.__exit__(None, None, None)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """The embedded server in its own thread (the UI loop stays free), then the dashboard."""
+    from wsdash.services.agent_server import ScenarioError
+    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.core.auth import write_secret_file
+    from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, record_dir, token_source
+    from wsdash.core.config import ConfigError, load_config
+
+    try:
+        thread, server, secret, note = start_demo_server(args.scenario, args.pace)
+    except ScenarioError as exc:
+        return usage_error(str(exc))
+    notes = [note] if note else []
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="wsdash-demo-") as tmp:
+        secret_file = Path(tmp) / "secret"
+        write_secret_file(secret_file, secret)
+        try:
+            cfg = load_config(getattr(args, "config", None))
+        except ConfigError:
+            cfg = load_config(env={}, cwd=Path(tmp))
+        demo_target = replace(cfg.targets["local"], ws_url=server.url, health_url=f"{server.http_url}/health",
+                              secret_file=str(secret_file), secret_env=None, token_env=None, auth="subprotocol+header")
+        cfg.targets = {"local": demo_target}
+        cfg.default_target = "local"
+        settings = AppSettings(
+            mode="demo", url=server.url, token_source=token_source(demo_target, ttl_s=DEV_TOKEN_TTL_S), config=cfg,
+            health_names=[("local", "demo agent server")], autorun=True, notes=notes,
+            tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
+            record_dir=record_dir(args),
+        )
+        try:
+            make_app(settings).run()
+        finally:
+            thread.__exit__(None, None, None)
+    return 0
+
+
+def _demo_tiers(url: str, secret_file: Path):
+    """`wsdash demo` runs a small packaged end-to-end suite against its own server as its tier."""
+    from wsdash.services.tiers.spec import TierSpec
+
+    suite = Path(__file__).resolve().parents[1] / "demo_suite"
+    return [TierSpec.from_table({
+        "name": "demo-e2e", "title": "Demo E2E (golden path)",
+        "pytest": [str(suite), "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        "python": sys.executable, "target": 1.0, "timeout_s": 120, "requires": ["local"],
+        "env": {"WSDASH_DEMO_URL": url, "WSDASH_DEMO_SECRET_FILE": str(secret_file)},
+    })]

@@ -3,29 +3,49 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-from urllib.parse import urlsplit
 from dataclasses import dataclass
+from typing import Any
 
-from wsdash.core.auth import TokenError, resolve_token, token_for
-from wsdash.commands.common import budgets_from, print_json, usage_error
-from wsdash.commands.run_printer import print_human
-from wsdash.core.config import ConfigError, load_config
-from wsdash.core.redact import redact_url
+from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_from, print_json, seconds, seconds_or_zero, usage_error
+
+
+def register(sub: Any) -> None:
+    gp = sub.add_parser("golden-path", help="run one golden path against a server and judge it")
+    gp.add_argument("--url", metavar="URL", help="a WebSocket URL (ws:// or wss://); needs no config (wins over --target)")
+    tok = gp.add_mutually_exclusive_group()
+    tok.add_argument("--token", metavar="T", help="a JWT (prefer --token-env: a flag shows up in shell history)")
+    tok.add_argument("--token-env", metavar="VAR", help="read the JWT from environment variable VAR")
+    tok.add_argument("--secret", metavar="S", help="mint a valid token signed with this secret")
+    tok.add_argument("--secret-file", metavar="PATH", help="mint a valid token signed with the secret in PATH")
+    gp.add_argument("--auth", choices=("subprotocol+header", "subprotocol", "header", "query"), help="where the token travels (default: the target's, else subprotocol+header)")
+    gp.add_argument("--message", metavar="TEXT", help="the chat message to send")
+    gp.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="wait at most S for the run to complete (default 30)")
+    gp.add_argument("--grace", type=seconds_or_zero, default=0.5, metavar="S", help="keep listening S after completion to judge late frames (default 0.5)")
+    gp.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
+    gp.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    add_shared_flags(gp)
+    add_budget_flags(gp)
+    gp.set_defaults(func=run)
 
 
 @dataclass
-class Endpoint:
+class RunEndpoint:
     url: str
     token: str | None
     auth: str
     tls_verify: bool
 
 
-def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
+def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
     """URL and token from --url/--target and the token flags. Raises ConfigError or TokenError."""
+    from urllib.parse import urlsplit
+
+    from wsdash.core.auth import TokenError, resolve_token, token_for
+    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.redact import redact_url
+
     auth = "subprotocol+header"
     tls_verify = True
     target = None
@@ -39,7 +59,7 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ConfigError(f"--url must look like ws://host[:port]/path or wss://…, got {redact_url(url)!r}")
     else:
-        target = load_config(args.config).target(args.target)
+        target = load_config(getattr(args, "config", None)).target(getattr(args, "target", None))
         url, auth, tls_verify = target.ws_url, target.auth, target.tls_verify
     if args.token_env and not os.environ.get(args.token_env):
         raise TokenError(f"environment variable {args.token_env} is not set or empty")
@@ -47,19 +67,23 @@ def resolve_endpoint(args: argparse.Namespace) -> Endpoint:
         token = resolve_token(token=args.token, token_env=args.token_env, secret=args.secret, secret_file=args.secret_file)
     else:
         token = token_for(target) if target is not None else None
-    return Endpoint(url, token, args.auth or auth, tls_verify and not args.no_tls_verify)
+    return RunEndpoint(url, token, args.auth or auth, tls_verify and not args.no_tls_verify)
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.core.recording import Recorder
-    from wsdash.services.session.once import DEFAULT_MESSAGE, SessionOptions, run_golden_path
+    import asyncio
+
+    from wsdash.commands.run_printer import print_human
+    from wsdash.core.auth import TokenError
+    from wsdash.core.config import ConfigError
+    from wsdash.core.recording import Recorder, recording_file
+    from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
+    from wsdash.services.session.once import run_golden_path
 
     try:
-        ep = resolve_endpoint(args)
+        ep = resolve_run_endpoint(args)
     except (ConfigError, TokenError) as exc:
         return usage_error(str(exc))
-    if args.timeout <= 0:
-        return usage_error("--timeout must be positive")
     opts = SessionOptions(
         url=ep.url,
         token=ep.token,
@@ -71,11 +95,13 @@ def run(args: argparse.Namespace) -> int:
         budgets=budgets_from(args),
     )
     recorder = None
-    if args.record:
+    record = getattr(args, "record", None)
+    if record:
+        record = recording_file(record)
         try:
-            recorder = Recorder(args.record)
+            recorder = Recorder(record)
         except OSError as exc:
-            return usage_error(f"cannot write recording {args.record}: {exc.strerror or exc}")
+            return usage_error(f"cannot write recording {record}: {exc.strerror or exc}")
     try:
         result = asyncio.run(run_golden_path(opts, listener=recorder))
     finally:
@@ -86,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_human(result, sys.stdout)
         if recorder is not None:
-            print(f"recorded to {args.record} — replay it with: wsdash replay {args.record}")
+            print(f"recorded to {record} — replay it with: wsdash replay {record}")
     return result.exit_code

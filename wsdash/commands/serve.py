@@ -9,7 +9,37 @@ import signal
 import sys
 from pathlib import Path
 
-from wsdash.commands.common import usage_error
+from typing import Any
+
+from wsdash.commands.common import seconds, seconds_or_zero, usage_error
+
+SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, malformed, slow-first:<s>, "
+                  "stall, drop, close:<code>, auth-reject, burst:<n>")
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535 (0 picks a free one), got {value}")
+    return value
+
+
+def register(sub: Any) -> None:
+    sv = sub.add_parser("serve", help="run the embedded agent server (speaks the backend's protocol)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=port_number, default=8002, help="0 picks a free port (default 8002)")
+    auth = sv.add_mutually_exclusive_group()
+    auth.add_argument("--secret", metavar="S", help="JWT signing secret (default: generated, kept in a user-only file)")
+    auth.add_argument("--no-auth", action="store_true", help="accept connections without a token")
+    sv.add_argument("--scenario", default="golden", help=SCENARIOS_HELP)
+    sv.add_argument("--envelope", default="nested", choices=("nested", "flat", "wrapped", "payload", "demo"))
+    sv.add_argument("--handshake", action="store_true", help="send handshake_response and expect an acknowledgement")
+    sv.add_argument("--pace", type=seconds_or_zero, default=0.25, metavar="S", help="seconds between events (default 0.25)")
+    sv.add_argument("--heartbeat", type=seconds, default=10.0, metavar="S", help="heartbeat after S idle seconds (default 10)")
+    sv.set_defaults(func=run)
 
 
 def secret_path(port: int) -> Path:

@@ -11,26 +11,24 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Sequence, TextIO
+
+from wsdash.commands.common import add_shared_flags
+from wsdash.core import exit_codes
 
 if TYPE_CHECKING:
     from wsdash.services.tiers.events import TierEvent
-    from wsdash.services.tiers.model import TierResult, TierSpec
+    from wsdash.services.tiers.model import TierResult
+    from wsdash.services.tiers.spec import TierSpec
     from wsdash.commands.tiers_progress import HumanReporter
     from wsdash.services.tiers.batch import HealthCheck
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-# A function that, given the loaded Config (or None), returns the health check used to decide
-# whether a tier's `requires` targets are usable. cli.py may pass one to `register`.
-HealthFactory = Callable[[Any], "HealthCheck"]
 
 
 class UsageError(Exception):
     """Wrong invocation or configuration: exit code 2, message on stderr."""
 
 
-def register(subparsers: argparse._SubParsersAction, *, health: HealthFactory | None = None) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``tiers list`` and ``tiers run`` to the CLI's subparsers."""
     parser = subparsers.add_parser(
         "tiers",
@@ -40,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction, *, health: HealthFactory | 
     tiers_sub = parser.add_subparsers(dest="tiers_command", metavar="{list,run}")
     tiers_sub.required = True
 
-    # default=SUPPRESS: a top-level --config/--json of the main parser must not be reset by
-    # these sub-parsers' defaults (argparse copies sub-parser defaults over the namespace).
+    # default=SUPPRESS: a top-level --config of the main parser must not be reset by these
+    # sub-parsers' defaults (argparse copies sub-parser defaults over the namespace).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="configuration file (default: wsdash.toml here, else the user config dir)")
+    add_shared_flags(common, "config")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print only JSON on stdout")
 
     p_list = tiers_sub.add_parser("list", parents=[common], help="show the configured tiers", description="Show the configured tiers.")
@@ -60,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction, *, health: HealthFactory | 
     p_run.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p_run.add_argument("--rerun-failed", action="store_true", help="run only the tests that failed in the last run of each tier")
     p_run.add_argument("--skip-requires", action="store_true", help="run tiers without checking their required targets' health")
-    p_run.set_defaults(func=lambda args: cmd_run(args, health=health))
+    p_run.set_defaults(func=cmd_run)
 
 
 # --------------------------------------------------------------------------------------------
@@ -68,47 +66,20 @@ def register(subparsers: argparse._SubParsersAction, *, health: HealthFactory | 
 
 
 def load_specs(config_path: str | None) -> tuple[list[TierSpec], Any, str]:
-    """(tiers, Config or None, where the tiers came from). Raises UsageError on a bad config."""
-    from wsdash.services.tiers.model import tiers_from_config
+    """(tiers, Config, where the tiers came from). Raises UsageError on a bad config."""
+    from wsdash.core.config import ConfigError, load_config
+    from wsdash.services.tiers.spec import tiers_from_config
 
-    cfg: Any = None
-    source = "built-in"
-    base_dir: str | None = None
     try:
-        try:
-            from wsdash.core.config import load_config
-        except ImportError:  # the config module is optional for this command
-            tables = _read_tiers_toml(config_path) if config_path else None
-            if tables is not None:
-                source, base_dir = config_path or "", os.path.dirname(os.path.abspath(config_path or "."))
-        else:
-            cfg = load_config(config_path)
-            tables = cfg.tiers
-            if tables is not None:
-                source = cfg.source("tiers") if hasattr(cfg, "source") else "config file"
-                if source and os.path.exists(source):
-                    base_dir = os.path.dirname(os.path.abspath(source))
-        specs = tiers_from_config(tables, base_dir=base_dir)
-    except (ValueError, OSError) as exc:
+        cfg = load_config(config_path)
+        source = cfg.source("tiers")
+        base_dir = os.path.dirname(os.path.abspath(source)) if os.path.exists(source) else None
+        return tiers_from_config(cfg.tiers, base_dir=base_dir), cfg, source
+    except (ConfigError, ValueError, OSError) as exc:
         raise UsageError(f"configuration error: {exc}") from None
-    return specs, cfg, source
 
 
-def _read_tiers_toml(path: str) -> list[dict[str, Any]] | None:
-    import tomllib
-
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    tiers = data.get("tiers")
-    if tiers is not None and (not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers)):
-        raise ValueError(f"{path}: tiers must be an array of tables ([[tiers]])")
-    return tiers
-
-
-def select(specs: Sequence[TierSpec], names: Sequence[str]) -> list[TierSpec]:
+def select_tiers(specs: Sequence[TierSpec], names: Sequence[str]) -> list[TierSpec]:
     if not names:
         return list(specs)
     by_name = {s.name: s for s in specs}
@@ -125,20 +96,10 @@ HEALTH_TIMEOUT_S = 5.0
 
 
 def default_health(cfg: Any) -> HealthCheck:
-    """Health check for `requires`: the same probes as `wsdash check` (wsdash.services.health.check).
-
-    When a target cannot be checked (no configuration, health module missing) it counts as not
-    usable: a staging tier must not run against a dead staging just because the probe is
-    missing. --skip-requires overrides.
-    """
+    """Health check for `requires`: the same probes as `wsdash check`. --skip-requires skips it."""
+    from wsdash.services.health.check import known_names, run_checks
 
     async def check(target: str) -> tuple[bool, str]:
-        if cfg is None:
-            return False, "cannot check its health without a configuration (use --skip-requires to run anyway)"
-        try:
-            from wsdash.services.health.check import known_names, run_checks
-        except ImportError:
-            return False, "cannot check its health in this build (use --skip-requires to run anyway)"
         known = known_names(cfg)
         if target not in known:
             return False, f"unknown target {target!r} (known: {', '.join(known)})"
@@ -170,10 +131,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         specs, _cfg, source = load_specs(getattr(args, "config", None))
     except UsageError as exc:
         _err(str(exc))
-        return EXIT_USAGE
+        return exit_codes.USAGE
     if getattr(args, "json", False):
         _print_json({"ok": True, "source": source, "tiers": [s.to_dict() for s in specs]})
-        return EXIT_OK
+        return exit_codes.OK
     from wsdash.commands.tiers_progress import Style, pct
 
     style = Style(sys.stdout)
@@ -194,16 +155,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
     print(style("dim", f"tiers from: {source}"))
-    return EXIT_OK
+    return exit_codes.OK
 
 
-def cmd_run(args: argparse.Namespace, *, health: HealthFactory | None = None) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
     json_mode = bool(getattr(args, "json", False))
     try:
         specs, cfg, _source = load_specs(getattr(args, "config", None))
-        chosen = select(specs, getattr(args, "names", []) or [])
+        chosen = select_tiers(specs, getattr(args, "names", []) or [])
         junit = getattr(args, "junit", None)
         if junit:
             parent = os.path.dirname(os.path.abspath(junit))
@@ -211,7 +172,7 @@ def cmd_run(args: argparse.Namespace, *, health: HealthFactory | None = None) ->
                 raise UsageError(f"--junit {junit}: directory {parent} does not exist")
     except UsageError as exc:
         _err(str(exc))
-        return EXIT_USAGE
+        return exit_codes.USAGE
 
     if not json_mode:
         # A test id in a script the console cannot encode must not crash the report.
@@ -241,13 +202,13 @@ def cmd_run(args: argparse.Namespace, *, health: HealthFactory | None = None) ->
 
     health_check = None
     if not getattr(args, "skip_requires", False):
-        health_check = (health or default_health)(cfg)
+        health_check = default_health(cfg)
 
     try:
         results = asyncio.run(_run(chosen, reporter, health_check, only, notes))
     except KeyboardInterrupt:  # second Ctrl-C: the tree has been killed on the way out
         _err("killed")
-        return EXIT_FAILED
+        return exit_codes.FAILED
 
     from wsdash.services.tiers.model import exit_code_for
 
@@ -266,7 +227,7 @@ def cmd_run(args: argparse.Namespace, *, health: HealthFactory | None = None) ->
             write_junit(junit, results, scrub=scrub)
         except OSError as exc:
             _err(f"cannot write JUnit report {junit}: {exc.strerror or exc}")
-            code = EXIT_USAGE
+            code = exit_codes.USAGE
     if json_mode:
         _print_json({"ok": code == 0, "tiers": [r.to_dict() for r in results]})
     if reporter is not None:

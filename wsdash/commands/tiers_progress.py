@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 if TYPE_CHECKING:
     from wsdash.services.tiers.events import TierEvent
-    from wsdash.services.tiers.model import TierResult, TierSpec
+    from wsdash.services.tiers.model import TierResult
+    from wsdash.services.tiers.spec import TierSpec
 
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

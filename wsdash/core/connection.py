@@ -37,7 +37,7 @@ class Connected:
 
 
 def auth_parts(token: str | None, auth: str) -> tuple[list[str] | None, dict[str, str], dict[str, str]]:
-    """(subprotocols, headers, query) that carry `token` as `auth` says (PROTOCOL.md §2)."""
+    """(subprotocols, headers, query) that carry `token` as `auth` says (docs/protocol.md §2)."""
     if not token:
         return None, {}, {}
     subprotocols = [f"jwt-auth.{token}"] if "subprotocol" in auth else None
@@ -92,7 +92,7 @@ async def _tcp(host: str, port: int, phases: dict[str, float]) -> socket.socket:
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     t1 = time.perf_counter()
     phases["dns_ms"] = (t1 - t0) * 1000
-    # IPv4 first: on Windows, ::1 refusals are retried for ~2 s each (PROTOCOL.md §1).
+    # IPv4 first: on Windows, ::1 refusals are retried for ~2 s each (docs/protocol.md §1).
     infos.sort(key=lambda info: info[0] != socket.AF_INET)
     if not infos:
         raise socket.gaierror(socket.EAI_NONAME, f"no address for {host}")

@@ -1,4 +1,4 @@
-"""The golden-path contract (PROTOCOL.md §5): feed Events, get a Verdict with named violations.
+"""The golden-path contract (docs/protocol.md §5): feed Events, get a Verdict with named violations.
 
 Incremental, so the dashboard can light checkpoints as events arrive and the headless commands
 judge the same way. Times are monotonic seconds; offsets are measured from the moment the chat
@@ -39,7 +39,7 @@ _PROGRESS = frozenset({AGENT_THINKING, TOOL_EXECUTING, TOOL_COMPLETED})
 
 @dataclass(frozen=True)
 class Budgets:
-    """Timing budgets in seconds; defaults from the backend's own tests (PROTOCOL.md §5.5)."""
+    """Timing budgets in seconds; defaults from the backend's own tests (docs/protocol.md §5.5)."""
 
     connect_s: float = 2.0
     first_event_s: float = 5.0

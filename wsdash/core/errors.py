@@ -1,7 +1,7 @@
 """Exception → classified error with an actionable hint, portable across Windows, Linux, macOS.
 
 Every failure wsdash shows (screen or JSON) is a `ClassifiedError`: a `kind` a script can branch
-on, the original message (redacted) and one line that says what to do. See PROTOCOL.md §6–§7.
+on, the original message (redacted) and one line that says what to do. See docs/protocol.md §6–§7.
 """
 
 from __future__ import annotations
@@ -115,12 +115,48 @@ def is_refused(exc: BaseException) -> bool:
     return False
 
 
-def close_error(code: int | None, reason: str = "", url: str | None = None) -> ClassifiedError:
-    """Classify a close seen by a client (1008/4401/4403 are authentication failures)."""
+SERVER, CLIENT, NOBODY = "server", "client", "nobody"  # who closed a connection
+
+
+@dataclass(frozen=True)
+class Close:
+    """How a WebSocket ended, as the client saw it. `by`: who sent the first close frame —
+    the server, the client (wsdash itself, e.g. 1007 for a frame that was not UTF-8), or nobody
+    (1006: the connection dropped with no close frame either way)."""
+
+    code: int
+    reason: str = ""
+    by: str = SERVER
+
+
+def close_of(exc: BaseException) -> Close:
+    """The one reading of a websockets ConnectionClosed (its rcvd/sent close frames)."""
+    rcvd = getattr(exc, "rcvd", None)
+    sent = getattr(exc, "sent", None)
+    if rcvd is not None and (sent is None or getattr(exc, "rcvd_then_sent", True)):
+        return Close(rcvd.code, rcvd.reason, SERVER)
+    if sent is not None:
+        return Close(sent.code, sent.reason, CLIENT)
+    return Close(1006, "", NOBODY)
+
+
+def close_error(code: int | None, reason: str = "", url: str | None = None, by: str = SERVER) -> ClassifiedError:
+    """Classify a close seen by a client (1008/4401/4403 are authentication failures), saying who
+    closed: a client-side close is wsdash refusing what the server sent, not a network problem."""
     meaning = CLOSE_CODE_MEANINGS.get(code or 0, "unrecognised close code")
-    text = f"closed with code {code} ({meaning})" + (f": {reason}" if reason else "")
+    who = {SERVER: "the server closed the connection", CLIENT: "wsdash closed the connection",
+           NOBODY: "the connection ended"}.get(by, "closed")
+    text = f"{who} with code {code} ({meaning})" + (f": {reason}" if reason else "")
     if code in AUTH_CLOSE_CODES:
         return ClassifiedError(AUTH, scrub(text), _AUTH_HINT, code)
+    if by == CLIENT:
+        if code == 1007:
+            hint = "the server sent a text frame that is not valid UTF-8: a server bug, not the network — see the raw frame in a recording"
+        elif code == 1009:
+            hint = "the server sent a frame larger than wsdash accepts: a server bug or a runaway payload"
+        else:
+            hint = "wsdash refused what the server sent (a protocol error on the server's side): see the reason"
+        return ClassifiedError(CLOSED, scrub(text), hint, code)
     if code == 1006:
         hint = "the connection dropped without a close frame: check the server's logs and the network path"
     elif code == 1011:
@@ -143,8 +179,15 @@ _NO_TOKEN_HINT = (
 
 
 def auth_error(message: str, *, token_sent: bool, code: int | None = None) -> ClassifiedError:
-    """Authentication failed, in any of its shapes (PROTOCOL.md §2), with the hint that fits."""
+    """Authentication failed, in any of its shapes (docs/protocol.md §2), with the hint that fits."""
     return ClassifiedError(AUTH, scrub(message), _AUTH_HINT if token_sent else _NO_TOKEN_HINT, code)
+
+
+def auth_refusal(server_words: str | None, *, token_sent: bool) -> ClassifiedError | None:
+    """The error for an AUTH_FAILED frame (`protocol.auth_failure` gives the server's words)."""
+    if server_words is None:
+        return None
+    return auth_error(f"AUTH_FAILED: {server_words}", token_sent=token_sent)
 
 
 def http_status_error(status: int, url: str | None = None) -> ClassifiedError:
@@ -183,10 +226,8 @@ def classify(exc: BaseException, url: str | None = None) -> ClassifiedError:
             if isinstance(e, wse.InvalidStatus):
                 return http_status_error(e.response.status_code, url)
             if isinstance(e, wse.ConnectionClosed):
-                rcvd = e.rcvd
-                code = rcvd.code if rcvd is not None else 1006
-                reason = rcvd.reason if rcvd is not None else ""
-                return close_error(code, reason, url)
+                close = close_of(e)
+                return close_error(close.code, close.reason, url, close.by)
             if hasattr(wse, "ProxyError") and isinstance(e, wse.ProxyError):
                 return ClassifiedError(PROXY, message, "the proxy refused the connection: check HTTPS_PROXY/NO_PROXY", None)
             if isinstance(e, (wse.InvalidMessage, wse.InvalidHeader, wse.InvalidUpgrade)):

@@ -74,11 +74,6 @@ class EventStore:
         self._shown = deque((r for r in self._rows if not self.filter or self.filter.matches(r.event)), maxlen=self.capacity)
         self.version += 1
 
-    def clear(self) -> None:
-        self._rows.clear()
-        self._shown.clear()
-        self.version += 1
-
     @property
     def shown(self) -> int:
         return len(self._shown)

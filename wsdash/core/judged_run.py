@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from wsdash.core.errors import AUTH, ClassifiedError, auth_error, close_error
+from wsdash.core import exit_codes
+from wsdash.core.errors import AUTH, SERVER, ClassifiedError, auth_error, auth_refusal, close_error
 from wsdash.core.contract import ERROR_FRAME, Budgets, Contract, Verdict
 from wsdash.core.protocol import GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, auth_failure, parse_frame
 from wsdash.core.redact import redact_url
 
-# Exit codes of the headless commands
-EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_NO_RUN = 0, 1, 2, 3
 
 
 class RunListener(Protocol):
@@ -49,11 +48,11 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         if self.ok:
-            return EXIT_OK
+            return exit_codes.OK
         no_run = self.verdict.first_event_s is None
         if self.error is not None and (self.error.kind == AUTH or no_run):
-            return EXIT_NO_RUN
-        return EXIT_VIOLATED
+            return exit_codes.NO_RUN
+        return exit_codes.FAILED
 
     def to_json(self) -> dict[str, Any]:
         v = self.verdict
@@ -152,19 +151,17 @@ class Run:
             rows.append((event.type, offset, event.agent_name, event.tool_name, event.raw_type, kind))
         contract.feed(event)
         if self.error is None and event.is_error:
-            refusal = auth_failure(event)
-            if refusal is not None:
-                self.error = auth_error(f"AUTH_FAILED: {refusal}", token_sent=self.token is not None)
+            self.error = auth_refusal(auth_failure(event), token_sent=self.token is not None)
         if self._on_event:
             self._on_event(event)
         return event
 
-    def closed(self, at: float, code: int, reason: str) -> None:
+    def closed(self, at: float, code: int, reason: str, by: str = SERVER) -> None:
         self.close = (code, reason)
         if self._listener:
-            self._listener.record("close", at, code=code, reason=reason)
+            self._listener.record("close", at, code=code, reason=reason, by=by)
         if self.error is None and not (self.contract.done and code in (1000, 1001)):
-            err = close_error(code, reason, self.url)
+            err = close_error(code, reason, self.url, by)
             if err.kind == AUTH:
                 err = auth_error(err.message, token_sent=self.token is not None, code=err.code)
             if err.kind == AUTH or not self.contract.done:
@@ -188,7 +185,7 @@ class Run:
         verdict = self.contract.finish(at, ended_by=ended_by)
         if self.error is not None and verdict.first_event_s is None:
             # No agent event ever arrived: the run could not happen and the error says why. Error
-            # frames and a slow connect stay reported (PROTOCOL.md §5.6), but for the very
+            # frames and a slow connect stay reported (docs/protocol.md §5.6), but for the very
             # AUTH_FAILED frame the error already names.
             auth = self.error.kind == AUTH
             verdict.violations = [v for v in verdict.violations if not (auth and v.code == ERROR_FRAME)]

@@ -1,4 +1,4 @@
-"""Server frames → `Event` values, and the client messages. PROTOCOL.md §3–§4.
+"""Server frames → `Event` values, and the client messages. docs/protocol.md §3–§4.
 
 Strict about what is checked, tolerant about shape: every envelope (nested, flat, wrapped,
 payload, demo) normalises to one `Event`. Malformed and unknown frames become values too —
@@ -253,13 +253,13 @@ def _summary(e: Event) -> str:
 
 
 def auth_failure(event: Event) -> str | None:
-    """The server's words when `event` is an AUTH_FAILED error frame (PROTOCOL.md §2), else None."""
+    """The server's words when `event` is an AUTH_FAILED error frame (docs/protocol.md §2), else None."""
     if event.type in ERROR_TYPES and str(event.error_code() or "").upper() == "AUTH_FAILED":
         return str(event.get("error_message", "message") or "authentication failed")
     return None
 
 
-# ---- client messages (PROTOCOL.md §3) ---------------------------------------------------------
+# ---- client messages (docs/protocol.md §3) ---------------------------------------------------------
 
 def user_message(text: str, thread_id: str | None, run_id: str) -> dict[str, Any]:
     return {"type": "user_message", "payload": {"content": text, "thread_id": thread_id, "run_id": run_id}}

@@ -31,6 +31,16 @@ class RecordingError(ValueError):
     """A file that is not a wsdash recording, or a damaged one: says which line and why."""
 
 
+def recording_file(path: str | os.PathLike[str], run_number: int = 1) -> Path:
+    """Where a run is recorded: `path` itself, or a new timestamped file when it is a directory."""
+    import time
+
+    target = Path(path)
+    if not target.is_dir():
+        return target
+    return target / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{run_number}.jsonl"
+
+
 class Recorder:
     """A RunListener writing JSON lines; buffered, flushed on close."""
 
@@ -116,7 +126,7 @@ def _apply(run: Run, rec: dict[str, Any]) -> bool:
         data: str | bytes = base64.b64decode(rec["b64"]) if "b64" in rec else rec.get("data", "")
         run.received(at, data)
     elif kind == "close":
-        run.closed(at, int(rec.get("code", 1006)), str(rec.get("reason", "")))
+        run.closed(at, int(rec.get("code", 1006)), str(rec.get("reason", "")), str(rec.get("by", "server")))
     elif kind == "error":
         e = rec.get("error") or {}
         run.failed(at, ClassifiedError(e.get("kind", "unknown"), e.get("message", ""), e.get("hint", ""), e.get("code")))

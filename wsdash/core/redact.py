@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SECRET_QUERY_KEYS = {"token", "access_token", "jwt", "auth", "key", "secret", "password"}
+# A secret-bearing query parameter wherever a URL appears in text (config values, error messages).
+_QUERY_SECRET_RE = re.compile(r"([?&](?:" + "|".join(sorted(_SECRET_QUERY_KEYS)) + r")=)([^&#\s\"'<>]+)", re.IGNORECASE)
 _secrets: list[str] = []  # longest first, so a secret inside another is masked with it
 
 
@@ -36,15 +38,23 @@ def mask(value: str | None) -> str:
 
 
 def scrub(text: str) -> str:
-    """Return `text` with every registered secret and every JWT-shaped string masked."""
+    """Return `text` with every registered secret, every secret query parameter (`?token=…`) and
+    every JWT-shaped string masked."""
     if not text:
         return text
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, mask(secret))
+    if "=" in text:
+        text = _QUERY_SECRET_RE.sub(_mask_query_value, text)
     if "eyJ" not in text:  # the common case: no token-shaped text at all
         return text
     return _JWT_RE.sub(lambda m: mask(m.group(0)), text)
+
+
+def _mask_query_value(m: re.Match[str]) -> str:
+    value = m.group(2)
+    return m.group(0) if value.endswith("(redacted)") else m.group(1) + mask(value)
 
 
 _READABLE = ":/@!$'()*,;~"

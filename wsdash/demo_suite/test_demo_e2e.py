@@ -12,7 +12,8 @@ import pytest
 
 from wsdash.core.auth import mint_token, read_secret_file
 from wsdash.core.contract import Budgets
-from wsdash.services.session.once import SessionOptions, run_golden_path
+from wsdash.services.session.handshake import SessionOptions
+from wsdash.services.session.once import run_golden_path
 
 URL = os.environ.get("WSDASH_DEMO_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="WSDASH_DEMO_URL is not set: run through `wsdash demo`")

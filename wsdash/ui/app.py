@@ -6,7 +6,6 @@ the tests and the screenshot script.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -21,6 +20,9 @@ from wsdash.core.errors import UNKNOWN, ClassifiedError, classify
 from wsdash.core.event_store import DEFAULT_CAPACITY, EventStore
 from wsdash.core.contract import Budgets
 from wsdash.core.redact import redact_url, scrub
+from wsdash.ui import gc_tuning
+from wsdash.ui.notifications import Notifier
+from wsdash.ui.screenshot import screenshot_name
 
 
 @dataclass
@@ -84,8 +86,8 @@ class WsDashApp(App[None]):
         self.source: Any = None
         self.health_board: Any = None
         self.tier_pane: Any = None
-        self._told: dict[str, tuple[int, float]] = {}
-        self._gc_threshold: tuple[int, int, int] | None = None
+        self.notifier = Notifier(self.notify)
+        self._gc_threshold: tuple[int, ...] | None = None
         self.title = settings.title
         self.sub_title = redact_url(settings.url) if settings.url else ""
 
@@ -98,7 +100,7 @@ class WsDashApp(App[None]):
             self.source = ReplayPlayer(s.replay_path, self.store, s.budgets, speed=s.replay_speed)
         else:
             from wsdash.services.session.live import LiveSession
-            from wsdash.services.session.once import SessionOptions
+            from wsdash.services.session.handshake import SessionOptions
 
             opts = SessionOptions(url=s.url, auth=s.auth, tls_verify=s.tls_verify, budgets=s.budgets, timeout_s=s.timeout_s)
             self.source = LiveSession(opts, s.token_source, self.store, listener_factory=self._recorder if s.record_dir else None)
@@ -117,34 +119,23 @@ class WsDashApp(App[None]):
         self.call_after_refresh(self._start_workers)
 
     def _start_workers(self) -> None:
-        import gc
-
         self.run_worker(self.source.run_forever(), name="event stream", exit_on_error=False)
         if self.health_board is not None:
-            from wsdash.services.health.model import poll
+            from wsdash.services.health.board import poll
 
             self.run_worker(poll(self.health_board, self.settings.health_interval_s), name="health", exit_on_error=False)
-        # The widget tree is built: freezing it keeps full collections short during a burst
-        # (60–180 ms each before, 10–40 ms after; bench/ui.py --what-if gc-freeze).
-        gc.collect()
-        gc.freeze()
-        # Every frame of a burst leaves a row in the ring for a while: at the default threshold (700)
-        # that meant ~400 young collections per 100k frames, 250-450 ms in all; at 5000, ~25 and
-        # ~120 ms, each still under 10 ms. Both are process-wide: on_unmount puts them back.
-        self._gc_threshold = gc.get_threshold()
-        gc.set_threshold(5000, 10, 10)
+        self._gc_threshold = gc_tuning.tune_for_bursts()
         for note in self.settings.notes:
             self.tell(note, severity="warning", timeout=8)
 
     def _recorder(self) -> Any:
-        from wsdash.core.recording import Recorder
+        from wsdash.core.recording import Recorder, recording_file
 
         folder = self.settings.record_dir
         assert folder is not None
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            return Recorder(folder / f"run-{stamp}-{self.source.status.runs + 1}.jsonl")
+            return Recorder(recording_file(folder, self.source.status.runs + 1))
         except OSError as exc:  # the run goes on unrecorded: the socket is not the problem
             self.tell(f"cannot record to {folder}: {exc.strerror or exc} — this run is not recorded", severity="error")
             return None
@@ -155,7 +146,7 @@ class WsDashApp(App[None]):
         return DashboardScreen(self.source, self.settings.health_names, self.tier_pane)
 
     def _start_health(self) -> None:
-        from wsdash.services.health.model import HealthBoard
+        from wsdash.services.health.board import HealthBoard
 
         s = self.settings
         names = [n for n, _ in s.health_names]
@@ -178,14 +169,7 @@ class WsDashApp(App[None]):
 
     # ---- errors are UI ----------------------------------------------------------------------
     def tell(self, message: str, *, severity: str = "information", timeout: float = 5) -> None:
-        """notify(), deduplicated: the same message within 30 s is counted, not repeated."""
-        now = time.monotonic()
-        count, last = self._told.get(message, (0, 0.0))
-        self._told[message] = (count + 1, now if now - last > 30 else last)
-        if now - last <= 30:
-            return
-        suffix = f" (×{count + 1})" if count else ""
-        self.notify(scrub(message) + suffix, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+        self.notifier.tell(message, severity=severity, timeout=timeout)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
@@ -255,12 +239,8 @@ class WsDashApp(App[None]):
             self.tell("speed: as fast as possible" if speed == float("inf") else f"speed ×{speed:g}")
 
     def action_screenshot(self) -> None:
-        # A plain file name (the title's "·" and spaces are awkward in a shell), stamped to the second.
-        stamp = time.time()
-        name = (f"wsdash-{''.join(c if c.isascii() and c.isalnum() else '-' for c in self.settings.mode)}"
-                f"{time.strftime('-%Y%m%d-%H%M%S', time.localtime(stamp))}-{int(stamp * 1000) % 1000:03d}.svg")
         try:
-            path = self.save_screenshot(filename=name, path=str(Path.cwd()))
+            path = self.save_screenshot(filename=screenshot_name(self.settings.mode), path=str(Path.cwd()))
         except OSError as exc:
             self.tell(f"could not save the screenshot in {Path.cwd()}: {exc.strerror or exc}", severity="error")
             return
@@ -280,7 +260,8 @@ class WsDashApp(App[None]):
             if self.tier_pane.running:
                 yield SystemCommand("Cancel tiers", "Stop the running tier with a partial summary (x)", self.action_cancel_tiers)
             else:
-                yield SystemCommand("Run all tiers", "Unit, staging E2E and mission-critical (t)", self.action_run_tiers)
+                titles = ", ".join(spec.title for spec in self.tier_pane.board.specs)
+                yield SystemCommand("Run all tiers", f"{titles} (t)", self.action_run_tiers)
                 if self.tier_pane.has_failures:
                     yield SystemCommand("Rerun failed tests", "Only the failed node ids of the last run", self.tier_pane.rerun_failed)
         yield SystemCommand("Filter events", "Filter the event stream by type or text (/)", self._filter)
@@ -299,17 +280,9 @@ class WsDashApp(App[None]):
     async def on_unmount(self) -> None:
         if self.source is not None:
             self.source.stop()
-        import gc
-
-        gc.unfreeze()  # the freezes and threshold are process-wide: another app here (tests) starts afresh
-        if self._gc_threshold is not None:
-            gc.set_threshold(*self._gc_threshold)
+        gc_tuning.restore(self._gc_threshold)
 
 
 def make_app(settings: AppSettings) -> WsDashApp:
-    import gc
-
-    # What the imports built (~200k objects: Textual, rich, our modules) lives as long as the
-    # process: out of the collector's sight, each collection before the first frame stays short.
-    gc.freeze()
+    gc_tuning.freeze_imports()
     return WsDashApp(settings)

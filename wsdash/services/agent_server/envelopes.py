@@ -1,4 +1,4 @@
-"""Shape one logical event as each server generation put it on the wire (PROTOCOL.md §4.1)."""
+"""Shape one logical event as each server generation put it on the wire (docs/protocol.md §4.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The embedded agent server: speaks PROTOCOL.md like the real backend, with faults on demand.
+"""The embedded agent server: speaks docs/protocol.md like the real backend, with faults on demand.
 
 Used by `wsdash serve`, `wsdash demo`, the tests and the benchmarks. One `websockets` server
 answers the WebSocket on /ws (and the no-login demo socket on /api/demo/ws) and the HTTP health

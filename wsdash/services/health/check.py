@@ -13,7 +13,8 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from wsdash.core.config import Config, ConfigError
 from wsdash.core.errors import TIMEOUT, UNKNOWN, ClassifiedError
-from wsdash.services.health.model import DEGRADED, DOWN, UP, Checker, CheckResult, ProbeResult
+from wsdash.services.health.model import DEGRADED, DOWN, UP, CheckResult, ProbeResult
+from wsdash.services.health.board import Checker
 
 DOCKER = "docker"  # the Docker daemon is checked as the target named "docker"
 
@@ -26,7 +27,7 @@ def known_names(config: Config) -> list[str]:
     return [DOCKER, *(n for n in config.targets if n != DOCKER)]
 
 
-def select(config: Config, only: Iterable[str] | None) -> list[str]:
+def names_to_check(config: Config, only: Iterable[str] | None) -> list[str]:
     """The names to check, in config order. Raises ConfigError listing the known names."""
     known = known_names(config)
     if not only:
@@ -113,7 +114,7 @@ async def run_checks(
     docker_options: Mapping[str, Any] | None = None,
 ) -> list[ProbeResult]:
     """Check `only` (default: Docker and every target) concurrently within `timeout` seconds."""
-    names = select(config, only)
+    names = names_to_check(config, only)
     return await run_probes(build_probes(config, names, env=env, docker_options=docker_options), timeout)
 
 

@@ -1,4 +1,4 @@
-"""Is the Docker (or Podman) daemon up? PROTOCOL.md §8, portably.
+"""Is the Docker (or Podman) daemon up? docs/protocol.md §8, portably.
 
 Fast path: the Engine API (`GET /_ping`, `GET /version`) through httpx over a unix socket or
 tcp://. Where httpx cannot go (Windows named pipes, ssh://, TLS client certs) the `docker version`
@@ -40,7 +40,7 @@ def default_sockets(env: Mapping[str, str] | None = None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class DockerEndpoint:
     kind: str  # "unix" | "tcp" | "cli"
     address: str  # socket path, http://host:port, or the DOCKER_HOST handed to the CLI ("" = CLI default)
     source: str  # where it came from: "docker.host", "DOCKER_HOST", "default socket", "docker CLI"
@@ -53,22 +53,22 @@ class Endpoint:
         return f"docker CLI ({redact_url(self.address)})" if self.address else "docker CLI"
 
 
-def resolve_endpoint(host: str | None, env: Mapping[str, str], sockets: Sequence[str], platform: str) -> Endpoint:
+def resolve_docker_endpoint(host: str | None, env: Mapping[str, str], sockets: Sequence[str], platform: str) -> DockerEndpoint:
     """wsdash's own `docker.host` wins (it is the more specific setting), then DOCKER_HOST, then
     the first existing default socket; anything httpx cannot speak goes to the CLI."""
     for value, source in ((host, "docker.host"), (env.get("DOCKER_HOST"), "DOCKER_HOST")):
         if not value:
             continue
         if value.startswith("unix://"):
-            return Endpoint("unix", value[len("unix://"):], source)
+            return DockerEndpoint("unix", value[len("unix://"):], source)
         if value.startswith("tcp://") and not env.get("DOCKER_TLS_VERIFY"):
-            return Endpoint("tcp", "http://" + value[len("tcp://"):].rstrip("/"), source)
-        return Endpoint("cli", value, source)  # npipe://, ssh://, TLS with client certs
+            return DockerEndpoint("tcp", "http://" + value[len("tcp://"):].rstrip("/"), source)
+        return DockerEndpoint("cli", value, source)  # npipe://, ssh://, TLS with client certs
     if not platform.startswith("win"):  # Windows: pipes only, which httpx cannot open
         for path in sockets:
             if os.path.exists(path):
-                return Endpoint("unix", path, "default socket")
-    return Endpoint("cli", "", "docker CLI")
+                return DockerEndpoint("unix", path, "default socket")
+    return DockerEndpoint("cli", "", "docker CLI")
 
 
 async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Mapping[str, str] | None = None,
@@ -79,9 +79,9 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
     env = dict(os.environ if env is None else env)
     platform = platform or sys.platform
     sockets = default_sockets(env) if sockets is None else sockets
-    ep = resolve_endpoint(host, env, sockets, platform)
+    ep = resolve_docker_endpoint(host, env, sockets, platform)
     if method == "cli" and ep.kind != "cli":
-        ep = Endpoint("cli", host or "", ep.source if host else "docker CLI")
+        ep = DockerEndpoint("cli", host or "", ep.source if host else "docker CLI")
     if ep.kind != "cli":
         import httpx  # noqa: F401 - imported before the clock starts: latency is the daemon's, not ours
     start = time.perf_counter()
@@ -101,7 +101,7 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
 
 
 # -- Engine API over httpx ---------------------------------------------------------------------
-async def _via_api(ep: Endpoint, timeout: float, platform: str) -> tuple[list[CheckResult], dict[str, Any]]:
+async def _via_api(ep: DockerEndpoint, timeout: float, platform: str) -> tuple[list[CheckResult], dict[str, Any]]:
     import httpx
 
     # verify=False: plain HTTP only (TLS endpoints go to the CLI), and the default would build an
@@ -151,7 +151,7 @@ async def _via_api(ep: Endpoint, timeout: float, platform: str) -> tuple[list[Ch
     return checks, facts
 
 
-def _api_error(exc: BaseException, ep: Endpoint, timeout: float, platform: str) -> ClassifiedError:
+def _api_error(exc: BaseException, ep: DockerEndpoint, timeout: float, platform: str) -> ClassifiedError:
     where = ep.describe()
     message = scrub(str(exc) or type(exc).__name__)
     chain = exception_chain(exc)  # httpx wraps the OSError that says what happened
@@ -273,7 +273,7 @@ def _down_hint(platform: str) -> str:
     return "the Docker daemon is not running: start it (`sudo systemctl start docker`), " + _ALTERNATIVE
 
 
-def _permission_hint(ep: Endpoint | None, platform: str) -> str:
+def _permission_hint(ep: DockerEndpoint | None, platform: str) -> str:
     if platform.startswith("win"):
         return "your user may not use the Docker engine: add it to the docker-users group, then sign out and in"
     where = f" on {ep.address}" if ep and ep.kind == "unix" else ""

@@ -4,7 +4,7 @@ HTTP health endpoints — each a timed sub-check with a classified error and a h
 The WebSocket goes through `wsdash.core.connection.open_ws`, so "connected" means what it means in a
 golden-path session, and DNS/TCP times are that connection's own phases (one connection, not
 three). Because permissive demo servers accept anything, an open socket is not taken as proof
-that the token is good: the probe listens briefly for a rejection (PROTOCOL.md §2).
+that the token is good: the probe listens briefly for a rejection (docs/protocol.md §2).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from wsdash.core.auth import TokenError, TokenInfo, token_for
 from wsdash.core.config import TargetConfig
 from wsdash.core.connection import ConnectError, proxy_configured, is_loopback, open_ws
-from wsdash.core.errors import AUTH, CONFIG, ClassifiedError, auth_error, close_error
+from wsdash.core.errors import AUTH, CONFIG, ClassifiedError, auth_refusal, close_error, close_of
 from wsdash.services.health.endpoints import http_check, left, tls_check, tls_context
 from wsdash.core.protocol import auth_failure, parse_frame
 from wsdash.services.health.model import DEGRADED, DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
@@ -199,16 +199,16 @@ async def _listen(ws: Any, target: TargetConfig, token: str | None, token_error:
         async with asyncio.timeout(wait_s):
             while True:
                 event = parse_frame(await ws.recv())  # every envelope, as the session reads it
-                refusal = auth_failure(event)
+                refusal = auth_refusal(auth_failure(event), token_sent=True)
                 if refusal is not None:
-                    return ws_check, _rejected(auth_error(f"AUTH_FAILED: {refusal}", token_sent=True), target, token)
+                    return ws_check, _rejected(refusal, target, token)
                 if event.type in ("connection_established", "handshake_response"):
                     return ws_check, _accepted(target, token, token_error, f"accepted ({event.type})")
     except TimeoutError:
         return ws_check, _accepted(target, token, token_error, f"not rejected within {wait_s:.1f} s")
     except ConnectionClosed as exc:
-        rcvd = exc.rcvd
-        err = close_error(rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "", target.ws_url)
+        close = close_of(exc)
+        err = close_error(close.code, close.reason, target.ws_url, close.by)
         if err.kind == AUTH:
             return ws_check, _rejected(err, target, token)
         # Closed at once for another reason (1011 "not ready"…): the socket is not usable.

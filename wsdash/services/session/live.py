@@ -15,11 +15,11 @@ from typing import Any, Callable
 
 from wsdash.core.auth import TokenError, TokenInfo
 from wsdash.core.connection import ConnectError, open_ws
-from wsdash.core.errors import CONFIG, ClassifiedError, auth_error, classify
+from wsdash.core.errors import CONFIG, ClassifiedError, auth_refusal, classify, close_of
 from wsdash.core.event_store import EventStore
 from wsdash.core.protocol import Event, auth_failure, parse_frame
 from wsdash.core.judged_run import Run, RunListener, RunResult
-from wsdash.services.session.once import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
+from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
 
 IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "connected", "running", "backoff", "stopped"
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
@@ -143,9 +143,9 @@ class LiveSession:
         else:
             event = parse_frame(data, at)
             self.store.append(event, None, 0)
-            refusal = auth_failure(event) if event.is_error else None
+            refusal = auth_refusal(auth_failure(event), token_sent=self.token_info is not None) if event.is_error else None
             if refusal is not None:
-                self.status.error = auth_error(f"AUTH_FAILED: {refusal}", token_sent=self.token_info is not None)
+                self.status.error = refusal
         return event
 
     async def _connected(self, conn: Any, connect_s: float, token: str | None) -> ClassifiedError | None:
@@ -243,8 +243,8 @@ class LiveSession:
         if run is None:
             return
         if closed is not None:
-            rcvd = closed.rcvd
-            run.closed(at, rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "")
+            close = close_of(closed)
+            run.closed(at, close.code, close.reason, close.by)
         self.results.append(run.finish(at, timed_out=timed_out))
         self.run = None
         listener = getattr(run, "_listener", None)

@@ -1,108 +1,19 @@
 """One live golden-path run against a server: connect, handshake, send, receive, judge.
 
-PROTOCOL.md §3 sets the handshake timing; §5 the contract. Every failure ends as a classified
+docs/protocol.md §3 sets the handshake timing; §5 the contract. Every failure ends as a classified
 error in the result — this coroutine does not raise for anything the network or server does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
-from urllib.parse import urlsplit
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from wsdash.core.auth import TokenInfo
 from wsdash.core.connection import ConnectError, open_ws
-from wsdash.core.errors import classify
-from wsdash.core.contract import Budgets
-from wsdash.core.protocol import Event, handshake_acknowledged, user_message
+from wsdash.core.errors import classify, close_of
 from wsdash.core.judged_run import Run, RunListener, RunResult
-
-DEFAULT_MESSAGE = "What is the status of my AI spend this month?"
-
-
-@dataclass
-class SessionOptions:
-    url: str
-    token: str | None = None
-    auth: str = "subprotocol+header"
-    tls_verify: bool = True
-    message: str = DEFAULT_MESSAGE
-    timeout_s: float = 30.0  # from sending the message to the outermost agent_completed
-    grace_s: float = 0.5  # keep listening after completion so late frames are judged
-    connect_timeout_s: float = 10.0
-    first_frame_wait_s: float = 2.0  # §3: wait this long for the server's first frame
-    established_wait_s: float = 0.5  # §3: after connection_established, wait for a handshake_response
-    complete_wait_s: float = 2.0  # §3: after acknowledging, wait for handshake_complete
-    budgets: Budgets = field(default_factory=Budgets)
-
-
-def token_summary(token: str | None) -> dict[str, Any] | None:
-    info = TokenInfo.of(token)
-    if info is None:
-        return None
-    left = info.seconds_left()
-    return {"subject": info.subject, "expires_in_s": None if left is None else round(left)}
-
-
-Feed = Callable[[float, "str | bytes"], Event]
-
-
-class Receiver:
-    """Hands frames to `feed`; `until` reads until a predicate holds or the deadline passes.
-    `failed` says when to stop early (an authentication failure, say)."""
-
-    def __init__(self, ws: Any, feed: Feed, failed: Callable[[], bool]) -> None:
-        self.ws = ws
-        self.feed = feed
-        self.failed = failed
-        self.loop = asyncio.get_running_loop()
-
-    async def until(self, deadline: float, stop: Callable[[Event], bool]) -> Event | None:
-        try:
-            async with asyncio.timeout_at(deadline):
-                while True:
-                    data = await self.ws.recv()
-                    event = self.feed(self.loop.time(), data)
-                    if self.failed() or stop(event):
-                        return event
-        except TimeoutError:
-            return None
-
-    async def send(self, text: str) -> float:
-        await self.ws.send(text)
-        return self.loop.time()
-
-
-async def handshake(rx: Receiver, opts: SessionOptions, on_sent: Callable[[float, str], None]) -> Any:
-    """PROTOCOL.md §3 timing. Returns the thread_id to use (None for older servers)."""
-    loop = rx.loop
-    first = await rx.until(loop.time() + opts.first_frame_wait_s, lambda e: True)
-    if first is None or rx.failed():
-        return None
-    response = first if first.type == "handshake_response" else None
-    if response is None:
-        response = await rx.until(loop.time() + opts.established_wait_s, lambda e: e.type == "handshake_response")
-        if response is None or response.type != "handshake_response" or rx.failed():
-            return None
-    thread_id = response.get("thread_id")
-    ack = json.dumps(handshake_acknowledged(thread_id))
-    on_sent(await rx.send(ack), ack)
-    await rx.until(loop.time() + opts.complete_wait_s, lambda e: e.type == "handshake_complete")
-    return thread_id
-
-
-DEMO_SOCKET_PATH = "/api/demo/ws"
-
-
-def chat_message(opts: SessionOptions, thread_id: Any) -> str:
-    """The chat message as the endpoint expects it: the no-login demo socket takes the short
-    `chat` form (PROTOCOL.md §3.3); every other endpoint a `user_message`."""
-    if urlsplit(opts.url).path.rstrip("/").endswith(DEMO_SOCKET_PATH):
-        return json.dumps({"type": "chat", "message": opts.message})
-    return json.dumps(user_message(opts.message, thread_id, f"wsdash-{uuid.uuid4().hex[:12]}"))
+from wsdash.core.protocol import Event
+from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
 
 
 async def run_golden_path(
@@ -137,8 +48,8 @@ async def run_golden_path(
             run.sent(await rx.send(message), message, is_message=True)
             timed_out = await _receive(ws, run, opts)
     except ConnectionClosed as exc:
-        rcvd = exc.rcvd
-        run.closed(loop.time(), rcvd.code if rcvd else 1006, rcvd.reason if rcvd else "")
+        close = close_of(exc)
+        run.closed(loop.time(), close.code, close.reason, close.by)
     except Exception as exc:  # noqa: BLE001 - the run ends as a classified value
         run.failed(loop.time(), classify(exc, opts.url))
     finally:
@@ -170,11 +81,3 @@ async def _receive(ws: Any, run: Run, opts: SessionOptions) -> bool:
         return not in_grace
 
 
-async def close_quietly(ws: Any) -> None:
-    try:
-        async with asyncio.timeout(1.0):
-            await ws.close()
-    except Exception:  # noqa: BLE001 - closing a dead socket is not news
-        transport = getattr(ws, "transport", None)
-        if transport is not None:
-            transport.abort()

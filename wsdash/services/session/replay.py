@@ -55,6 +55,7 @@ class ReplayPlayer:
         self._resume = asyncio.Event()
         self._resume.set()
         self._restart = False
+        self._stopped = False
         self._base = _first_time(self.path)
         self.clock = relative_clock(self._base)
 
@@ -86,7 +87,9 @@ class ReplayPlayer:
         pass
 
     def stop(self) -> None:
-        self._restart = False
+        """End the replay (the app quits): no further frame is fed, a paused replay wakes to end."""
+        self._stopped = True
+        self._resume.set()
 
     def _set(self, state: str) -> None:
         self.status.state = state
@@ -94,10 +97,10 @@ class ReplayPlayer:
 
     # ---- playing ----------------------------------------------------------------------------
     async def run_forever(self) -> None:
-        while True:
+        while not self._stopped:
             await self._play_once()
             self._set(DONE)
-            while not self._restart:
+            while not self._restart and not self._stopped:
                 await asyncio.sleep(0.1)
             self._restart = False
             self._set(REPLAYING)
@@ -121,8 +124,8 @@ class ReplayPlayer:
             if prev is not None and at > prev and math.isfinite(self.speed):
                 await asyncio.sleep((at - prev) / self.speed)
             await self._resume.wait()
-            if self._restart:
-                self.run = None  # a replay cut short by "from the start" is not a verdict
+            if self._restart or self._stopped:
+                self.run = None  # a replay cut short by "from the start" or by quitting is not a verdict
                 return
             prev = last = at
             if feed(run, rec):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from wsdash.services.tiers.events import Collected, OutputLine, TestFinished, TierEvent, TierFinished, TierStarted, TierTally
-from wsdash.services.tiers.model import TestResult, TierResult, TierSpec
+from wsdash.services.tiers.model import TestResult, TierResult
+from wsdash.services.tiers.spec import TierSpec
 
 IDLE, QUEUED, RUNNING = "idle", "queued", "running"
 _RANK = {"error": 0, "failed": 1, "xpassed": 2, "skipped": 3, "xfailed": 4, "passed": 5}

@@ -17,20 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Callable
 
-from wsdash.services.tiers.model import (
-    ERROR,
-    FAILED,
-    KIND_COMMAND,
-    SKIPPED,
-    ST_BLOCKED,
-    ST_CANCELLED,
-    ST_ERROR,
-    ST_FAILED,
-    ST_TIMEOUT,
-    XFAILED,
-    TestResult,
-    TierResult,
-)
+from wsdash.services.tiers.model import ERROR, FAILED, SKIPPED, ST_BLOCKED, ST_CANCELLED, ST_ERROR, ST_FAILED, ST_TIMEOUT, XFAILED, TestResult, TierResult
+from wsdash.services.tiers.spec import KIND_COMMAND
 
 # XML 1.0 cannot carry most control characters at all (ANSI colour codes included): show them.
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")

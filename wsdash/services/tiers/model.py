@@ -10,7 +10,8 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from wsdash.services.tiers.spec import KIND_COMMAND, KIND_PYTEST, TierSpec, builtin_tiers, tiers_from_config  # noqa: F401 - re-exported
+from wsdash.core import exit_codes
+from wsdash.services.tiers.spec import KIND_COMMAND, TierSpec
 
 # Outcomes are pytest's own summary categories, so counts compare 1:1 with its summary line.
 PASSED, FAILED, SKIPPED, XFAILED, XPASSED, ERROR = "passed", "failed", "skipped", "xfailed", "xpassed", "error"
@@ -182,11 +183,11 @@ def not_run(spec: TierSpec, status: str, message: str, *, blocked_by: str | None
 
 
 # --------------------------------------------------------------------------------------------
-# Verdict
+# TierVerdict
 
 
 @dataclass(frozen=True)
-class Verdict:
+class TierVerdict:
     status: str
     target_met: bool | None
     message: str | None
@@ -204,7 +205,7 @@ def verdict(
     stopped_by: str | None = None,
     timeout_s: float | None = None,
     running: Sequence[str] = (),
-) -> Verdict:
+) -> TierVerdict:
     """Judge a finished tier run.
 
     `returncode` is the process's return code; `exit_status` is pytest's own exit status from
@@ -215,26 +216,26 @@ def verdict(
     met = target_met(rate, target)
     finished = sum(counts.values())
     if stopped_by == "cancel":
-        return Verdict(ST_CANCELLED, met, f"cancelled after {finished} result(s)")
+        return TierVerdict(ST_CANCELLED, met, f"cancelled after {finished} result(s)")
     if stopped_by == "timeout":
         limit = f" of {timeout_s:g} s" if timeout_s else ""
-        return Verdict(ST_TIMEOUT, met, f"timeout{limit} reached after {finished} result(s); process tree stopped")
+        return TierVerdict(ST_TIMEOUT, met, f"timeout{limit} reached after {finished} result(s); process tree stopped")
 
     if kind == KIND_COMMAND:
         if returncode == 0:
-            return Verdict(ST_PASSED, True, None)
-        return Verdict(ST_FAILED, False, f"command failed: {describe_returncode(returncode)}", crashed=bool(returncode and returncode < 0))
+            return TierVerdict(ST_PASSED, True, None)
+        return TierVerdict(ST_FAILED, False, f"command failed: {describe_returncode(returncode)}", crashed=bool(returncode and returncode < 0))
 
     while_running = f" while running {running[0]}" if running else ""
     if exit_status is None:
         if returncode is not None and returncode < 0:
-            return Verdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)}{while_running}", crashed=True)
+            return TierVerdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)}{while_running}", crashed=True)
         if plugin_connected:
             # Started the session, never ended it: os._exit, a segfault turned exit code, ...
-            return Verdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)} before the end of the session{while_running}", crashed=True)
+            return TierVerdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)} before the end of the session{while_running}", crashed=True)
         if returncode in (2, 3, 4, 5):
-            return Verdict(ST_ERROR, None, f"pytest failed to start: {PYTEST_EXIT_MEANINGS[returncode]} (exit code {returncode})")
-        return Verdict(
+            return TierVerdict(ST_ERROR, None, f"pytest failed to start: {PYTEST_EXIT_MEANINGS[returncode]} (exit code {returncode})")
+        return TierVerdict(
             ST_ERROR, None,
             f"no live results from pytest ({describe_returncode(returncode)}): the wsdash plugin did not load or connect",
             crashed=returncode not in (0, 1),
@@ -243,22 +244,22 @@ def verdict(
     code = exit_status
     if code == 0:
         if rate is None:
-            return Verdict(ST_PASSED, None, "no test passed or failed (all skipped or xfailed): pass rate n/a")
-        return Verdict(ST_PASSED if met else ST_FAILED, met, None)
+            return TierVerdict(ST_PASSED, None, "no test passed or failed (all skipped or xfailed): pass rate n/a")
+        return TierVerdict(ST_PASSED if met else ST_FAILED, met, None)
     if code == 1:
         if rate is None or counts.get(FAILED, 0) + counts.get(ERROR, 0) == 0:
-            return Verdict(ST_FAILED, False if met is None else met, "pytest reported failure (exit code 1) without a failing test")
+            return TierVerdict(ST_FAILED, False if met is None else met, "pytest reported failure (exit code 1) without a failing test")
         if met:
-            return Verdict(ST_PASSED, True, f"target met despite {counts.get(FAILED, 0) + counts.get(ERROR, 0)} failing result(s)")
-        return Verdict(ST_FAILED, False, None)
+            return TierVerdict(ST_PASSED, True, f"target met despite {counts.get(FAILED, 0) + counts.get(ERROR, 0)} failing result(s)")
+        return TierVerdict(ST_FAILED, False, None)
     if code == 2:
         ran_tests = counts.get(PASSED, 0) + counts.get(FAILED, 0) + counts.get(XFAILED, 0) + counts.get(XPASSED, 0)
         if counts.get(ERROR, 0) and not ran_tests:
-            return Verdict(ST_ERROR, False, f"{counts[ERROR]} error(s) during collection: no test ran (exit code 2)")
-        return Verdict(ST_ERROR, met, "pytest was interrupted (exit code 2)")
+            return TierVerdict(ST_ERROR, False, f"{counts[ERROR]} error(s) during collection: no test ran (exit code 2)")
+        return TierVerdict(ST_ERROR, met, "pytest was interrupted (exit code 2)")
     if code in PYTEST_EXIT_MEANINGS:
-        return Verdict(ST_ERROR, met, f"{PYTEST_EXIT_MEANINGS[code]} (exit code {code})")
-    return Verdict(ST_ERROR, met, f"unexpected pytest exit status {code}")
+        return TierVerdict(ST_ERROR, met, f"{PYTEST_EXIT_MEANINGS[code]} (exit code {code})")
+    return TierVerdict(ST_ERROR, met, f"unexpected pytest exit status {code}")
 
 
 def exit_code_for(results: Sequence[TierResult]) -> int:
@@ -269,5 +270,5 @@ def exit_code_for(results: Sequence[TierResult]) -> int:
     """
     considered = [r for r in results if r.status != ST_BLOCKED]
     if not considered:
-        return 1
-    return 0 if all(r.status == ST_PASSED for r in considered) else 1
+        return exit_codes.FAILED
+    return exit_codes.OK if all(r.status == ST_PASSED for r in considered) else exit_codes.FAILED

@@ -10,7 +10,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
-    from wsdash.services.tiers.model import TierSpec
+    from wsdash.services.tiers.spec import TierSpec
 
 # Windows constants, spelled out so that the Windows branch can be built and tested anywhere.
 CREATE_NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x00000200)
@@ -48,13 +48,13 @@ def kill_call(platform: str | None = None) -> tuple[Callable[[int, int], None], 
     return getattr(os, "killpg"), int(getattr(signal, "SIGKILL", 9))
 
 
-def _interrupt_tree(pid: int, platform: str | None = None) -> None:
+def interrupt_tree(pid: int, platform: str | None = None) -> None:
     func, sig = interrupt_call(platform)
     with suppress(ProcessLookupError, PermissionError, OSError):
         func(pid, sig)
 
 
-def _kill_tree(pid: int, platform: str | None = None) -> None:
+def kill_tree(pid: int, platform: str | None = None) -> None:
     how = kill_call(platform)
     if isinstance(how, list):
         # Windows: /T takes the children too, as long as the parent is still there. Started, not

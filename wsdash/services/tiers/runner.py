@@ -31,19 +31,11 @@ from contextlib import suppress
 from typing import Any, Callable, Sequence
 
 from wsdash.services.tiers.events import Collected, OutputLine, TestFinished, TestStarted, TierEvent, TierFinished, TierStarted
-from wsdash.services.tiers.model import (
-    KIND_PYTEST,
-    ST_ERROR,
-    TestResult,
-    TierResult,
-    TierSpec,
-    empty_counts,
-    pass_rate,
-    verdict,
-)
+from wsdash.services.tiers.model import ST_ERROR, TestResult, TierResult, empty_counts, pass_rate, verdict
+from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
 
-from wsdash.services.tiers.process import _interrupt_tree, _kill_tree, build_env, popen_kwargs
-from wsdash.services.tiers.stream import ENV_ADDR, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, _StreamServer, plugin_source
+from wsdash.services.tiers.process import interrupt_tree, kill_tree, build_env, popen_kwargs
+from wsdash.services.tiers.stream import ENV_ADDR, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
 
 OnEvent = Callable[[TierEvent], None]
 
@@ -177,13 +169,13 @@ class _TierRun:
         # ignore_cleanup_errors: on Windows a leftover grandchild may still hold an output file.
         with tempfile.TemporaryDirectory(prefix="wsdash-tier-", ignore_cleanup_errors=True) as tmp:
             env = build_env(spec)
-            server: _StreamServer | None = None
+            server: StreamServer | None = None
             if spec.kind == KIND_PYTEST:
                 assert spec.pytest is not None
                 with open(os.path.join(tmp, PLUGIN_MODULE + ".py"), "wb") as f:
                     f.write(plugin_source())
                 token = secrets.token_hex(16)
-                server = _StreamServer(token, self.on_message, self.fail)
+                server = StreamServer(token, self.on_message, self.fail)
                 env[ENV_ADDR] = await server.start()
                 env[ENV_TOKEN] = token
                 env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
@@ -202,7 +194,7 @@ class _TierRun:
                     await server.close()
 
     async def _spawn_and_wait(
-        self, env: dict[str, str], server: _StreamServer | None, cancel: asyncio.Event | None, grace_s: float, t0: float, tmp: str
+        self, env: dict[str, str], server: StreamServer | None, cancel: asyncio.Event | None, grace_s: float, t0: float, tmp: str
     ) -> TierResult:
         assert self.failure is not None
         spec = self.spec
@@ -247,14 +239,14 @@ class _TierRun:
             if stopped_by is not None:
                 # pytest is gone; anything left in its group (a server a test started that
                 # ignores SIGINT, a hung worker) goes now.
-                _kill_tree(proc.pid, self.platform)
+                kill_tree(proc.pid, self.platform)
             exited.set()
             await self._drain(readers, server)
             if self.failure.done():
                 self.failure.result()
         except BaseException:
             # Our caller cancelled us, or a subscriber raised: leave nothing running.
-            _kill_tree(proc.pid, self.platform)
+            kill_tree(proc.pid, self.platform)
             with suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(wait_task), 5)
             raise
@@ -268,14 +260,14 @@ class _TierRun:
 
     async def _stop(self, pid: int, wait_task: asyncio.Task[int], grace_s: float) -> None:
         """Interrupt the group like Ctrl-C, so pytest reports what it has; kill after the grace."""
-        _interrupt_tree(pid, self.platform)
+        interrupt_tree(pid, self.platform)
         try:
             await asyncio.wait_for(asyncio.shield(wait_task), grace_s)
         except TimeoutError:
-            _kill_tree(pid, self.platform)
+            kill_tree(pid, self.platform)
             await wait_task
 
-    async def _drain(self, readers: list[asyncio.Task[None]], server: _StreamServer | None) -> None:
+    async def _drain(self, readers: list[asyncio.Task[None]], server: StreamServer | None) -> None:
         """After the exit, read what is left; stop when done or when nothing moved for a while.
 
         The output files end with one last read; the socket ends at EOF, but a grandchild that

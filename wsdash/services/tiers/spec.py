@@ -157,7 +157,7 @@ def _str_list(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:
 
 
 BUILTIN_TIER_TABLES: tuple[dict[str, Any], ...] = (
-    # PROTOCOL.md §9: the three tiers of the golden-path test plan.
+    # docs/protocol.md §9: the three tiers of the golden-path test plan.
     {"name": "unit", "title": "Unit & configuration", "pytest": ["tests/unit/websocket/"], "target": 1.0, "timeout_s": 300},
     {
         "name": "staging",

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from wsdash.services.tiers.model import KIND_PYTEST, ST_BLOCKED, ST_CANCELLED, ST_TIMEOUT, TierResult, TierSpec
+from wsdash.services.tiers.model import ST_BLOCKED, ST_CANCELLED, ST_TIMEOUT, TierResult
+from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
 
 STATE_FILE = "tiers-last-run.json"
 VERSION = 1

@@ -21,7 +21,7 @@ _STREAM_LIMIT = 8 * 1024 * 1024  # the plugin truncates its events far below thi
 POLL_S = 0.01  # how often the socket and the output files are read when they had nothing
 
 
-class _StreamServer:
+class StreamServer:
     """Loopback listener for the plugin's JSON lines; only the first authenticated peer counts.
 
     Connections are read by polling (see runner.py's module doc), not with asyncio streams.
@@ -33,7 +33,6 @@ class _StreamServer:
         self.on_error = on_error
         self.connected = False
         self.done = asyncio.Event()
-        self.bad_lines = 0
         self._listener: socket.socket | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -85,8 +84,7 @@ class _StreamServer:
                     except ValueError:
                         if not authenticated:
                             return
-                        self.bad_lines += 1
-                        continue
+                        continue  # a garbled line from an authenticated plugin: skip it
                     if not authenticated:
                         token = str(message.get("token", "")) if isinstance(message, dict) else ""
                         if self.connected or not hmac.compare_digest(token.encode(), self.token.encode()):

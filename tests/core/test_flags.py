@@ -1,0 +1,85 @@
+"""Flags mean what they say wherever a user puts them: before the subcommand or after it, and
+after it wins. Parsing is checked for every subcommand; the effect through real processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from wsdash.cli import build_parser
+
+# (subcommand argv, the shared flags it takes)
+SUBCOMMANDS = [
+    (["golden-path"], ("config", "target", "record")),
+    (["check"], ("config", "target")),
+    (["tiers", "list"], ("config",)),
+    (["tiers", "run"], ("config",)),
+    (["demo"], ("config", "record")),
+    (["config", "show"], ("config",)),
+]
+CASES = [(argv, flag) for argv, flags in SUBCOMMANDS for flag in flags]
+
+
+@pytest.mark.parametrize(("argv", "flag"), CASES, ids=[f"{' '.join(a)} --{f}" for a, f in CASES])
+def test_a_shared_flag_works_in_both_positions_and_after_wins(argv: list[str], flag: str) -> None:
+    parser = build_parser()
+    before = parser.parse_args([f"--{flag}", "top", *argv])
+    after = parser.parse_args([*argv, f"--{flag}", "sub"])
+    both = parser.parse_args([f"--{flag}", "top", *argv, f"--{flag}", "sub"])
+    neither = parser.parse_args(argv)
+    assert getattr(before, flag) == "top"
+    assert getattr(after, flag) == "sub"
+    assert getattr(both, flag) == "sub"
+    assert getattr(neither, flag, None) is None
+
+
+def _config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "elsewhere.toml"
+    path.write_text(f'[targets.dev]\nws_url = "{url}"\nsecret_env = "WSDASH_TEST_SECRET"\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("order", ["top", "sub", "mixed"])
+def test_config_and_target_reach_golden_path(order: str, server_thread, cli, tmp_path: Path) -> None:
+    cfg = str(_config(tmp_path, server_thread.url))
+    argv = {
+        "top": ["--config", cfg, "--target", "dev", "golden-path", "--json"],
+        "sub": ["golden-path", "--config", cfg, "--target", "dev", "--json"],
+        "mixed": ["--config", cfg, "golden-path", "--target", "dev", "--json"],
+    }[order]
+    out = cli(*argv, cwd=tmp_path, env={"WSDASH_TEST_SECRET": SECRET})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["url"] == server_thread.url
+
+
+def test_config_show_reads_the_top_level_file(cli, tmp_path: Path) -> None:
+    cfg = _config(tmp_path, "ws://127.0.0.1:9/ws")
+    out = cli("--config", str(cfg), "config", "show", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["files"] == [str(cfg)]
+
+
+def test_config_show_masks_a_token_in_a_url(cli, tmp_path: Path) -> None:
+    cfg = _config(tmp_path, "ws://127.0.0.1:9/ws?token=sk-live-abcdef0123456789&scenario=golden")
+    for argv in (["config", "show"], ["config", "show", "--json"]):
+        out = cli("--config", str(cfg), *argv, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr
+        assert "sk-live-abcdef0123456789" not in out.stdout and "abcdef" not in out.stdout
+        assert "token=•••(redacted)" in out.stdout and "scenario=golden" in out.stdout
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "0", "inf", "soon"])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(value: str, cli) -> None:
+    out = cli("golden-path", "--url", "ws://127.0.0.1:9/ws", "--timeout", value)
+    assert out.returncode == 2
+    assert "--timeout" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_serve_with_an_impossible_port_is_a_usage_error(port: str, cli) -> None:
+    out = cli("serve", "--port", port)
+    assert out.returncode == 2
+    assert "--port" in out.stderr and "Traceback" not in out.stderr
