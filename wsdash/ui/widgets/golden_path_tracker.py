@@ -28,6 +28,12 @@ _LABELS = {
 _SHORT = {"agent_started": "start", "agent_thinking": "think", "tool_executing": "tool", "tool_completed": "result", "agent_completed": "done"}
 
 
+def seconds(left: float) -> str:
+    """A countdown for people: '8 s', '0.4 s' (tenths only where they matter)."""
+    left = max(0.0, left)
+    return f"{left:.0f} s" if left >= 9.95 else f"{left:.1f} s"
+
+
 def frames(n: int) -> str:
     return f"{n:,} frame" + ("" if n == 1 else "s")
 
@@ -113,9 +119,15 @@ class GoldenPathTracker(Vertical):
         st = src.status
         store = src.store
         line = Text()
-        line.append(f"{st.state}", "bold")
         if st.state == "backoff" and st.retry_at is not None:
-            line.append(f" · retry {st.attempt} in {max(0.0, st.retry_at - time.monotonic()):.1f}s (r: now)")
+            # The next retry and how many came before it: a server that keeps failing is retried
+            # ever more slowly, and the reader sees that rather than a frozen "backoff".
+            line.append("reconnecting", "bold")
+            line.append(f" in {seconds(st.retry_at - time.monotonic())} · attempt {st.attempt} (r: now)")
+        else:
+            line.append(f"{st.state}", "bold")
+        if st.state == "connecting" and getattr(st, "failures", 0):
+            line.append(f" · attempt {st.attempt}")
         elif st.connect_ms is not None and st.state in ("connected", "running"):
             line.append(f" · connected in {st.connect_ms:.0f} ms")
         if getattr(src, "speed", None) is not None:
