@@ -43,11 +43,22 @@ class Checkpoint(Static):
 
     def show(self, event: str, offset: float | None, missed: bool) -> None:
         self.update_classes({"-lit": offset is not None, "-missed": missed})
-        mark = "●" if offset is not None else ("✗" if missed else "○")
-        narrow = 0 < self.size.width < 14
-        when = f"+{offset * 1000:.0f}" + ("" if narrow else " ms") if offset is not None else ("missing" if missed else "waiting")
-        label = _SHORT[event] if narrow else _LABELS[event]
-        update_if_changed(self, Text.assemble(f"{mark} {label}\n", (when, "bold")))
+        update_if_changed(self, checkpoint_text(event, offset, missed, self.size.width))
+
+
+def checkpoint_text(event: str, offset: float | None, missed: bool, width: int) -> Text:
+    """Two lines that fit `width` (0: not laid out yet, take the widest): full words, then short
+    ones, then under 8 columns the label alone over the mark and the offset in seconds. Never
+    wrapped: a word cut over two lines ('waitin' / 'g') reads as garbage."""
+    mark = "●" if offset is not None else ("✗" if missed else "○")
+    if width == 0 or width >= 14:
+        label, when = f"{mark} {_LABELS[event]}", f"+{offset * 1000:.0f} ms" if offset is not None else ("missing" if missed else "waiting")
+    elif width >= 8:
+        label, when = f"{mark} {_SHORT[event]}", f"+{offset * 1000:.0f}" if offset is not None else ("missing" if missed else "waiting")
+    else:
+        label = _SHORT[event]
+        when = mark + (f"{offset:.1f}s" if offset < 9.95 else f"{offset:.0f}s" if offset < 99.5 else ">99") if offset is not None else mark
+    return Text.assemble(label, "\n", (when, "bold"))
 
 
 class GoldenPathTracker(Vertical):
