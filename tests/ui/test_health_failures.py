@@ -64,7 +64,7 @@ async def test_a_health_checker_that_raises_shows_on_its_card_and_as_one_toast()
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.health_board.result("local") is not None)
         card = app.screen.query_one("#health-local")
-        assert "-up" in card.classes
+        assert "-up" in card.classes and app.screen.query_one("#still-works").display  # "Docker is down: …"
         checker.broken = RuntimeError("boom in the probe round")
         await until(pilot, lambda: "-check-failed" in card.classes)
         calls = checker.calls
@@ -74,6 +74,7 @@ async def test_a_health_checker_that_raises_shows_on_its_card_and_as_one_toast()
         assert "check failed: RuntimeError: boom in the probe round — the check broke, not necessarily" in " ".join(text.split())
         assert "-up" not in card.classes  # the stale UP is not shown as current
         assert "-check-failed" in app.screen.query_one("#health-docker").classes
+        assert not app.screen.query_one("#still-works").display  # no summary drawn from stale results
         toasts = [n.message for n in app._notifications if "health check failed" in n.message]
         assert toasts == ["the health check failed: RuntimeError: boom in the probe round — " + CHECK_FAILED_HINT]
         checker.broken = None  # fixed: the cards show results again

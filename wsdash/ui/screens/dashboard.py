@@ -94,15 +94,19 @@ class DashboardScreen(Screen[None]):
         board = getattr(self.app, "health_board", None)
         if board is not None:
             results = []
+            failing = False
             for card in self.query(HealthCard):
                 result = board.result(card.target)
-                card.show(result, failure=board.failure(card.target))
+                failure = board.failure(card.target)
+                failing = failing or failure is not None
+                card.show(result, failure=failure)
                 if result is not None:
                     results.append(result)
             self._below_the_fold()
             still = self.query_one("#still-works", Static)
             lines: list[str] = []
-            if len(results) == len(self.health_names) and len(results) > 1:
+            # Not from stale results: "everything checked is up" while the checks fail would be a lie.
+            if len(results) == len(self.health_names) and len(results) > 1 and not failing:
                 from wsdash.services.health.check import what_still_works
 
                 lines = what_still_works(results, self.tier_pane.board.specs if self.tier_pane is not None else None)
