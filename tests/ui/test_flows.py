@@ -294,7 +294,7 @@ async def test_refused_target_shows_backoff_and_hint() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.source.status.state == "backoff")
         text = str(app.screen.query_one("#connection").render())
-        assert "backoff · retry 1" in text and f"no service is listening on 127.0.0.1:{port}" in text
+        assert "reconnecting in " in text and "· attempt 2 (r: now)" in text and f"no service is listening on 127.0.0.1:{port}" in text
         await pilot.press("g")  # not queued to fire whenever the server comes back: said, and dropped
         await until(pilot, lambda: any("not connected" in n.message for n in app._notifications))
         assert not app.source.run_requested

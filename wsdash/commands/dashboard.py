@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     names = [("docker", "Docker")] + [(n, n) for n in cfg.targets]
     settings = AppSettings(
         mode="live", url=target.ws_url, token_source=token_source(target), auth=target.auth,
-        tls_verify=target.tls_verify, config=cfg, health_names=names, tiers=tiers,
+        tls_verify=target.tls_verify, config=cfg, health_names=names, target=target.name, tiers=tiers,
         title=f"wsdash · {target.name}", record_dir=record_dir(args),
     )
     make_app(settings).run()

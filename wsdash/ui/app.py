@@ -34,6 +34,7 @@ class AppSettings:
     tls_verify: bool = True
     config: Config | None = None
     health_names: list[tuple[str, str]] = field(default_factory=list)  # (name, label)
+    target: str | None = None  # the health name of the target streamed here: its card leads the pane
     health_interval_s: float = 10.0
     health_timeout_s: float = 5.0
     replay_path: Path | None = None
@@ -143,7 +144,7 @@ class WsDashApp(App[None]):
     def _dashboard(self) -> Screen[None]:
         from wsdash.ui.screens.dashboard import DashboardScreen
 
-        return DashboardScreen(self.source, self.settings.health_names, self.tier_pane)
+        return DashboardScreen(self.source, self.settings.health_names, self.tier_pane, lead=self.settings.target)
 
     def _start_health(self) -> None:
         from wsdash.services.health.board import HealthBoard
@@ -158,14 +159,23 @@ class WsDashApp(App[None]):
                 return await run_checks(s.config, only or names, timeout=s.health_timeout_s)
         self.health_board = HealthBoard(checker)
         self.health_board.subscribe(self._health_changed)
+        self.health_board.subscribe_failures(self._health_check_failed)
+
+    def _label(self, name: str) -> str:
+        return next((label for n, label in self.settings.health_names if n == name), name)
 
     def _health_changed(self, result: Any, previous: str | None) -> None:
         if previous is None or result.status == previous:
             return  # the card shows the first result; only changes are news
         if result.status == "down":
-            self.tell(f"{result.name} is down: {result.hint or 'see its card'}", severity="warning")
+            self.tell(f"{self._label(result.name)} is down: {result.hint or 'see its card'}", severity="warning")
         elif previous == "down" and result.status == "up":
-            self.tell(f"{result.name} is back up")
+            self.tell(f"{self._label(result.name)} is back up")
+
+    def _health_check_failed(self, error: ClassifiedError, names: tuple[str, ...] | None) -> None:
+        # The same failure every round is one toast, counted (the Notifier); the card keeps saying it.
+        what = "the health check" if names is None else "the check of " + ", ".join(self._label(n) for n in names)
+        self.tell(f"{what} failed: {error.message} — {error.hint}", severity="error", timeout=8)
 
     # ---- errors are UI ----------------------------------------------------------------------
     def tell(self, message: str, *, severity: str = "information", timeout: float = 5) -> None:
@@ -255,7 +265,7 @@ class WsDashApp(App[None]):
         else:
             yield SystemCommand("Run a golden path", "Send a chat message and judge the five events (g)", self.action_golden_path)
         if self.check_action("recheck", ()):
-            yield SystemCommand("Recheck health", "Probe Docker and every target now (r)", self.action_recheck)
+            yield SystemCommand("Recheck health", self._recheck_help(), self.action_recheck)
         if self.tier_pane is not None:
             if self.tier_pane.running:
                 yield SystemCommand("Cancel tiers", "Stop the running tier with a partial summary (x)", self.action_cancel_tiers)
@@ -267,6 +277,15 @@ class WsDashApp(App[None]):
         yield SystemCommand("Filter events", "Filter the event stream by type or text (/)", self._filter)
         yield SystemCommand("Debug info", "Versions, config path, targets, terminal (d)", self.action_debug)
         yield SystemCommand("Save screenshot", "Save an SVG of the screen (f2)", self.action_screenshot)
+
+    def _recheck_help(self) -> str:
+        """What r does, from what this dashboard probes and streams (never a fixed list of names)."""
+        probed = [label for _, label in self.settings.health_names]
+        reconnect = self.settings.mode != "replay"
+        if not probed:
+            return "Reconnect now (r)"
+        names = probed[0] if len(probed) == 1 else ", ".join(probed[:-1]) + " and " + probed[-1]
+        return f"Probe {names} now" + (" and reconnect" if reconnect else "") + " (r)"
 
     async def _filter(self) -> None:
         import inspect

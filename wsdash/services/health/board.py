@@ -1,7 +1,9 @@
 """The board that answers "is target X usable now, and since when?", and the poll loop that feeds it.
 
 Plain asyncio, no Textual: the dashboard subscribes to a `HealthBoard`, the tier runner awaits
-`board.ensure("staging")`; `poll` never overlaps two rounds.
+`board.ensure("staging")`; `poll` never overlaps two rounds. A checker that raises is a failure
+of the *check*, not a verdict on the target: the board keeps it, classified, per name, until a
+newer result replaces it, so the card can say its last result is stale and why.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterable, Sequence
 
+from wsdash.core.errors import UNKNOWN as UNKNOWN_KIND, ClassifiedError, classify
 from wsdash.services.health.model import UNKNOWN, USABLE, ProbeResult, ago
 
 Checker = Callable[[Sequence[str] | None], Awaitable[list[ProbeResult]]]
@@ -19,11 +22,32 @@ Checker = Callable[[Sequence[str] | None], Awaitable[list[ProbeResult]]]
 Listener = Callable[[ProbeResult, str | None], None]
 """Called with (new result, previous status or None) after every update."""
 
+FailureListener = Callable[[ClassifiedError, "tuple[str, ...] | None"], None]
+"""Called with (the classified error, the names that round checked or None for all) when a
+checker raises."""
+
+CHECK_FAILED_HINT = "the check broke, not necessarily the target; `wsdash check --json` shows the whole error"
+
 
 @dataclass
 class _Entry:
     result: ProbeResult
     since: float  # wall clock when the current status began
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: ClassifiedError
+    at: float  # wall clock
+    names: tuple[str, ...] | None  # None: a round for every name
+
+
+def check_failure(exc: BaseException) -> ClassifiedError:
+    """A checker's exception as a classified error whose hint fits a failed *check*."""
+    error = classify(exc)
+    if error.kind == UNKNOWN_KIND:
+        return ClassifiedError(UNKNOWN_KIND, error.message, CHECK_FAILED_HINT)
+    return error
 
 
 class HealthBoard:
@@ -40,6 +64,8 @@ class HealthBoard:
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
         self._listeners: list[Listener] = []
+        self._failure_listeners: list[FailureListener] = []
+        self._failures: list[_Failure] = []  # the newest last; older ones that no longer matter are dropped
         self._waiters: list[asyncio.Future[None]] = []  # ensure(wait_s=…) callers
         self._inflight: dict[str, asyncio.Future[None]] = {}
         self._wake: asyncio.Event | None = None
@@ -62,6 +88,15 @@ class HealthBoard:
     def usable(self, name: str) -> bool:
         return self.status(name) in USABLE
 
+    def failure(self, name: str) -> ClassifiedError | None:
+        """Why the latest check of `name` raised, when no result arrived after it (else None)."""
+        entry = self._entries.get(name)
+        newer_than = entry.result.at if entry else float("-inf")
+        for f in reversed(self._failures):
+            if (f.names is None or name in f.names) and f.at >= newer_than:
+                return f.error
+        return None
+
     def since(self, name: str) -> float:
         """Wall-clock time when `name` entered its current status (nan when never seen)."""
         entry = self._entries.get(name)
@@ -70,23 +105,43 @@ class HealthBoard:
     def reason(self, name: str) -> str:
         """One line: status, for how long, and why (the hint) — what a blocked tier shows."""
         entry = self._entries.get(name)
+        failed = self.failure(name)
         if entry is None:
-            return f"{name} has not been checked yet"
+            return f"{name} could not be checked: {failed.message}" if failed else f"{name} has not been checked yet"
         res = entry.result
         age = ago(self._clock() - entry.since)
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.since))
         line = f"{name} is {res.status} since {stamp} ({age})"
         why = res.error.message if res.error else ""
+        stale = f" (its last check failed: {failed.message})" if failed else ""
         if res.status in USABLE and not res.hint:
-            return line + (f": {res.detail}" if res.detail else "")
+            return line + (f": {res.detail}" if res.detail else "") + stale
         parts = [p for p in (why, res.hint) if p]
-        return line + (": " + " — ".join(parts) if parts else "")
+        return line + (": " + " — ".join(parts) if parts else "") + stale
 
     # -- writing -------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(result, previous_status)` after every update; returns an unsubscribe."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def subscribe_failures(self, listener: FailureListener) -> Callable[[], None]:
+        """Call `listener(error, names)` whenever a checker raises; returns an unsubscribe."""
+        self._failure_listeners.append(listener)
+        return lambda: self._failure_listeners.remove(listener) if listener in self._failure_listeners else None
+
+    def failed(self, exc: BaseException, names: Sequence[str] | None = None) -> None:
+        """Record that a check of `names` (None: all) raised `exc`; the poll goes on."""
+        self.last_error = exc
+        failure = _Failure(check_failure(exc), self._clock(), None if names is None else tuple(names))
+        # A round for everything supersedes every older failure; keep the list short either way.
+        self._failures = [f for f in self._failures if failure.names is not None and f.names != failure.names][-16:]
+        self._failures.append(failure)
+        for listener in list(self._failure_listeners):
+            try:
+                listener(failure.error, failure.names)
+            except Exception:  # noqa: BLE001 - a broken subscriber is its own bug
+                pass
 
     def update(self, result: ProbeResult) -> None:
         old = self._entries.get(result.name)
@@ -160,7 +215,7 @@ class HealthBoard:
         try:
             self.update_all(await self.checker([name]))
         except Exception as exc:  # noqa: BLE001 - a broken checker is reported, not raised
-            self.last_error = exc
+            self.failed(exc, [name])
         finally:
             self.checking -= 1
 
@@ -198,8 +253,8 @@ async def poll(
         try:
             board.update_all(await checker(None))
             board.last_error = None
-        except Exception as exc:  # noqa: BLE001 - keep polling; the dashboard shows last_error
-            board.last_error = exc
+        except Exception as exc:  # noqa: BLE001 - keep polling; the cards and a toast say it
+            board.failed(exc)
         finally:
             board.checking -= 1
         done += 1

@@ -1,8 +1,12 @@
 """A long-lived session for the dashboard: stay connected, run golden paths on request.
 
-Reconnects with exponential backoff and a fresh token on each attempt; every frame lands in the
-EventStore (bounded) and, during a run, in that run's judge. Plain asyncio: the dashboard reads
-`status`, `store` and `results` on its own timer and never gets called back from here.
+Reconnects with exponential backoff, jitter and a fresh token on each attempt; every frame lands
+in the EventStore (bounded) and, during a run, in that run's judge. Plain asyncio: the dashboard
+reads `status`, `store` and `results` on its own timer and never gets called back from here.
+
+The backoff counts connections that failed *or did not stay healthy*: a server that accepts the
+socket and the handshake and then falls over is still failing, and is retried ever more slowly.
+Only a connection that served a whole run, or stayed up `HEALTHY_S`, starts the count again.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from wsdash.core.auth import TokenError, TokenInfo
 from wsdash.core.connection import ConnectError, open_ws
@@ -23,6 +27,8 @@ from wsdash.services.session.handshake import Receiver, SessionOptions, chat_mes
 
 IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "connected", "running", "backoff", "stopped"
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+JITTER = 0.2  # ±20 %: dashboards that lost the same server do not all come back in the same instant
+HEALTHY_S = 30.0  # a connection up this long (or one that served a whole run) resets the backoff
 KEEP_ROWS = 10_000  # event rows a live run keeps for its result: a burst would otherwise hold one per frame, forever
 YIELD_S = 0.002  # the longest the reader holds the event loop in a burst, so keys stay answered at any rate
 
@@ -31,11 +37,23 @@ YIELD_S = 0.002  # the longest the reader holds the event loop in a burst, so ke
 class LiveStatus:
     state: str = IDLE
     since: float = field(default_factory=time.monotonic)
-    attempt: int = 0
+    failures: int = 0  # connections in a row that failed or did not stay healthy
     retry_at: float | None = None  # monotonic time of the next connect attempt
+    delay: float | None = None  # the wait chosen before that attempt (jitter included)
     error: ClassifiedError | None = None
     connect_ms: float | None = None
     runs: int = 0
+
+    @property
+    def attempt(self) -> int:
+        """The number of the next connect attempt since the last healthy connection (1 = first)."""
+        return self.failures + 1
+
+
+def backoff_delay(failures: int, schedule: Sequence[float] = BACKOFF_S, rand: Callable[[], float] = random.random) -> float:
+    """The wait after `failures` (≥ 1) failures in a row: the schedule's step, ±JITTER."""
+    base = schedule[min(max(failures, 1), len(schedule)) - 1]
+    return base * (1 - JITTER + 2 * JITTER * rand())
 
 
 class LiveSession:
@@ -46,6 +64,8 @@ class LiveSession:
         store: EventStore | None = None,
         *,
         listener_factory: Callable[[], RunListener | None] | None = None,
+        backoff_s: Sequence[float] = BACKOFF_S,
+        healthy_after_s: float = HEALTHY_S,
     ) -> None:
         self.opts = opts
         self.token_source = token_source
@@ -61,6 +81,9 @@ class LiveSession:
         self._done = asyncio.Event()
         self._stopped = False
         self._connect_now = asyncio.Event()
+        self._backoff_s = tuple(backoff_s)
+        self._healthy_after_s = healthy_after_s
+        self._served_run = False  # the current connection stayed open through a whole run
 
     # ---- commands from the UI ---------------------------------------------------------------
     def request_run(self, message: str | None = None) -> bool:
@@ -113,15 +136,20 @@ class LiveSession:
             self.status.connect_ms = (loop.time() - t0) * 1000
             self.status.error = None
             self._set(CONNECTED)
-            error = await self._connected(conn, loop.time() - t0, token)
+            opened = loop.time()
+            self._served_run = False
+            error = await self._connected(conn, opened - t0, token)
+            if self._served_run or loop.time() - opened >= self._healthy_after_s:
+                self.status.failures = 0  # it was healthy: whatever ended it, retry soon
             if not self._stopped:
                 await self._backoff(error)
         self._set(STOPPED)
 
     async def _backoff(self, error: ClassifiedError | None) -> None:
         self.status.error = error
-        delay = BACKOFF_S[min(self.status.attempt, len(BACKOFF_S) - 1)] * random.uniform(0.8, 1.2)
-        self.status.attempt += 1
+        self.status.failures += 1
+        delay = backoff_delay(self.status.failures, self._backoff_s)
+        self.status.delay = delay
         self.status.retry_at = time.monotonic() + delay
         self._set(BACKOFF)
         self._connect_now.clear()
@@ -160,7 +188,6 @@ class LiveSession:
             thread_id = await handshake(rx, self.opts, lambda at, text: None)
             if self.status.error is not None:
                 return self.status.error
-            self.status.attempt = 0
             reader = asyncio.create_task(self._read(ws))
             while not self._stopped and not reader.done():
                 waiter = asyncio.create_task(self._wanted.wait())
@@ -236,6 +263,7 @@ class LiveSession:
             run.closed(loop.time(), rx.ws.close_code, rx.ws.close_reason or "")
         self._finish_run(loop.time(), timed_out=timed_out)
         if not reader.done():
+            self._served_run = True  # the server answered a whole run and is still there
             self._set(CONNECTED)
 
     def _finish_run(self, at: float, *, timed_out: bool = False, closed: Any = None) -> None:

@@ -30,11 +30,12 @@ class DashboardScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    def __init__(self, source: Any, health_names: list[tuple[str, str]], tier_pane: Any | None = None) -> None:
+    def __init__(self, source: Any, health_names: list[tuple[str, str]], tier_pane: Any | None = None, *, lead: str | None = None) -> None:
         super().__init__()
         self.source = source
         self.health_names = health_names
         self.tier_pane = tier_pane
+        self.lead = lead if any(n == lead for n, _ in health_names) else None
 
     def compose(self) -> ComposeResult:
         # The breakpoint class the first resize would add, added before the widgets take their
@@ -48,11 +49,19 @@ class DashboardScreen(Screen[None]):
             if self.health_names or self.tier_pane is not None:  # a replay alone: the events get the width
                 with Vertical(id="left"):
                     if self.health_names:
-                        with VerticalScroll(id="health-pane", can_focus=False) as health:
+                        # Focusable: tab reaches it and the arrows scroll it, so a card below the
+                        # fold (long hints at 80×24) is never out of reach.
+                        with VerticalScroll(id="health-pane") as health:
                             health.border_title = "Environment"
-                            yield Static(id="still-works")  # first: what to do matters more than the details
+                            # The target streamed here first: it explains the golden-path pane. Then
+                            # what to do (it matters more than the details), then Docker and the rest.
                             for name, label in self.health_names:
-                                yield HealthCard(name, label)
+                                if name == self.lead:
+                                    yield HealthCard(name, f"{label} · golden path")
+                            yield Static(id="still-works")
+                            for name, label in self.health_names:
+                                if name != self.lead:
+                                    yield HealthCard(name, label)
                     if self.tier_pane is not None:
                         yield self.tier_pane
             with Vertical(id="right") as right:
@@ -85,14 +94,19 @@ class DashboardScreen(Screen[None]):
         board = getattr(self.app, "health_board", None)
         if board is not None:
             results = []
+            failing = False
             for card in self.query(HealthCard):
                 result = board.result(card.target)
-                card.show(result)
+                failure = board.failure(card.target)
+                failing = failing or failure is not None
+                card.show(result, failure=failure)
                 if result is not None:
                     results.append(result)
+            self._below_the_fold()
             still = self.query_one("#still-works", Static)
             lines: list[str] = []
-            if len(results) == len(self.health_names) and len(results) > 1:
+            # Not from stale results: "everything checked is up" while the checks fail would be a lie.
+            if len(results) == len(self.health_names) and len(results) > 1 and not failing:
                 from wsdash.services.health.check import what_still_works
 
                 lines = what_still_works(results, self.tier_pane.board.specs if self.tier_pane is not None else None)
@@ -100,6 +114,16 @@ class DashboardScreen(Screen[None]):
             update_if_changed(still, Text("\n").join(prose(line) for line in lines))
         if self.tier_pane is not None:
             self.tier_pane.sync()
+
+    def _below_the_fold(self) -> None:
+        """'↓ 2 more' under the environment pane while cards are out of sight below it: a down
+        target nobody scrolls to is hidden state."""
+        pane = self.query_one("#health-pane", VerticalScroll)
+        view_bottom = pane.scroll_offset.y + pane.scrollable_content_region.height
+        hidden = sum(1 for card in pane.query(HealthCard) if card.virtual_region.bottom > view_bottom)
+        subtitle = f"↓ {hidden} more · tab, ↓" if hidden else ""
+        if pane.border_subtitle != subtitle:
+            pane.border_subtitle = subtitle
 
     # ---- filter and inspect -----------------------------------------------------------------
     async def action_filter(self) -> None:

@@ -21,6 +21,9 @@ _OUTCOME_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red", 
 
 
 class TierDetailScreen(ModalScreen[None]):
+    # Under 30 rows the modal takes the whole screen and its header lines shrink, so the list of
+    # tests keeps rows when the filter box opens (at 80×24 it had none).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
@@ -38,6 +41,11 @@ class TierDetailScreen(ModalScreen[None]):
         self._shown_tests: list = []
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class now, not at the first resize: a modal opened at 80×24 would show
+        # the tall layout (and a filtered list with no rows) until the terminal changed size.
+        height = self.app.size.height
+        self.update_classes({name: name == next(n for edge, n in reversed(self.VERTICAL_BREAKPOINTS) if height >= edge)
+                             for _, name in self.VERTICAL_BREAKPOINTS}, update=False)
         with Vertical(id="tier-detail"):
             yield Static(self.state.spec.title, id="tier-detail-title", markup=False)
             yield Static(Text("$ " + scrub(self.state.spec.display_command()), "dim"), id="tier-detail-command")
@@ -84,6 +92,8 @@ class TierDetailScreen(ModalScreen[None]):
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
             self._show(min(keep, table.row_count - 1))
+        elif self._needle and st.tests:  # not the last run's output, as if nothing had run
+            self.query_one("#traceback", Static).update(f"no test matches {self._needle!r} — esc clears the filter")
         elif st.result is not None and st.result.last_output:
             self.query_one("#traceback", Static).update(scrub("\n".join(st.result.last_output[-40:])))
 

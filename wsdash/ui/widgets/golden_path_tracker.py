@@ -28,6 +28,12 @@ _LABELS = {
 _SHORT = {"agent_started": "start", "agent_thinking": "think", "tool_executing": "tool", "tool_completed": "result", "agent_completed": "done"}
 
 
+def seconds(left: float) -> str:
+    """A countdown for people: '8 s', '0.4 s' (tenths only where they matter)."""
+    left = max(0.0, left)
+    return f"{left:.0f} s" if left >= 9.95 else f"{left:.1f} s"
+
+
 def frames(n: int) -> str:
     return f"{n:,} frame" + ("" if n == 1 else "s")
 
@@ -37,11 +43,22 @@ class Checkpoint(Static):
 
     def show(self, event: str, offset: float | None, missed: bool) -> None:
         self.update_classes({"-lit": offset is not None, "-missed": missed})
-        mark = "●" if offset is not None else ("✗" if missed else "○")
-        narrow = 0 < self.size.width < 14
-        when = f"+{offset * 1000:.0f}" + ("" if narrow else " ms") if offset is not None else ("missing" if missed else "waiting")
-        label = _SHORT[event] if narrow else _LABELS[event]
-        update_if_changed(self, Text.assemble(f"{mark} {label}\n", (when, "bold")))
+        update_if_changed(self, checkpoint_text(event, offset, missed, self.size.width))
+
+
+def checkpoint_text(event: str, offset: float | None, missed: bool, width: int) -> Text:
+    """Two lines that fit `width` (0: not laid out yet, take the widest): full words, then short
+    ones, then under 8 columns the label alone over the mark and the offset in seconds. Never
+    wrapped: a word cut over two lines ('waitin' / 'g') reads as garbage."""
+    mark = "●" if offset is not None else ("✗" if missed else "○")
+    if width == 0 or width >= 14:
+        label, when = f"{mark} {_LABELS[event]}", f"+{offset * 1000:.0f} ms" if offset is not None else ("missing" if missed else "waiting")
+    elif width >= 8:
+        label, when = f"{mark} {_SHORT[event]}", f"+{offset * 1000:.0f}" if offset is not None else ("missing" if missed else "waiting")
+    else:
+        label = _SHORT[event]
+        when = mark + (f"{offset:.1f}s" if offset < 9.95 else f"{offset:.0f}s" if offset < 99.5 else ">99") if offset is not None else mark
+    return Text.assemble(label, "\n", (when, "bold"))
 
 
 class GoldenPathTracker(Vertical):
@@ -113,9 +130,15 @@ class GoldenPathTracker(Vertical):
         st = src.status
         store = src.store
         line = Text()
-        line.append(f"{st.state}", "bold")
         if st.state == "backoff" and st.retry_at is not None:
-            line.append(f" · retry {st.attempt} in {max(0.0, st.retry_at - time.monotonic()):.1f}s (r: now)")
+            # The next retry and how many came before it: a server that keeps failing is retried
+            # ever more slowly, and the reader sees that rather than a frozen "backoff".
+            line.append("reconnecting", "bold")
+            line.append(f" in {seconds(st.retry_at - time.monotonic())} · attempt {st.attempt} (r: now)")
+        else:
+            line.append(f"{st.state}", "bold")
+        if st.state == "connecting" and getattr(st, "failures", 0):
+            line.append(f" · attempt {st.attempt}")
         elif st.connect_ms is not None and st.state in ("connected", "running"):
             line.append(f" · connected in {st.connect_ms:.0f} ms")
         if getattr(src, "speed", None) is not None:

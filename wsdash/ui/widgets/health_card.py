@@ -1,4 +1,5 @@
-"""A card per health target: status colour, latency, age of the last check, error and hint."""
+"""A card per health target: status colour, latency, age of the last check, error and hint — or,
+when the check itself broke, that it did and why (its last result is stale)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ from wsdash.ui.widgets.prose import prose
 from wsdash.ui.widgets.refresh import only_class, update_if_changed
 
 _MARK = {"up": "●", "degraded": "◐", "down": "✗", "skipped": "○", "unknown": "…"}
+CHECK_FAILED = "check-failed"
+_CLASSES = [f"-{s}" for s in (*_MARK, CHECK_FAILED)]
+
+
+def one_line(width: int, *choices: list[tuple[str, str]]) -> Text:
+    """The first of `choices` (each a list of (words, style)) that fits on one line of `width`,
+    else the last: a narrow card drops the latency rather than wrapping 'just now' onto a line
+    of its own, or cutting a word in half."""
+    for parts in choices:
+        if width <= 0 or sum(len(words) for words, _ in parts) <= width:
+            break
+    return Text.assemble(*parts)
 
 
 class HealthCard(Static):
@@ -24,25 +37,37 @@ class HealthCard(Static):
         self.target = name
         self.label = label or name
 
-    def show(self, result: Any | None, now: float | None = None) -> None:
+    def show(self, result: Any | None, now: float | None = None, failure: Any | None = None) -> None:
+        """`failure`: the ClassifiedError of a check that raised after `result` (None when not)."""
         now = now if now is not None else time.time()
         status = result.status if result is not None else "unknown"
-        only_class(self, [f"-{s}" for s in _MARK], f"-{status}")
+        only_class(self, _CLASSES, f"-{CHECK_FAILED if failure is not None else status}")
+        width = self.size.width
         text = Text()
         text.append(f"{self.label}\n", "bold")
-        text.append(f"{_MARK.get(status, '?')} {status.upper()}", "bold")
-        if result is None:
-            text.append("  checking…")
+        if failure is not None:
+            text.append("⚠ CHECK FAILED\n", "bold")
+            if result is not None:  # the last result, dated: stale, not current
+                last = (f"last: {status.upper()}", "dim")
+                text.append_text(one_line(width, [last, (f" · {ago(now - result.at)}", "dim")], [last]))
+                text.append("\n")
+            text.append_text(prose(scrub(f"check failed: {failure.message} — {failure.hint}")))
             update_if_changed(self, text)
             return
-        if result.latency_ms is not None:
-            text.append(f"  {result.latency_ms:.0f} ms")
-        text.append(f"  · {ago(now - result.at)}", "dim")
+        if result is None:
+            mark = (f"{_MARK['unknown']} UNKNOWN", "bold")
+            text.append_text(one_line(width, [mark, ("  checking…", "")], [mark]))
+            update_if_changed(self, text)
+            return
+        mark = (f"{_MARK.get(status, '?')} {status.upper()}", "bold")
+        age = (f"  · {ago(now - result.at)}", "dim")
+        latency = [(f"  {result.latency_ms:.0f} ms", "")] if result.latency_ms is not None else []
+        text.append_text(one_line(width, [mark, *latency, age], [mark, age], [mark]))
         if result.detail:
             text.append(f"\n{result.detail}")
         error = result.error
         if error is not None and status != "up":
-            room = max(12, self.size.width - 4 - len(error.kind))
+            room = max(12, width - 4 - len(error.kind))
             message = error.message if len(error.message) <= room else error.message[: room - 1] + "…"
             text.append(f"\n{error.kind}: ", "bold")
             text.append(scrub(message))
