@@ -57,6 +57,16 @@ def seconds_or_zero(text: str) -> float:
     return seconds(text)
 
 
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535 (0 picks a free one), got {value}")
+    return value
+
+
 def add_budget_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("budgets (seconds; defaults from the backend's tests)")
     g.add_argument("--connect-budget", type=seconds, default=2.0, metavar="S", help="connect within S (default 2)")
