@@ -28,7 +28,7 @@ from wsdash.services.agent_server import AgentServer  # noqa: E402
 from wsdash.ui.app import AppSettings, make_app  # noqa: E402
 from wsdash.core.auth import write_secret_file  # noqa: E402
 from wsdash.core.config import load_config  # noqa: E402
-from wsdash.services.tiers.model import TierSpec  # noqa: E402
+from wsdash.services.tiers.spec import TierSpec  # noqa: E402
 
 SIZE = (120, 40)
 
@@ -41,9 +41,9 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 9
     await pilot.pause(0.4)
 
 
-async def shoot(name: str, settings: AppSettings, script: Callable[[Any], Awaitable[None]]) -> Path:
+async def shoot(name: str, settings: AppSettings, script: Callable[[Any], Awaitable[None]], size: tuple[int, int] = SIZE) -> Path:
     app = make_app(settings)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await script(pilot)
         app.save_screenshot(f"{name}.svg", str(HERE))
     svg = HERE / f"{name}.svg"
@@ -104,7 +104,8 @@ async def main() -> None:
             local = replace(cfg.targets["local"], ws_url=server.url, health_url=f"{server.http_url}/health",
                             secret_file=str(secret_file), secret_env=None)
             cfg.targets = {"local": local}
-            from wsdash.commands.dashboard import _demo_tiers, _token_source
+            from wsdash.commands.dashboard import token_source as _token_source
+            from wsdash.commands.demo import _demo_tiers
 
             def demo(scenario: str = "golden", tiers: list[TierSpec] | None = None) -> AppSettings:
                 return AppSettings(mode="demo", url=f"{server.url}?scenario={scenario}", token_source=_token_source(local),
@@ -158,6 +159,95 @@ async def main() -> None:
 
             await shoot("docker-down", settings, health_done)
 
+            # The presentation view, with the plan's three tiers run for real.
+            plan = tmp / "plan"
+            plan.mkdir()
+            (plan / "test_plan.py").write_text("def test_golden_path_contract():\n    pass\n", encoding="utf-8")
+            three = [TierSpec.from_table({"name": n, "title": title, "pytest": [str(plan), "-q", "-p", "no:cacheprovider"],
+                                          "python": sys.executable, "target": target})
+                     for n, title, target in (("unit", "Unit & configuration", 1.0), ("staging", "Staging E2E", 0.95),
+                                              ("mission", "Mission-critical", 1.0))]
+
+            async def presented(pilot: Any) -> None:
+                app = pilot.app
+                await pilot.press("p")
+                await wait_for(pilot, lambda: bool(app.source.results))
+                await pilot.press("t")
+                await wait_for(pilot, lambda: all(app.tier_pane.board.states[s.name].result is not None for s in three))
+
+            await shoot("present", demo("nested", tiers=three), presented)
+
+
+def web_and_report() -> None:
+    """The dashboard in a real browser (`wsdash web`) and the HTML report, as PNGs via Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("skipped web-browser.png and report.png: playwright is not installed")
+        return
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from web.browser import ARGS, CHROMIUM, READ_SCREEN  # the tests' own browser set-up
+
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        web = subprocess.Popen([sys.executable, "-m", "wsdash", "web", "--port", str(port)], cwd=tmp,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            import time
+
+            time.sleep(3)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.add_init_script(READ_SCREEN)
+                page.goto(f"http://127.0.0.1:{port}/")
+                for _ in range(160):
+                    if "PASSED" in page.evaluate("window.__wsdashScreen()"):
+                        break
+                    page.wait_for_timeout(250)
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(HERE / "web-browser.png"))
+                print("wrote screenshots/web-browser.png")
+                report = _report_html(tmp)
+                page.goto(report.as_uri())
+                page.screenshot(path=str(HERE / "report.png"), full_page=True)
+                print("wrote screenshots/report.png")
+                browser.close()
+        finally:
+            web.terminate()
+            web.wait(10)
+
+
+def _report_html(tmp: Path) -> Path:
+    """A report of a demo run and the plan's tiers, from saved results (as a release manager would)."""
+    import json
+
+    from wsdash.services.agent_server import ServerThread
+
+    secret = secrets.token_urlsafe(32)
+    secret_file = tmp / "report-secret"
+    write_secret_file(secret_file, secret)
+    with ServerThread(secret=secret) as server:
+        subprocess.run([sys.executable, "-m", "wsdash", "golden-path", "--url", server.url, "--secret-file", str(secret_file),
+                        "--record", str(tmp / "run.jsonl"), "--json"], cwd=tmp, capture_output=True, check=False)
+    tiers = {"ok": False, "tiers": [
+        {"name": "unit", "title": "Unit & configuration", "status": "passed", "target": 1.0, "pass_rate": 1.0,
+         "counts": {"passed": 48, "failed": 0, "skipped": 0}, "duration_s": 41.2},
+        {"name": "staging", "title": "Staging E2E", "status": "passed", "target": 0.95, "pass_rate": 0.97,
+         "counts": {"passed": 33, "failed": 1, "skipped": 0}, "duration_s": 912.4},
+        {"name": "mission", "title": "Mission-critical", "status": "failed", "target": 1.0, "pass_rate": 1.0,
+         "counts": {"passed": 1, "failed": 0, "skipped": 39}, "duration_s": 6.1,
+         "message": "39 of 40 tests skipped (Docker not available): max_skipped is 0"},
+    ]}
+    (tmp / "tiers.json").write_text(json.dumps(tiers), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "wsdash", "report", "--recording", "run.jsonl", "--tiers-json", "tiers.json",
+                    "--no-health", "--html", "report.html"], cwd=tmp, capture_output=True, check=False)
+    return tmp / "report.html"
+
 
 if __name__ == "__main__":
     asyncio.run(main())
+    web_and_report()  # Playwright's sync API runs outside the event loop

@@ -26,6 +26,8 @@ _SHARED = {
     "target": dict(metavar="NAME", help="the configured target to use (default: default_target)"),
     "record": dict(metavar="PATH", help="record golden-path runs as JSON lines (secrets redacted): "
                    "a directory gets one file per run; golden-path also takes a file name"),
+    "present": dict(action="store_true", help="open in the presentation view: plain words, a big verdict, "
+                    "tier tiles (p toggles it)"),
 }
 
 
@@ -33,7 +35,7 @@ def add_shared_flags(parser: argparse.ArgumentParser | Any, *names: str, top_lev
     """The flags a user may put before or after the subcommand. On the subcommand their default is
     SUPPRESS, so an absent flag leaves the top-level value in place and a present one wins."""
     for name in names or tuple(_SHARED):
-        default = None if top_level else argparse.SUPPRESS
+        default = (False if name == "present" else None) if top_level else argparse.SUPPRESS
         parser.add_argument(f"--{name}", default=default, **_SHARED[name])
 
 
@@ -53,6 +55,16 @@ def seconds_or_zero(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
     return seconds(text)
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535 (0 picks a free one), got {value}")
+    return value
 
 
 def add_budget_flags(p: argparse.ArgumentParser) -> None:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     settings = AppSettings(
         mode="live", url=target.ws_url, token_source=token_source(target), auth=target.auth,
         tls_verify=target.tls_verify, config=cfg, health_names=names, target=target.name, tiers=tiers,
-        title=f"wsdash · {target.name}", record_dir=record_dir(args),
+        title=f"wsdash · {target.name}", record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
     )
     make_app(settings).run()
     return 0

@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
     dm.add_argument("--scenario", default="golden", help="the server's scenario (see `wsdash serve --help`)")
     dm.add_argument("--pace", type=seconds_or_zero, default=0.3, metavar="S", help="seconds between events (default 0.3)")
     dm.add_argument("--headless", action="store_true", help="print the verdict instead of opening the dashboard")
-    add_shared_flags(dm, "config", "record")
+    add_shared_flags(dm, "config", "record", "present")
     dm.set_defaults(func=run)
 
 
@@ -100,7 +100,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             mode="demo", url=server.url, token_source=token_source(demo_target, ttl_s=DEV_TOKEN_TTL_S), config=cfg,
             health_names=[("local", "demo agent server")], autorun=True, notes=notes,
             tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
-            record_dir=record_dir(args),
+            record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
         )
         try:
             make_app(settings).run()

@@ -7,7 +7,7 @@ import sys
 
 from typing import Any
 
-from wsdash.commands.common import add_budget_flags, budgets_from, print_json, usage_error
+from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_from, print_json, usage_error
 
 
 def register(sub: Any) -> None:
@@ -16,6 +16,7 @@ def register(sub: Any) -> None:
     rp.add_argument("--headless", action="store_true", help="judge without the dashboard (the default when stdout is not a terminal)")
     rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json (implies --headless)")
     rp.add_argument("--speed", type=float, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
+    add_shared_flags(rp, "present")
     add_budget_flags(rp)
     rp.set_defaults(func=run)
 
@@ -53,6 +54,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     except (RecordingError, StopIteration) as exc:
         return usage_error(str(exc) or f"{args.file} is empty")
     settings = AppSettings(mode="replay", replay_path=Path(args.file), budgets=budgets_from(args),
-                           replay_speed=args.speed if args.speed > 0 else float("inf"), title=f"wsdash · replay {Path(args.file).name}")
+                           replay_speed=args.speed if args.speed > 0 else float("inf"), title=f"wsdash · replay {Path(args.file).name}",
+                           present=bool(getattr(args, "present", False)))
     make_app(settings).run()
     return 0

@@ -11,20 +11,10 @@ from pathlib import Path
 
 from typing import Any
 
-from wsdash.commands.common import seconds, seconds_or_zero, usage_error
+from wsdash.commands.common import port_number, seconds, seconds_or_zero, usage_error
 
 SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, malformed, slow-first:<s>, "
                   "stall, drop, close:<code>, auth-reject, burst:<n>")
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0–65535 (0 picks a free one), got {value}")
-    return value
 
 
 def register(sub: Any) -> None:

@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Iterator
 
-from wsdash.core.protocol import Event
+from wsdash.core.protocol import AGENT_COMPLETED, AGENT_STARTED, Event
 
 DEFAULT_CAPACITY = 5000
 
@@ -21,6 +21,7 @@ class Row:
     event: Event
     offset: float | None  # seconds since the run's message was sent, when in a run
     run: int  # which run it belongs to (0: between runs)
+    depth: int = 0  # nesting: 0 the outermost agent's events, 1 a sub-agent's it handed work to, …
 
 
 class EventFilter:
@@ -58,12 +59,24 @@ class EventStore:
         self.received = 0  # every event ever appended
         self.dropped = 0  # fell out of the ring buffer
         self.version = 0  # bumps on every change, so the screen knows when to redraw
+        self._open_agents = 0  # agents started and not completed in the current run (nesting)
+        self._depth_run = 0
 
     def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:
         self.received += 1
         if len(self._rows) == self.capacity:
             self.dropped += 1
-        row = Row(self.received, event, offset, run)
+        if run != self._depth_run:
+            self._depth_run, self._open_agents = run, 0
+        type_ = event.type
+        if type_ == AGENT_STARTED:
+            depth = self._open_agents
+            self._open_agents += 1
+        elif type_ == AGENT_COMPLETED:
+            self._open_agents = depth = max(0, self._open_agents - 1)
+        else:
+            depth = max(0, self._open_agents - 1)
+        row = Row(self.received, event, offset, run, depth)
         self._rows.append(row)
         if not self.filter or self.filter.matches(event):
             self._shown.append(row)

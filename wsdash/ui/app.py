@@ -40,6 +40,7 @@ class AppSettings:
     replay_path: Path | None = None
     replay_speed: float = 1.0
     autorun: bool = False  # run a golden path as soon as connected (demo)
+    present: bool = False  # open in the presentation view (`--present`)
     capacity: int = DEFAULT_CAPACITY
     budgets: Budgets = field(default_factory=Budgets)
     timeout_s: float = 30.0
@@ -63,6 +64,7 @@ class WsDashApp(App[None]):
         Binding("x", "cancel_tiers", "Cancel tiers", tooltip="Stop the running tier with a partial summary"),
         Binding("space", "pause", "Pause", tooltip="Pause or resume the replay"),
         Binding("s", "speed", "Speed", tooltip="Replay speed ×1, ×10, as fast as possible"),
+        Binding("p", "present", "Present", tooltip="The presentation view: plain words, big verdict, tier tiles"),
         Binding("d", "debug", "Debug", tooltip="Versions, config path, targets, terminal"),
         Binding("f2", "screenshot", "Screenshot", tooltip="Save an SVG screenshot in the working directory"),
     ]
@@ -115,6 +117,8 @@ class WsDashApp(App[None]):
             health = s.tier_health or (self.health_board.ensure if self.health_board is not None else None)
             self.tier_pane = TierPane(s.tiers, health=health)
         self.push_screen(self._dashboard())
+        if s.present:
+            self.action_present()
         # After the first paint: connecting and probing import websockets, httpx and build SSL
         # contexts (~0.4 s), which the first frame need not wait for.
         self.call_after_refresh(self._start_workers)
@@ -195,6 +199,15 @@ class WsDashApp(App[None]):
             self.push_screen(ErrorScreen(event.worker.name or "a background task", classified))
 
     # ---- actions ----------------------------------------------------------------------------
+    def action_present(self) -> None:
+        from wsdash.ui.screens.present import PresentScreen
+
+        if isinstance(self.screen, PresentScreen):
+            self.pop_screen()
+            return
+        board = self.tier_pane.board if self.tier_pane is not None else None
+        self.push_screen(PresentScreen(self.source, board))
+
     def action_help(self) -> None:
         from wsdash.ui.screens.help import HelpScreen
 

@@ -15,7 +15,8 @@ HELP = """\
   t       run all tiers             x       cancel running tiers
   /       filter the event stream   esc     back, clear the filter
   d       debug info                f2      save a screenshot (SVG)
-  tab     next pane                 q       quit
+  p       presentation view         tab     next pane
+  q       quit
 
 [b]Event stream[/b]
   ↑ ↓ pgup pgdn home   move (the tail pauses; "N new" counts arrivals)

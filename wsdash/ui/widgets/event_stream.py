@@ -240,7 +240,11 @@ class EventStream(ScrollView, can_focus=True):
             segments.append(Segment(f"{offset:>8} ", dim))
         segments.append(Segment(column(e.type, TYPE_W), self._kind_style(row)))
         if roomy:
-            segments.append(Segment(column(e.agent_name or "", AGENT_W)))
+            # A sub-agent's events sit under its parent's: "└ triage_agent", one step in per level.
+            agent = e.agent_name or ""
+            if row.depth and agent:
+                agent = "  " * (row.depth - 1) + "└ " + agent
+            segments.append(Segment(column(agent, AGENT_W)))
         if wide:
             segments.append(Segment(column(tool, TOOL_W), dim))
         elif tool:

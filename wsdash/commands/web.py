@@ -1,0 +1,81 @@
+"""`wsdash web`: the dashboard in a browser, served by textual-serve (the Textual project's own
+server) from the optional `web` extra. Each browser tab runs its own `wsdash ARGS` (default:
+`demo`). Bound to 127.0.0.1 unless told otherwise: the page has no authentication."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from wsdash.commands.common import port_number, usage_error
+
+PAGE_DIR = Path(__file__).with_name("web_page")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "web", help="serve the dashboard in a browser (needs the web extra)",
+        description="Serve the dashboard in a browser with textual-serve. Each tab runs `wsdash ARGS` "
+        "(default: demo), e.g. `wsdash web -- --target staging` or `wsdash web -- replay run.jsonl --present`.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS", help="what each tab runs (default: demo)")
+    p.set_defaults(func=run)
+
+
+def app_command(args: list[str]) -> str:
+    """The shell command textual-serve starts per tab: this interpreter, so the same install."""
+    argv = [sys.executable, "-m", "wsdash", *(args or ["demo"])]
+    if sys.platform == "win32":  # create_subprocess_shell runs cmd.exe there
+        import subprocess
+
+        return subprocess.list2cmdline(argv)
+    import shlex
+
+    return shlex.join(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        return usage_error('wsdash web needs the web extra: pip install "wsdash[web]" (textual-serve)')
+    extra = list(args.args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    port = args.port or _free_port(args.host)
+    if args.host not in LOOPBACK:
+        sys.stderr.write(
+            f"wsdash web: warning: bound to {args.host}: the page has no authentication — anyone who can reach "
+            f"port {port} can run the dashboard (and its tiers) as you. Use the default 127.0.0.1 unless you mean it.\n")
+    try:
+        _check_bindable(args.host, port)
+    except OSError as exc:
+        return usage_error(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}")
+    server = Server(app_command(extra), host=args.host, port=port, title="wsdash", templates_path=PAGE_DIR)
+    print(f"wsdash web on http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}  "
+          f"(each tab runs: wsdash {' '.join(extra) or 'demo'}) — Ctrl+C to stop", flush=True)
+    server.serve()
+    return 0
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Fail early with the real cause (taken, not an address of this machine) instead of a traceback
+    from deep inside the web server."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))

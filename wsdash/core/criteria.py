@@ -1,0 +1,126 @@
+"""The test plan's success criteria, filled in with measured results: what `wsdash report` lays out
+for stakeholders. Pure data in (the JSON documents of `check --json`, `golden-path --json` and
+`tiers run --json`), rows out; no I/O, so a report from saved results judges exactly as a live one.
+
+The plan's two tables:
+- **Test Success Criteria** — each tier meets its pass-rate target with what actually ran (a tier
+  whose tests were skipped validated nothing); all five critical events confirmed; the complete
+  user flow validated (the golden-path contract holds).
+- **Success Metrics** — total test time < 30 minutes; unit feedback < 5 minutes; first agent event
+  and whole run within their budgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from wsdash.core.protocol import GOLDEN_EVENTS
+
+TOTAL_TIME_LIMIT_S = 30 * 60  # "total test time < 30 minutes"
+FEEDBACK_LIMIT_S = 5 * 60  # "unit feedback < 5 minutes"
+NOT_MEASURED = None
+
+
+@dataclass
+class Criterion:
+    name: str
+    goal: str
+    measured: str
+    ok: bool | None  # None: not measured (a part was skipped or could not run) — never a pass
+
+    def to_json(self) -> dict[str, Any]:
+        return {"criterion": self.name, "goal": self.goal, "measured": self.measured, "ok": self.ok}
+
+
+@dataclass
+class Plan:
+    criteria: list[Criterion] = field(default_factory=list)  # Test Success Criteria
+    metrics: list[Criterion] = field(default_factory=list)  # Success Metrics
+
+    @property
+    def ok(self) -> bool:
+        """Every row holds: a row not measured does not hold (nothing was shown to work)."""
+        rows = self.criteria + self.metrics
+        return bool(rows) and all(r.ok is True for r in rows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "criteria": [c.to_json() for c in self.criteria],
+                "metrics": [m.to_json() for m in self.metrics]}
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.0f} %"
+
+
+def minutes(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s:.1f} s" if s < 90 else f"{s / 60:.1f} min"
+
+
+def ran_and_skipped(tier: dict[str, Any]) -> tuple[int, int]:
+    counts = tier.get("counts") or {}
+    skipped = int(counts.get("skipped", 0))
+    ran = sum(int(v) for k, v in counts.items() if k != "skipped")
+    return ran, skipped
+
+
+def tier_criterion(tier: dict[str, Any]) -> Criterion:
+    target = float(tier.get("target", 1.0))
+    goal = f"≥ {pct(target)} pass" if target < 1 else "100 % pass"
+    status = tier.get("status")
+    ran, skipped = ran_and_skipped(tier)
+    if status in ("blocked", "cancelled"):
+        why = tier.get("message") or status or "not run"
+        return Criterion(tier.get("title") or tier["name"], goal, f"not run — {why}", NOT_MEASURED)
+    skip_note = f" · {ran} of {ran + skipped} ran, {skipped} skipped" if skipped else f" · {ran} ran"
+    measured = f"{pct(tier.get('pass_rate'))}{skip_note}"
+    if status != "passed" and tier.get("message"):
+        measured += f" — {tier['message']}"
+    # The tier's own verdict decides (it knows its skip limits, crashes and timeouts); a pass rate
+    # over zero tests is not a pass.
+    return Criterion(tier.get("title") or tier["name"], goal, measured, status == "passed" and ran > 0)
+
+
+def build_plan(health: dict[str, Any] | None, run: dict[str, Any] | None, tiers: Sequence[dict[str, Any]] | None) -> Plan:
+    plan = Plan()
+    for tier in tiers or ():
+        plan.criteria.append(tier_criterion(tier))
+    if run is not None:
+        lit = [e for e in GOLDEN_EVENTS if (run.get("checkpoints") or {}).get(e) is not None]
+        plan.criteria.append(Criterion("All five critical events confirmed", "5 of 5", f"{len(lit)} of 5"
+                                       + ("" if len(lit) == 5 else f" — missing {', '.join(e for e in GOLDEN_EVENTS if e not in lit)}"),
+                                       len(lit) == 5))
+        violations = [v.get("code") for v in run.get("violations") or []]
+        error = run.get("error") or {}
+        measured = "the contract holds" if run.get("ok") else (
+            ", ".join(violations) if violations else f"{error.get('kind', 'error')}: {error.get('message', '')}")
+        plan.criteria.append(Criterion("Complete user flow validated", "the golden-path contract holds", measured, bool(run.get("ok"))))
+        timings = run.get("timings") or {}
+        first, total = timings.get("first_event_ms"), timings.get("total_ms")
+        budgets = run.get("budgets") or {}
+        first_budget = float(budgets.get("first_event_s", 5.0))
+        run_budget = float(budgets.get("run_s", 60.0))
+        plan.metrics.append(Criterion("First agent event", f"≤ {first_budget:g} s",
+                                      minutes(None if first is None else first / 1000),
+                                      NOT_MEASURED if first is None else first / 1000 <= first_budget))
+        plan.metrics.append(Criterion("Whole golden path", f"≤ {run_budget:g} s",
+                                      minutes(None if total is None else total / 1000),
+                                      NOT_MEASURED if total is None else total / 1000 <= run_budget))
+    if tiers:
+        ran_tiers = [t for t in tiers if t.get("status") not in ("blocked", "cancelled")]
+        total_s = sum(float(t.get("duration_s") or 0) for t in ran_tiers) + (
+            float((run or {}).get("timings", {}).get("total_ms") or 0) / 1000)
+        plan.metrics.append(Criterion("Total test time", "< 30 min", minutes(total_s) if ran_tiers else "—",
+                                      (total_s < TOTAL_TIME_LIMIT_S) if ran_tiers else NOT_MEASURED))
+        unit = next((t for t in tiers if t.get("name") == "unit"), tiers[0])
+        unit_ran = unit.get("status") not in ("blocked", "cancelled")
+        plan.metrics.append(Criterion(f"Unit feedback ({unit.get('title') or unit['name']})", "< 5 min",
+                                      minutes(float(unit.get("duration_s") or 0)) if unit_ran else "not run",
+                                      (float(unit.get("duration_s") or 0) < FEEDBACK_LIMIT_S) if unit_ran else NOT_MEASURED))
+    if health is not None:
+        down = [t["name"] for t in health.get("targets", []) if t.get("required") and t.get("status") != "up"]
+        plan.metrics.append(Criterion("Required services healthy", "all up",
+                                      "all up" if not down else f"down: {', '.join(down)}", not down))
+    return plan
