@@ -26,6 +26,7 @@ _SHARED = {
     "target": dict(metavar="NAME", help="the configured target to use (default: default_target)"),
     "record": dict(metavar="PATH", help="record golden-path runs as JSON lines (secrets redacted): "
                    "a directory gets one file per run; golden-path also takes a file name"),
+    "no-history": dict(action="store_true", help="do not write runs to the run history (see `wsdash history`)"),
 }
 
 

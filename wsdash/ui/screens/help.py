@@ -15,6 +15,7 @@ HELP = """\
   t       run all tiers             x       cancel running tiers
   /       filter the event stream   esc     back, clear the filter
   d       debug info                f2      save a screenshot (SVG)
+  w       auto-run on / off (interval: watch.every_s, default 60 s)
   tab     next pane                 q       quit
 
 [b]Event stream[/b]
