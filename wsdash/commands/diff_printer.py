@@ -39,27 +39,31 @@ def print_diff(d: Any, refs: tuple[str, str], out: TextIO) -> None:
     else:
         lines.append(f"verdict: {_WORDS.get(d.b.verdict)} in both")
     if d.a.error_kind != d.b.error_kind:
-        lines.append(f"error: {d.a.error_kind or 'none'} → {d.b.error_kind or 'none'}" + (f": {d.b.error_message}" if d.b.error_message else ""))
+        lines.append(f"error: {d.a.error_kind or 'none'} → {d.b.error_kind or 'none'}" + (f": {d.b.error_hint or d.b.error_message}" if d.b.error_kind else ""))
     for title, items, colour in (("new violations in B", d.violations_new, "red"), ("violations gone in B", d.violations_gone, "green")):
         if items:
             lines.append(f"{title}:")
             lines += [f"  {p('•', colour)} {p(c, 'bold')}" + (f" [{e}]" if e else "") + f": {t}" for c, e, t in items]
-    for title, only in (("events only in A", d.only_in_a), ("events only in B", d.only_in_b)):
-        if only:
-            lines.append(f"{title}: " + ", ".join(f"{t} ({n} frame{'s' if n != 1 else ''})" for t, n in only.items()))
-    if d.type_counts:
-        lines.append("frames per event type: " + ", ".join(f"{t} {x} → {y}" for t, (x, y) in d.type_counts.items()))
-    o = d.order
-    if d.order_changed:
-        lines.append(p("order changed", "yellow", "bold") + (f": they part at event {o.at + 1}" if o.at is not None else ""))
-        if o.at is not None:
-            lines.append(f"  A: {' → '.join(o.a_around) or '(ends)'}")
-            lines.append(f"  B: {' → '.join(o.b_around) or '(ends)'}")
-        if o.a != o.b:
-            lines.append(f"  first arrivals A: {', '.join(o.a)}")
-            lines.append(f"  first arrivals B: {', '.join(o.b)}")
-    else:
-        lines.append("order: the same")
+    empty = [label for label, r in (("A", d.a), ("B", d.b)) if not r.type_counts]
+    for label in empty:
+        lines.append(f"{label} received no events")
+    if not empty:
+        for title, only in (("events only in A", d.only_in_a), ("events only in B", d.only_in_b)):
+            if only:
+                lines.append(f"{title}: " + ", ".join(f"{t} ({n} frame{'s' if n != 1 else ''})" for t, n in only.items()))
+        if d.type_counts:
+            lines.append("frames per event type: " + ", ".join(f"{t} {x} → {y}" for t, (x, y) in d.type_counts.items()))
+        o = d.order
+        if d.order_changed:
+            lines.append(p("order changed", "yellow", "bold") + (f": they part at event {o.at + 1}" if o.at is not None else ""))
+            if o.at is not None:
+                lines.append(f"  A: {' → '.join(o.a_around) or '(ends)'}")
+                lines.append(f"  B: {' → '.join(o.b_around) or '(ends)'}")
+            if o.a != o.b:
+                lines.append(f"  first arrivals A: {', '.join(o.a)}")
+                lines.append(f"  first arrivals B: {', '.join(o.b)}")
+        else:
+            lines.append("order: the same")
     lines.append("")
     rows = [(n, *v) for n, v in d.checkpoints.items()] + [("", None, None, None)]
     rows += [(f"{k.replace('_', ' ')}", *v) for k, v in d.timings.items()]

@@ -49,7 +49,7 @@ def print_table(records: Sequence[Any], out: TextIO) -> None:
         if len(r.violations) > 3:
             what += f" +{len(r.violations) - 3}"
         if r.error_kind and not r.violations:
-            what = f"{r.error_kind}: {r.error_message or ''}"[:60]
+            what = f"{r.error_kind}: {r.error_hint or r.error_message or ''}"[:80]
         rows.append([str(r.id), _time(r.started_at), r.target, r.source, word, _ms(r.first_event_ms), _ms(r.total_ms), what])
 
     def paint(line: str, row: list[str]) -> str:

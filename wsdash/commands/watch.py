@@ -74,6 +74,7 @@ class Watched:
     target_note: str
     late_s: float
     history_id: int | None
+    hint: str = ""  # what to do about the error, when there is one
 
 
 def run(args: argparse.Namespace) -> int:
@@ -214,7 +215,7 @@ class _Watch:
                 recorder.close()
         rec = RunRecord.from_result(result, target=self.name, source="watch", started_at=started,
                                     recording=str(recorder.path) if recorder is not None else None)
-        return self._store(rec, result.exit_code, up, note, slot.late_s)
+        return self._store(rec, result.exit_code, up, note, slot.late_s, result.error.hint if result.error else "")
 
     async def _health(self, ep: Any) -> tuple[bool | None, str]:
         """The target's health check (the same probe as `wsdash check`): usable or not, and why."""
@@ -239,7 +240,7 @@ class _Watch:
         why = probe.error.message if probe.error is not None else (probe.hint or "not usable")
         return False, f"{probe.status}: {why}"
 
-    def _store(self, rec: Any, exit_code: int, up: bool | None, note: str, late_s: float) -> Watched:
+    def _store(self, rec: Any, exit_code: int, up: bool | None, note: str, late_s: float, hint: str = "") -> Watched:
         from wsdash.commands.history_log import warn
         from wsdash.core.history import HistoryError
 
@@ -261,7 +262,7 @@ class _Watch:
                     self.metrics.write_textfile(self.args.metrics_file)
                 except OSError as exc:
                     warn(f"cannot write --metrics-file {self.args.metrics_file}: {exc.strerror or exc}")
-        return Watched(rec, exit_code, up, note, late_s, history_id)
+        return Watched(rec, exit_code, up, note, late_s, history_id, hint)
 
     def report(self, w: Watched) -> None:
         self.seen.append(w)

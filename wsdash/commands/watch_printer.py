@@ -82,8 +82,8 @@ class Printer:
             more = len(rec.violations) - 4
             parts.append(self.p(", ".join(shown) + (f" +{more} more" if more > 0 else ""), "red"))
         if rec.error_kind is not None and rec.verdict == "no_run":
-            parts.append(f"{rec.error_kind}: {rec.error_message}")
-        if w.target_up is False:
+            parts.append(f"{rec.error_kind}: {w.hint or rec.error_message}")
+        elif w.target_up is False:  # the run went ahead, but the health check had its doubts
             parts.append(self.p(f"(target {w.target_note})", "yellow"))
         if w.late_s >= 0.5:
             parts.append(self.p(f"(started {w.late_s:.1f} s late: the run before overran the interval)", "dim"))
@@ -91,15 +91,15 @@ class Printer:
 
     def alert(self, w: Any, change: Any) -> None:
         rec = w.record
-        lasted = f"after {runs_word(change.after_runs)} {change.before}" + (f" since {_when(change.since)}" if change.since else "")
+        lasted = f"{change.before} for {runs_word(change.after_runs)}" + (f" since {_when(change.since)}" if change.since else "")
         if self.json:
             self._emit({"type": "alert", "at": rec.to_json()["started_at"], "target": rec.target, "from": change.before,
                         "to": change.now, "after_runs": change.after_runs})
             return
         if change.now == "failing":
-            text = self.p(f"ALERT  {_clock(rec.started_at)}  {rec.target} is FAILING", "red", "bold") + f" — {lasted}"
+            text = self.p(f"ALERT  {_clock(rec.started_at)}  {rec.target} is FAILING", "red", "bold") + f" — it had been {lasted}"
         else:
-            text = self.p(f"RECOVERED  {_clock(rec.started_at)}  {rec.target} is passing again", "green", "bold") + f" — {lasted}"
+            text = self.p(f"RECOVERED  {_clock(rec.started_at)}  {rec.target} is passing again", "green", "bold") + f" — it had been {lasted}"
         self.out.write(scrub(text) + BELL + "\n")  # the bell: an on-call engineer may be in another window
         self.out.flush()
 
@@ -114,6 +114,8 @@ class Printer:
                         "exit_code": seen[-1].exit_code if seen else None})
             return
         why = "stopped" if interrupted else "done"
+        if interrupted:
+            self.out.write("\n")  # after the terminal's ^C
         if not seen:
             self._line(self.p(f"{why}: no run finished", "bold"))
             return

@@ -31,7 +31,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
             verdict TEXT NOT NULL, completed INTEGER NOT NULL,
             connect_ms REAL, first_event_ms REAL, total_ms REAL,
             checkpoints TEXT NOT NULL, phases TEXT NOT NULL, violations TEXT NOT NULL,
-            error_kind TEXT, error_code INTEGER, error_message TEXT, close_code INTEGER,
+            error_kind TEXT, error_code INTEGER, error_message TEXT, error_hint TEXT, close_code INTEGER,
             frames_received INTEGER NOT NULL, frames_malformed INTEGER NOT NULL, frames_unknown INTEGER NOT NULL,
             type_counts TEXT NOT NULL, sequence TEXT NOT NULL, recording TEXT)""",
         "CREATE INDEX runs_by_time ON runs (started_at)",
@@ -48,7 +48,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
 
 _RUN_COLUMNS = (
     "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
-    "checkpoints", "phases", "violations", "error_kind", "error_code", "error_message", "close_code",
+    "checkpoints", "phases", "violations", "error_kind", "error_code", "error_message", "error_hint", "close_code",
     "frames_received", "frames_malformed", "frames_unknown", "type_counts", "sequence", "recording",
 )
 _TIER_COLUMNS = ("id", "started_at", "tier", "title", "status", "counts", "pass_rate", "target_rate", "duration_s", "source", "requires")
@@ -140,7 +140,7 @@ class History:
             rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
             rec.connect_ms, rec.first_event_ms, rec.total_ms,
             _dumps(rec.checkpoints), _dumps(rec.phases), _dumps(rec.violations),
-            rec.error_kind, rec.error_code, rec.error_message, rec.close_code, *rec.frames,
+            rec.error_kind, rec.error_code, rec.error_message, rec.error_hint, rec.close_code, *rec.frames,
             _dumps(rec.type_counts), _dumps(rec.sequence), rec.recording,
         )
         marks = ", ".join("?" * len(values))
@@ -174,7 +174,7 @@ class History:
         for rec in records:
             rows.append((rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
                          rec.connect_ms, rec.first_event_ms, rec.total_ms, _dumps(rec.checkpoints), _dumps(rec.phases),
-                         _dumps(rec.violations), rec.error_kind, rec.error_code, rec.error_message, rec.close_code,
+                         _dumps(rec.violations), rec.error_kind, rec.error_code, rec.error_message, rec.error_hint, rec.close_code,
                          *rec.frames, _dumps(rec.type_counts), _dumps(rec.sequence), rec.recording))
         marks = ", ".join("?" * (len(_RUN_COLUMNS) - 1))
         with self._write():
@@ -284,7 +284,8 @@ def _run(row: Sequence[Any]) -> RunRecord:
         first_event_ms=d["first_event_ms"], total_ms=d["total_ms"],
         checkpoints=json.loads(d["checkpoints"]), phases=json.loads(d["phases"]),
         violations=[(c, e, t) for c, e, t in json.loads(d["violations"])],
-        error_kind=d["error_kind"], error_code=d["error_code"], error_message=d["error_message"], close_code=d["close_code"],
+        error_kind=d["error_kind"], error_code=d["error_code"], error_message=d["error_message"], error_hint=d["error_hint"],
+        close_code=d["close_code"],
         frames=(d["frames_received"], d["frames_malformed"], d["frames_unknown"]),
         type_counts=json.loads(d["type_counts"]), sequence=json.loads(d["sequence"]), recording=d["recording"],
     )

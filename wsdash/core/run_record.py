@@ -42,6 +42,7 @@ class RunRecord:
     error_kind: str | None = None
     error_code: int | None = None
     error_message: str | None = None
+    error_hint: str | None = None
     close_code: int | None = None
     frames: tuple[int, int, int] = (0, 0, 0)  # received, malformed, unknown
     type_counts: dict[str, int] = field(default_factory=dict)  # event type → frames, in first-arrival order
@@ -89,6 +90,7 @@ class RunRecord:
             error_kind=error.kind if error else None,
             error_code=error.code if error else None,
             error_message=scrub(error.message) if error else None,
+            error_hint=scrub(error.hint) if error else None,
             close_code=result.close[0] if result.close else None,
             frames=(result.frames.received, result.frames.malformed, result.frames.unknown),
             type_counts=counts,

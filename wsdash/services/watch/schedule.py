@@ -52,9 +52,10 @@ async def run_schedule(
             on_result(slot, last)
         if until is not None and until(last):
             break
-        # The next slot on the grid, unless this run overran it: then right away, and the grid
-        # moves with it (missed slots are not made up for).
-        due = max(slot.started + every_s, clock())
+        # One interval after this run's start; a run that overran it makes the next one start
+        # the moment it ends (late, by `late_s`), and the interval counts from there: missed
+        # slots are never made up for in a burst.
+        due = slot.started + every_s
     return last
 
 
