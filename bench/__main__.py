@@ -26,6 +26,7 @@ SUITE: dict[str, tuple[str, list[str]]] = {
     "memory": ("memory.py", ["--quick"]),
     "check": ("check.py", ["--rounds", "3"]),
     "tiers": ("tiers.py", ["--rounds", "3"]),  # its default 2000 tests: fewer make start-up dominate the ratio
+    "history": ("history.py", ["--quick"]),
 }
 
 

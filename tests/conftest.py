@@ -15,6 +15,16 @@ from wsdash.services.agent_server import AgentServer, ServerThread
 SECRET = "test-secret-for-wsdash-0123456789abcdef"
 
 
+@pytest.fixture(autouse=True)
+def private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every `wsdash` it spawns) writes its runs to a history of its own, never
+    the user's: platformdirs' user data dir follows XDG_DATA_HOME."""
+    data = tmp_path_factory.mktemp("xdg-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.delenv("WSDASH_HISTORY_PATH", raising=False)
+    return data / "wsdash" / "history.sqlite3"
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[AgentServer]:
     async with AgentServer(port=0, secret=SECRET) as srv:

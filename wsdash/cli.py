@@ -17,7 +17,7 @@ from wsdash.commands.common import Parser, add_shared_flags
 from wsdash.core import exit_codes
 
 # In the order `wsdash --help` lists them.
-COMMANDS = ("golden_path", "check", "tiers", "report", "serve", "demo", "replay", "web", "config")
+COMMANDS = ("golden_path", "watch", "check", "tiers", "report", "history", "diff", "serve", "demo", "replay", "web", "config")
 
 
 def build_parser() -> argparse.ArgumentParser:

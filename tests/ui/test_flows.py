@@ -384,3 +384,43 @@ async def test_f2_saves_a_plainly_named_screenshot_without_the_token(server: Age
     assert shot.name.startswith("wsdash-demo-") and shot.name.isascii() and " " not in shot.name
     text = shot.read_text(encoding="utf-8")
     assert "PASSED" in text.replace("&#160;", " ") and token not in text and token[-20:] not in text
+
+
+async def test_the_history_strip_shows_earlier_runs_at_once_and_w_runs_on_a_schedule(server: AgentServer, tmp_path: Path) -> None:
+    """Runs from the history are on the strip as the dashboard opens; the dashboard's own runs go
+    to the history; w starts a golden path every interval and stops."""
+    import time as _time
+
+    from wsdash.core.config import HistoryConfig
+    from wsdash.core.history import History
+    from wsdash.core.run_record import RunRecord
+
+    path = tmp_path / "h.sqlite3"
+    now = _time.time()
+    with History(path) as db:
+        for i, verdict in enumerate(["passed", "passed", "failed", "passed"]):
+            db.add_run(RunRecord(started_at=now - 3600 + i, target="local", url="ws://x/ws", source="watch", verdict=verdict,
+                                 completed=verdict == "passed", first_event_ms=50.0 + i, total_ms=300.0 + i))
+        db.add_run(RunRecord(started_at=now, target="staging", url="ws://y/ws", source="watch", verdict="failed"))
+    settings = live_settings(server)
+    settings.autorun = False
+    settings.history, settings.history_target, settings.auto_run_every_s = HistoryConfig(path=str(path)), "local", 0.5
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        strip = app.screen.query_one("#history-strip")
+        await until(pilot, lambda: "✓✓✗✓" in str(strip.render()))
+        text = str(strip.render())
+        assert "3/4 passed" in text and "p50 52 ms" in text  # staging's run is not local's
+        await until(pilot, lambda: app.source.status.state == "connected")
+        await pilot.press("w")
+        await until(pilot, lambda: len(app.source.results) >= 2, timeout=20)
+        assert "auto-run every 0.5 s" in str(strip.render())
+        await pilot.press("w")
+        await until(pilot, lambda: app.source.run is None)
+        done = len(app.source.results)
+        await pilot.pause(1.5)
+        assert len(app.source.results) == done  # off means off
+        await until(pilot, lambda: len(app.history_feed.records) == 4 + done)
+    with History(path) as db:
+        mine = [r for r in db.runs("local") if r.source == "demo"]
+    assert len(mine) == done and all(r.ok for r in mine)

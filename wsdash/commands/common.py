@@ -28,6 +28,7 @@ _SHARED = {
                    "a directory gets one file per run; golden-path also takes a file name"),
     "present": dict(action="store_true", help="open in the presentation view: plain words, a big verdict, "
                     "tier tiles (p toggles it)"),
+    "no-history": dict(action="store_true", help="do not write runs to the run history (see `wsdash history`)"),
 }
 
 

@@ -26,6 +26,11 @@ def record_dir(args: argparse.Namespace) -> Path | None:
     return Path(value) if value else None
 
 
+def history_of(args: argparse.Namespace, cfg: Config):
+    """The [history] settings, or None when --no-history or `enabled = false` turn it off."""
+    return None if getattr(args, "no_history", False) or not cfg.history.enabled else cfg.history
+
+
 DEV_TOKEN_TTL_S = 7200  # a demo lasts longer than a test token's 5 minutes (docs/protocol.md §2: dev = 120 min)
 
 
@@ -50,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         mode="live", url=target.ws_url, token_source=token_source(target), auth=target.auth,
         tls_verify=target.tls_verify, config=cfg, health_names=names, target=target.name, tiers=tiers,
         title=f"wsdash · {target.name}", record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
+        history=history_of(args, cfg), history_target=target.name, auto_run_every_s=cfg.watch.every_s,
     )
     make_app(settings).run()
     return 0

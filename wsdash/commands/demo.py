@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
     dm.add_argument("--scenario", default="golden", help="the server's scenario (see `wsdash serve --help`)")
     dm.add_argument("--pace", type=seconds_or_zero, default=0.3, metavar="S", help="seconds between events (default 0.3)")
     dm.add_argument("--headless", action="store_true", help="print the verdict instead of opening the dashboard")
-    add_shared_flags(dm, "config", "record", "present")
+    add_shared_flags(dm, "config", "record", "present", "no-history")
     dm.set_defaults(func=run)
 
 
@@ -75,7 +75,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from wsdash.services.agent_server import ScenarioError
     from wsdash.ui.app import AppSettings, make_app
     from wsdash.core.auth import write_secret_file
-    from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, record_dir, token_source
+    from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, history_of, record_dir, token_source
     from wsdash.core.config import ConfigError, load_config
 
     try:
@@ -101,6 +101,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             health_names=[("local", "demo agent server")], autorun=True, notes=notes,
             tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
             record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
+            history=history_of(args, cfg), history_target="demo", auto_run_every_s=cfg.watch.every_s,
         )
         try:
             make_app(settings).run()

@@ -13,13 +13,7 @@ from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_f
 
 def register(sub: Any) -> None:
     gp = sub.add_parser("golden-path", help="run one golden path against a server and judge it")
-    gp.add_argument("--url", metavar="URL", help="a WebSocket URL (ws:// or wss://); needs no config (wins over --target)")
-    tok = gp.add_mutually_exclusive_group()
-    tok.add_argument("--token", metavar="T", help="a JWT (prefer --token-env: a flag shows up in shell history)")
-    tok.add_argument("--token-env", metavar="VAR", help="read the JWT from environment variable VAR")
-    tok.add_argument("--secret", metavar="S", help="mint a valid token signed with this secret")
-    tok.add_argument("--secret-file", metavar="PATH", help="mint a valid token signed with the secret in PATH")
-    gp.add_argument("--auth", choices=("subprotocol+header", "subprotocol", "header", "query"), help="where the token travels (default: the target's, else subprotocol+header)")
+    add_endpoint_flags(gp)
     gp.add_argument("--message", metavar="TEXT", help="the chat message to send")
     gp.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="wait at most S for the run to complete (default 30)")
     gp.add_argument("--grace", type=seconds_or_zero, default=0.5, metavar="S", help="keep listening S after completion to judge late frames (default 0.5)")
@@ -28,6 +22,19 @@ def register(sub: Any) -> None:
     add_shared_flags(gp)
     add_budget_flags(gp)
     gp.set_defaults(func=run)
+
+
+def add_endpoint_flags(p: argparse.ArgumentParser, *, tls: bool = False) -> None:
+    """Where a run goes and with which token: golden-path's flags, which `watch` takes too."""
+    p.add_argument("--url", metavar="URL", help="a WebSocket URL (ws:// or wss://); needs no config (wins over --target)")
+    tok = p.add_mutually_exclusive_group()
+    tok.add_argument("--token", metavar="T", help="a JWT (prefer --token-env: a flag shows up in shell history)")
+    tok.add_argument("--token-env", metavar="VAR", help="read the JWT from environment variable VAR")
+    tok.add_argument("--secret", metavar="S", help="mint a valid token signed with this secret")
+    tok.add_argument("--secret-file", metavar="PATH", help="mint a valid token signed with the secret in PATH")
+    p.add_argument("--auth", choices=("subprotocol+header", "subprotocol", "header", "query"), help="where the token travels (default: the target's, else subprotocol+header)")
+    if tls:
+        p.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
 
 
 @dataclass
@@ -113,4 +120,7 @@ def run(args: argparse.Namespace) -> int:
         print_human(result, sys.stdout)
         if recorder is not None:
             print(f"recorded to {record} — replay it with: wsdash replay {record}")
+    from wsdash.commands.history_log import log_run
+
+    log_run(args, result, recording=record if recorder is not None else None)
     return result.exit_code

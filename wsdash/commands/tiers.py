@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     # default=SUPPRESS: a top-level --config of the main parser must not be reset by these
     # sub-parsers' defaults (argparse copies sub-parser defaults over the namespace).
     common = argparse.ArgumentParser(add_help=False)
-    add_shared_flags(common, "config")
+    add_shared_flags(common, "config", "no-history")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print only JSON on stdout")
 
     p_list = tiers_sub.add_parser("list", parents=[common], help="show the configured tiers", description="Show the configured tiers.")
@@ -213,6 +213,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wsdash.services.tiers.model import exit_code_for
 
     code = exit_code_for(results)
+    from wsdash.commands.history_log import log_tiers
+
+    log_tiers(args, chosen, results)
     try:
         from wsdash.services.tiers.state import record_results
 

@@ -44,10 +44,30 @@ class DockerConfig:
     host: str | None = None
 
 
+@dataclass(frozen=True)
+class HistoryConfig:
+    """The run history (core/history.py): on by default, bounded by age and by count."""
+
+    enabled: bool = True
+    keep_days: float = 30.0
+    max_runs: int = 100_000  # per kind (golden paths, tier runs); 0 = no count limit
+    path: str | None = None  # None: history.sqlite3 in the user data dir
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """How often a golden path runs on a schedule: `wsdash watch`'s default --every and the
+    dashboard's auto-run (w)."""
+
+    every_s: float = 60.0
+
+
 @dataclass
 class Config:
     targets: dict[str, TargetConfig]
     docker: DockerConfig = field(default_factory=DockerConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
     default_target: str = "local"
     tiers: list[dict[str, Any]] | None = None  # raw [[tiers]] tables; None → built-in tiers
     files: list[Path] = field(default_factory=list)  # the files actually read
@@ -68,6 +88,8 @@ class Config:
 _TARGET_KEYS = {f.name for f in fields(TargetConfig)} - {"name"}
 _DOCKER_KEYS = {f.name for f in fields(DockerConfig)}
 _BOOL_KEYS = {"tls_verify", "required"}
+_HISTORY_KEYS = {f.name for f in fields(HistoryConfig)}
+_WATCH_KEYS = {f.name for f in fields(WatchConfig)}
 
 BUILTIN_TARGETS: dict[str, TargetConfig] = {
     "local": TargetConfig(
@@ -164,8 +186,50 @@ def _health_follows(old: TargetConfig, new: Mapping[str, Any]) -> str | None:
     return urlunsplit((scheme, after.netloc, health.path, health.query, ""))
 
 
+def _number(value: Any, where: str, *, integer: bool = False, zero: bool = False) -> float:
+    """A finite number ≥ 0 (> 0 unless `zero`); a whole one when `integer`. Strings come from
+    environment variables."""
+    import math
+
+    if isinstance(value, str):
+        try:
+            value = int(value) if integer else float(value)
+        except ValueError:
+            pass
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value >= 0 if zero else value > 0) and (not integer or float(value).is_integer())
+    if not ok:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{where}: expected {kind} {'≥ 0' if zero else '> 0'}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _set_history(cfg: Config, key: str, value: Any, source: str, where: str) -> None:
+    if key not in _HISTORY_KEYS:
+        raise ConfigError(f"{where}: unknown key {key!r} in [history]; known: {', '.join(sorted(_HISTORY_KEYS))}")
+    if key == "enabled":
+        value = _bool(value, where)
+    elif key == "keep_days":
+        value = _number(value, where)
+    elif key == "max_runs":
+        value = _number(value, where, integer=True, zero=True)
+    elif not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: expected a file path, got {value!r}")
+    else:
+        value = os.path.expanduser(value)
+    cfg.history = replace(cfg.history, **{key: value})
+    cfg.provenance[f"history.{key}"] = source
+
+
+def _set_watch(cfg: Config, key: str, value: Any, source: str, where: str) -> None:
+    if key not in _WATCH_KEYS:
+        raise ConfigError(f"{where}: unknown key {key!r} in [watch]; known: {', '.join(sorted(_WATCH_KEYS))}")
+    cfg.watch = replace(cfg.watch, every_s=_number(value, where))
+    cfg.provenance[f"watch.{key}"] = source
+
+
 def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
-    known_top = {"targets", "docker", "default_target", "tiers"}
+    known_top = {"targets", "docker", "default_target", "tiers", "history", "watch"}
     unknown = set(data) - known_top
     if unknown:
         raise ConfigError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known_top))}")
@@ -188,6 +252,12 @@ def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
     if "host" in docker:
         cfg.docker = replace(cfg.docker, host=_check_value("host", docker["host"], f"{source}: docker.host"))
         cfg.provenance["docker.host"] = source
+    for table, setter in (("history", _set_history), ("watch", _set_watch)):
+        values = data.get(table, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source}: [{table}] must be a table")
+        for key, value in values.items():
+            setter(cfg, key, value, source, f"{source}: {table}.{key}")
     if "default_target" in data:
         cfg.default_target = _check_value("default_target", data["default_target"], f"{source}: default_target")
         cfg.provenance["default_target"] = source
@@ -200,7 +270,8 @@ def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
 
 
 def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
-    """`WSDASH_<TARGET>_<KEY>` (e.g. WSDASH_STAGING_WS_URL), WSDASH_DEFAULT_TARGET, WSDASH_DOCKER_HOST."""
+    """`WSDASH_<TARGET>_<KEY>` (e.g. WSDASH_STAGING_WS_URL), WSDASH_DEFAULT_TARGET, WSDASH_DOCKER_HOST,
+    WSDASH_HISTORY_<KEY> (e.g. WSDASH_HISTORY_PATH) and WSDASH_WATCH_EVERY_S."""
     keys_by_len = sorted(_TARGET_KEYS, key=len, reverse=True)
     for var, value in sorted(env.items()):
         if not var.startswith("WSDASH_"):
@@ -216,6 +287,11 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
             v: Any = _bool(value, var) if key == "required" else value
             cfg.docker = replace(cfg.docker, **{key: v})
             cfg.provenance[f"docker.{key}"] = source
+            continue
+        section = next((t for t in ("HISTORY", "WATCH") if rest.startswith(t + "_")), None)
+        if section is not None and rest[len(section) + 1:].lower() in (_HISTORY_KEYS if section == "HISTORY" else _WATCH_KEYS):
+            setter = _set_history if section == "HISTORY" else _set_watch
+            setter(cfg, rest[len(section) + 1:].lower(), value, source, var)
             continue
         for key in keys_by_len:
             suffix = "_" + key.upper()
@@ -270,5 +346,8 @@ def describe(cfg: Config) -> list[tuple[str, Any, str]]:
             rows.append((key, getattr(target, f.name), cfg.source(key)))
     rows.append(("docker.required", cfg.docker.required, cfg.source("docker.required")))
     rows.append(("docker.host", cfg.docker.host, cfg.source("docker.host")))
+    for f in fields(HistoryConfig):
+        rows.append((f"history.{f.name}", getattr(cfg.history, f.name), cfg.source(f"history.{f.name}")))
+    rows.append(("watch.every_s", cfg.watch.every_s, cfg.source("watch.every_s")))
     rows.append(("tiers", f"{len(cfg.tiers)} from file" if cfg.tiers is not None else "built-in", cfg.source("tiers")))
     return rows

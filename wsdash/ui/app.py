@@ -24,6 +24,8 @@ from wsdash.ui import gc_tuning
 from wsdash.ui.notifications import Notifier
 from wsdash.ui.screenshot import screenshot_name
 
+TICK_S = 0.5  # finished runs to the history, auto-run's schedule
+
 
 @dataclass
 class AppSettings:
@@ -50,6 +52,9 @@ class AppSettings:
     checker: Any = None  # health checker override (tests)
     record_dir: Path | None = None  # record every run there, one JSON-lines file each
     title: str = "wsdash"
+    history: Any = None  # core.config.HistoryConfig: write runs there and show the strip; None: neither
+    history_target: str = ""  # the name runs are kept under (the target's, "demo")
+    auto_run_every_s: float = 60.0  # `w`: [watch] every_s
 
 
 class WsDashApp(App[None]):
@@ -62,6 +67,7 @@ class WsDashApp(App[None]):
         Binding("r", "recheck", "Recheck", tooltip="Recheck health now and reconnect"),
         Binding("t", "run_tiers", "Tiers", tooltip="Run all tiers"),
         Binding("x", "cancel_tiers", "Cancel tiers", tooltip="Stop the running tier with a partial summary"),
+        Binding("w", "auto_run", "Auto-run", tooltip="Run a golden path on a schedule ([watch] every_s), or stop"),
         Binding("space", "pause", "Pause", tooltip="Pause or resume the replay"),
         Binding("s", "speed", "Speed", tooltip="Replay speed ×1, ×10, as fast as possible"),
         Binding("p", "present", "Present", tooltip="The presentation view: plain words, big verdict, tier tiles"),
@@ -78,6 +84,8 @@ class WsDashApp(App[None]):
             return self.tier_pane is not None and not self.tier_pane.running
         if action == "cancel_tiers":
             return self.tier_pane is not None and self.tier_pane.running
+        if action == "auto_run":
+            return not replay
         if action == "recheck":  # nothing to probe or reconnect in a replay without health targets
             return not replay or self.health_board is not None
         return True
@@ -90,6 +98,11 @@ class WsDashApp(App[None]):
         self.health_board: Any = None
         self.tier_pane: Any = None
         self.notifier = Notifier(self.notify)
+        from wsdash.ui.history_link import AutoRun, HistoryLink
+
+        self.auto_run = AutoRun(settings.auto_run_every_s)
+        self.history = HistoryLink(settings, self.run_worker, self._tell_from_thread) if settings.history is not None else None
+        self.history_feed = self.history.feed if self.history is not None else None
         self._gc_threshold: tuple[int, ...] | None = None
         self.title = settings.title
         self.sub_title = redact_url(settings.url) if settings.url else ""
@@ -130,8 +143,27 @@ class WsDashApp(App[None]):
 
             self.run_worker(poll(self.health_board, self.settings.health_interval_s), name="health", exit_on_error=False)
         self._gc_threshold = gc_tuning.tune_for_bursts()
+        if self.settings.mode != "replay":
+            if self.history is not None:
+                self.run_worker(self._load_history, thread=True, name="history", exit_on_error=False)
+            self.set_interval(TICK_S, self._tick)
         for note in self.settings.notes:
             self.tell(note, severity="warning", timeout=8)
+
+    def _load_history(self) -> None:
+        assert self.history is not None
+        older = self.history.load()
+        if older is not None:
+            self.call_from_thread(self.history.feed.load, older)
+
+    def _tick(self) -> None:
+        """Runs finished since the last tick go to the history; auto-run starts one when due."""
+        if self.history is not None:
+            self.history.tick(self.source, self.tier_pane)
+        self.auto_run.tick(self.source)
+
+    def _tell_from_thread(self, message: str, **kwargs: Any) -> None:
+        self.call_from_thread(self.tell, message, **kwargs)
 
     def _recorder(self) -> Any:
         from wsdash.core.recording import Recorder, recording_file
@@ -252,6 +284,16 @@ class WsDashApp(App[None]):
         if self.tier_pane is not None:
             self.tier_pane.cancel()
 
+    def action_auto_run(self) -> None:
+        on = self.auto_run.toggle()
+        if self.history_feed is not None:
+            self.history_feed.set_note(self.auto_run.note)
+        if on:
+            self.tell(f"auto-run on: a golden path every {self.auto_run.every_s:g} s ([watch] every_s) — w stops it")
+            self.auto_run.tick(self.source)
+        else:
+            self.tell("auto-run off")
+
     def action_pause(self) -> None:
         if hasattr(self.source, "toggle_pause"):
             self.tell("paused" if self.source.toggle_pause() else "resumed")
@@ -277,6 +319,7 @@ class WsDashApp(App[None]):
             yield SystemCommand("Replay speed", "Cycle ×1, ×10, as fast as possible", self.action_speed)
         else:
             yield SystemCommand("Run a golden path", "Send a chat message and judge the five events (g)", self.action_golden_path)
+            yield SystemCommand("Auto-run on/off", f"A golden path every {self.auto_run.every_s:g} s (w)", self.action_auto_run)
         if self.check_action("recheck", ()):
             yield SystemCommand("Recheck health", self._recheck_help(), self.action_recheck)
         if self.tier_pane is not None:
@@ -312,6 +355,8 @@ class WsDashApp(App[None]):
     async def on_unmount(self) -> None:
         if self.source is not None:
             self.source.stop()
+            if self.history is not None:  # a run that ended as we quit (or just before) is kept too
+                self.history.write(self.history.collect(self.source, self.tier_pane))
         gc_tuning.restore(self._gc_threshold)
 
 

@@ -67,6 +67,10 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="right") as right:
                 right.border_title = "Golden path"
                 yield GoldenPathTracker(self.source, id="tracker")
+                if getattr(self.app, "history_feed", None) is not None:
+                    from wsdash.ui.widgets.history_strip import HistoryStrip
+
+                    yield HistoryStrip(self.app.history_feed, id="history-strip")
                 yield Static(id="stream-header")
                 yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), id="stream")
         yield KeyFooter()

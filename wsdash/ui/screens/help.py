@@ -16,6 +16,7 @@ HELP = """\
   /       filter the event stream   esc     back, clear the filter
   d       debug info                f2      save a screenshot (SVG)
   p       presentation view         tab     next pane
+  w       auto-run on / off (interval: watch.every_s, default 60 s)
   q       quit
 
 [b]Event stream[/b]

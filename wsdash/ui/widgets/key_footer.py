@@ -19,7 +19,7 @@ COMPACT_BELOW = 120  # columns: narrower terminals get the footer's tighter spac
 # Which keys give way, in this order, when the footer line is too narrow for all of them (they
 # stay bound; `?` lists every one): at 80 columns the dashboard's keys overflowed the line and the
 # last ones were cut mid-word.
-GIVE_WAY = ("screenshot", "debug", "present", "recheck", "run_tiers", "cancel_tiers", "speed", "filter", "inspect")
+GIVE_WAY = ("auto_run", "screenshot", "debug", "present", "recheck", "run_tiers", "cancel_tiers", "speed", "filter", "inspect")
 
 
 class KeyFooter(Footer):

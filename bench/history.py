@@ -1,0 +1,165 @@
+"""Benchmark the run history: does a long history answer fast, and does keeping it cost a run
+anything?
+
+    python bench/history.py [--quick] [--runs N] [--rounds N] [--no-write]
+
+(1) A history of N = 100,000 golden-path runs (30 days, two targets, realistic timings and
+failures) answers `wsdash history --since 30d` — a fresh process, as a user runs it, bytecode
+compiled — in under 300 ms (median of rounds; in-process query + summary printed too).
+(2) What the history adds to a run: in fresh processes, one golden path against the embedded server
+(its own process), then the history write exactly as `golden-path` does it (importing sqlite3
+and the history, opening the 100,000-run file, insert + prune, close), timed apart. Goal: under
+5 ms, reported as the ratio (run + write) / run. Appends a dated row under `## history`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    ServerProcess, append_row, common_args, compile_bytecode, machine, median, spread, table_header, table_row, today, verdict,
+)
+
+QUERY_GOAL_MS = 300.0
+WRITE_GOAL_MS = 5.0
+COLUMNS = ("date", "runs in history", "rounds", "`history --since 30d` ms (goal < 300)", "in-process query+summary ms",
+           "`wsdash --version` ms (load reference)",
+           "golden path ms", "history write ms (goal < 5)", "ratio (run+write)/run", "machine")
+INTRO = ("`python bench/history.py`: (1) `wsdash history --since 30d` in a fresh process over a 100,000-run history "
+         "(wall, median of rounds; the in-process query and summary beside it); (2) what writing a run to that history adds to a "
+         "golden path (fresh processes: the run against the embedded server in its own process, then the write as "
+         "`golden-path` does it — imports, open, insert + prune, close), median ms and the ratio (run + write) / run.")
+
+# One process: a golden path, then the history write timed on its own (nothing of the history imported before).
+RUN_ONCE = r"""
+import asyncio, json, sys, time
+sys.path.insert(0, sys.argv[3])
+from wsdash.services.session.handshake import SessionOptions
+from wsdash.services.session.once import run_golden_path
+t0 = time.perf_counter()
+result = asyncio.run(run_golden_path(SessionOptions(url=sys.argv[1], grace_s=0.0)))
+t1 = time.perf_counter()
+from wsdash.core.config import HistoryConfig
+from wsdash.core.run_record import RunRecord
+from wsdash.commands.history_log import write
+rec = RunRecord.from_result(result, target="local", source="bench")
+ok = write(HistoryConfig(path=sys.argv[2]), [rec]) if sys.argv[2] != "-" else True
+t2 = time.perf_counter()
+print(json.dumps({"run_ms": (t1 - t0) * 1000, "write_ms": (t2 - t1) * 1000, "ok": result.ok and ok}))
+"""
+
+
+def build_history(path: Path, runs: int) -> float:
+    from wsdash.core.history import History
+    from wsdash.core.run_record import RunRecord
+
+    rng = random.Random(12)
+    now = time.time()
+    step = 30 * 86400 / runs
+    records = []
+    for i in range(runs):
+        fail = rng.random() < 0.04 or (40_000 < i < 40_050)  # scattered failures and one long outage
+        first = rng.lognormvariate(4.0, 0.4)
+        total = first + rng.lognormvariate(5.7, 0.3)
+        cps = {"agent_started": round(first, 3), "agent_thinking": round(first + 50, 3), "tool_executing": round(first + 100, 3),
+               "tool_completed": round(total - 80, 3), "agent_completed": None if fail else round(total, 3)}
+        records.append(RunRecord(
+            started_at=now - 30 * 86400 + i * step + 60, target="local" if i % 2 else "staging", url="ws://127.0.0.1:8002/ws",
+            source="watch", verdict="failed" if fail else "passed", completed=not fail, connect_ms=rng.uniform(5, 40),
+            first_event_ms=first, total_ms=total, checkpoints=cps, phases={"dns_ms": 0.2, "tcp_ms": 0.4, "upgrade_ms": 3.1},
+            violations=[("missing", "agent_completed", "agent_completed never arrived")] if fail else [],
+            frames=(7, 0, 0), type_counts={"connection_established": 1, "agent_started": 1, "agent_thinking": 2, "tool_executing": 1,
+                                           "tool_completed": 1, "agent_completed": 1},
+            sequence=["connection_established", "agent_started", "agent_thinking", "tool_executing", "tool_completed",
+                      "agent_thinking", "agent_completed"]))
+    t0 = time.perf_counter()
+    with History(path) as db:
+        db.add_many(records)
+    return time.perf_counter() - t0
+
+
+def query_rounds(path: Path, rounds: int) -> tuple[list[float], list[float], list[float]]:
+    env = {**os.environ, "WSDASH_HISTORY_PATH": str(path), "NO_COLOR": "1"}
+    env.pop("WSDASH_CONFIG", None)
+    walls, versions = [], []
+    for _ in range(rounds):
+        # `wsdash --version` alternating with it: the start-up every command pays on this machine now
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "wsdash", "--version"], capture_output=True, env=env, cwd=tempfile.gettempdir())
+        versions.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "wsdash", "history", "--since", "30d"], capture_output=True, text=True,
+                             env=env, cwd=tempfile.gettempdir())
+        walls.append((time.perf_counter() - t0) * 1000)
+        if out.returncode != 0 or "100,000" not in out.stdout.replace("50,000", "100,000"):
+            raise SystemExit(f"wsdash history failed: {out.returncode} {out.stderr[-500:]} {out.stdout[-500:]}")
+    from wsdash.core.history import History
+    from wsdash.core.run_stats import by_target
+
+    inproc = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        with History(path) as db:
+            by_target(db.timings(None, time.time() - 30 * 86400))
+            db.runs(None, time.time() - 30 * 86400, 20)
+        inproc.append((time.perf_counter() - t0) * 1000)
+    return walls, inproc, versions
+
+
+def run_rounds(url: str, path: Path, rounds: int) -> tuple[list[float], list[float]]:
+    runs, writes = [], []
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-c", RUN_ONCE, url, str(path), str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            raise SystemExit(f"the measured run failed: {out.stderr[-1000:]}")
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        if not data["ok"]:
+            raise SystemExit(f"the measured run did not pass: {data}")
+        runs.append(data["run_ms"])
+        writes.append(data["write_ms"])
+    return runs, writes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_args(parser)
+    parser.add_argument("--runs", type=int, default=100_000, help="runs in the history (default 100,000)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of each measurement (default 9, quick 5)")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (5 if args.quick else 9)
+    compile_bytecode()
+    with tempfile.TemporaryDirectory(prefix="wsdash-bench-history-") as tmp:
+        path = Path(tmp) / "history.sqlite3"
+        built = build_history(path, args.runs)
+        print(f"history of {args.runs:,} runs built in {built:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
+        walls, inproc, versions = query_rounds(path, rounds)
+        print(f"`wsdash history --since 30d`: median {median(walls):.0f} ms ({spread(walls)}), in-process {median(inproc):.0f} ms; "
+              f"`wsdash --version` {median(versions):.0f} ms (its goal: < 150)")
+        with ServerProcess() as srv:
+            runs, writes = run_rounds(srv.url, path, rounds)
+    run_ms, write_ms = median(runs), median(writes)
+    ratio = (run_ms + write_ms) / run_ms
+    ok_query, ok_write = median(walls) < QUERY_GOAL_MS, write_ms < WRITE_GOAL_MS
+    print(f"golden path {run_ms:.1f} ms, history write {write_ms:.2f} ms ({spread(writes)}), ratio {ratio:.3f}")
+    print(f"query: {verdict(ok_query)}, write: {verdict(ok_write)}")
+    if not args.no_write:
+        append_row("history", table_header(COLUMNS), table_row([
+            today(), f"{args.runs:,}", rounds, f"{median(walls):.0f} [{spread(walls)}]", f"{median(inproc):.0f}", f"{median(versions):.0f}",
+            f"{run_ms:.1f}", f"{write_ms:.2f} [{min(writes):.2f}–{max(writes):.2f}]", f"{ratio:.3f}", machine()]), INTRO)
+    return 0 if ok_query and ok_write else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""The run history as a store: SQLite in WAL mode, user-only, a schema that migrates and refuses
+a newer one, retention, two processes writing at once, and nothing secret inside."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from wsdash.core import history as history_mod
+from wsdash.core.history import History, HistoryError
+from wsdash.core.run_record import RunRecord
+from wsdash.services.session.handshake import SessionOptions
+from wsdash.services.session.once import run_golden_path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def record(at: float, verdict: str = "passed", target: str = "local", first: float | None = 50.0, total: float | None = 300.0) -> RunRecord:
+    return RunRecord(started_at=at, target=target, url="ws://127.0.0.1:8002/ws", source="test", verdict=verdict,
+                     completed=verdict == "passed", first_event_ms=first, total_ms=total)
+
+
+def test_a_new_history_is_wal_user_only_and_at_the_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "history.sqlite3"
+    with History(path) as db:
+        db.add_run(record(time.time()))
+        con = sqlite3.connect(path)
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA user_version").fetchone()[0] == history_mod.schema_version()
+        con.close()
+        if os.name == "posix":
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+            wal = Path(f"{path}-wal")
+            assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600  # SQLite copies the file's mode
+
+
+def test_it_lives_in_the_user_data_dir(private_history: Path) -> None:
+    assert history_mod.default_path() == private_history
+
+
+def test_an_older_schema_is_migrated_in_place_keeping_its_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.sqlite3"
+    with History(path) as db:
+        db.add_run(record(time.time()))
+    # The next wsdash adds a migration: the file written by this one must move forward, runs intact.
+    monkeypatch.setattr(history_mod, "MIGRATIONS", [*history_mod.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",)])
+    with History(path) as db:
+        assert len(db.runs()) == 1
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "note" in [row[1] for row in con.execute("PRAGMA table_info(runs)")]
+    con.close()
+
+
+def test_a_history_from_a_newer_wsdash_is_refused_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    History(path).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    with pytest.raises(HistoryError, match=r"newer wsdash \(schema 99; this one knows up to 1\)"):
+        History(path)
+
+
+def test_a_file_that_is_not_a_history_is_named_with_the_real_cause(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(HistoryError, match=r"h\.sqlite3: file is not a database — move it aside"):
+        History(path)
+
+
+def test_retention_by_age_and_by_count(tmp_path: Path) -> None:
+    now = time.time()
+    with History(tmp_path / "h.sqlite3") as db:
+        db.add_many([record(now - 40 * 86400), record(now - 10 * 86400)])
+        db.add_run(record(now), keep_days=30)
+        assert [round((now - r.started_at) / 86400) for r in db.runs()] == [0, 10]
+        for i in range(5):
+            db.add_run(record(now + i), max_runs=3)
+        assert len(db.runs()) == 3
+        assert db.runs()[0].started_at == now + 4  # the newest stay
+
+
+def test_two_processes_write_at_once_and_no_run_is_lost(tmp_path: Path) -> None:
+    """A dashboard and a watch on one machine: two real processes, each writing 150 runs as fast
+    as it can, starting together."""
+    path = tmp_path / "h.sqlite3"
+    go = tmp_path / "go"
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        sys.path.insert(0, {str(REPO)!r})
+        from wsdash.core.history import History
+        from wsdash.core.run_record import RunRecord
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.005)
+        with History({str(path)!r}) as db:
+            for i in range(150):
+                db.add_run(RunRecord(started_at=time.time(), target=sys.argv[1], url="ws://x/ws", source="test",
+                                     verdict="passed"), keep_days=30, max_runs=100000)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, name], stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    time.sleep(1.0)  # both started and waiting
+    go.touch()
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    with History(path) as db:
+        runs = db.runs()
+    assert len(runs) == 300
+    assert {r.target for r in runs} == {"a", "b"}
+
+
+async def test_a_real_run_is_kept_with_its_checkpoints_and_events(server) -> None:
+    from wsdash.core.auth import mint_token
+
+    result = await run_golden_path(SessionOptions(url=f"{server.url}?scenario=missing:agent_thinking", token=mint_token(SECRET)))
+    rec = RunRecord.from_result(result, target="local", source="test")
+    assert rec.verdict == "failed" and rec.violation_codes == ["missing"]
+    assert rec.checkpoints["agent_thinking"] is None and rec.checkpoints["agent_completed"] > 0
+    assert "agent_thinking" not in rec.type_counts and rec.sequence[-1] == "agent_completed"
+    assert abs(rec.started_at - time.time()) < 10
+
+
+async def test_nothing_secret_is_stored(server_thread, tmp_path: Path, cli) -> None:
+    """The known-token check: a real minted token, sent in the URL's ?token= and as the token,
+    must appear nowhere in the history's bytes (database, WAL and shared memory)."""
+    from wsdash.core.auth import mint_token
+
+    token = mint_token(SECRET, ttl_s=600)
+    data = tmp_path / "data"
+    env = {"XDG_DATA_HOME": str(data)}
+    for scenario in ("golden", "auth-reject"):
+        out = cli("golden-path", "--url", f"{server_thread.url}?scenario={scenario}&token={token}", "--token", token,
+                  "--auth", "query", "--json", env=env)
+        assert out.returncode in (0, 1, 3), out.stderr
+    files = list((data / "wsdash").iterdir())
+    assert any(f.name == "history.sqlite3" for f in files)
+    blob = b"".join(f.read_bytes() for f in files)
+    assert len(blob) > 0
+    for part in (token, *token.split(".")):
+        assert part.encode() not in blob, f"a token part is stored: {part[:12]}…"
+    assert SECRET.encode() not in blob
+    with History(data / "wsdash" / "history.sqlite3") as db:
+        assert len(db.runs()) == 2
+        assert all("(redacted)" in r.url for r in db.runs())

@@ -1,0 +1,140 @@
+"""The history as a user meets it: golden-path and tiers write to it (unless told not to),
+`wsdash history` answers from it, `wsdash diff` compares recordings and history runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from wsdash.core.history import History
+
+
+def gp(cli, server, scenario: str = "golden", *extra: str, env: dict[str, str] | None = None):
+    return cli("golden-path", "--url", f"{server.url}?scenario={scenario}", "--secret", SECRET, "--grace", "0", *extra, env=env)
+
+
+def local(cli, server, scenario: str = "golden", *extra: str):
+    """A run of the configured target `local`, pointed at the test server (each scenario is a
+    URL of its own; the history keeps them all under `local`)."""
+    return cli("golden-path", "--secret", SECRET, "--grace", "0", *extra, env={"WSDASH_LOCAL_WS_URL": f"{server.url}?scenario={scenario}"})
+
+
+def runs(path: Path) -> list:
+    if not path.exists():
+        return []
+    with History(path) as db:
+        return db.runs()
+
+
+def test_golden_path_writes_each_run_and_history_summarises_them(cli, server_thread, private_history: Path) -> None:
+    for scenario in ("golden", "golden", "missing:agent_thinking", "golden"):
+        local(cli, server_thread, scenario)
+    kept = runs(private_history)
+    assert [r.verdict for r in kept] == ["passed", "failed", "passed", "passed"]  # newest first
+    assert {r.source for r in kept} == {"golden-path"}
+    out = cli("history")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "missing[agent_thinking]" in text and "FAILED" in text
+    assert "local  4 runs since today" in text and "75.0% passed" in text
+    assert "longest failing streak: 1 run" in text
+    assert "last change: passing since today" in text and "after 1 failing run" in text
+    assert f"history: {private_history}" in text
+
+
+def test_history_json_csv_and_filters(cli, server_thread, private_history: Path) -> None:
+    gp(cli, server_thread, "golden")
+    gp(cli, server_thread, "reorder")
+    data = json.loads(cli("history", "--json").stdout)
+    assert len(data["runs"]) == 2 and len(data["summaries"]) == 2  # two URLs: two targets
+    assert data["runs"][0]["violations"][0]["code"] == "out_of_order"
+    assert data["runs"][1]["checkpoints"]["agent_completed"] > 0
+    target = data["runs"][1]["target"]
+    one = json.loads(cli("history", "--json", "--target", target).stdout)
+    assert [r["verdict"] for r in one["runs"]] == ["passed"] and one["summaries"][0]["pass_rate"] == 1.0
+    table = list(csv.reader(io.StringIO(cli("history", "--csv").stdout)))
+    assert table[0][:5] == ["id", "started_at", "target", "source", "verdict"] and len(table) == 3
+    assert json.loads(cli("history", "--json", "--since", "2099-01-01").stdout)["runs"] == []
+    bad = cli("history", "--since", "yesterday")
+    assert bad.returncode == 2 and "expected an age like 90m, 24h, 30d" in bad.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after", "config"])
+def test_no_history_before_or_after_the_command_and_enabled_false(cli, server_thread, private_history: Path, tmp_path: Path, where: str) -> None:
+    if where == "before":
+        out = cli("--no-history", "golden-path", "--url", server_thread.url, "--secret", SECRET)
+    elif where == "after":
+        out = gp(cli, server_thread, "golden", "--no-history")
+    else:
+        cfg = tmp_path / "wsdash.toml"
+        cfg.write_text("[history]\nenabled = false\n", encoding="utf-8")
+        out = gp(cli, server_thread, "golden", "--config", str(cfg))
+    assert out.returncode == 0, out.stderr
+    assert runs(private_history) == []
+
+
+def test_an_unwritable_history_warns_and_keeps_the_exit_code(cli, server_thread, tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.sqlite3"
+    bad.write_bytes(b"garbage" * 500)
+    out = gp(cli, server_thread, "golden", "--json")
+    assert out.returncode == 0
+    out = cli("golden-path", "--url", server_thread.url, "--secret", SECRET, "--json", env={"WSDASH_HISTORY_PATH": str(bad)})
+    assert out.returncode == 0 and json.loads(out.stdout)["ok"] is True
+    assert "warning: cannot open the run history" in out.stderr and "file is not a database" in out.stderr
+
+
+def test_tier_runs_are_kept(cli, tmp_path: Path, private_history: Path) -> None:
+    cfg = tmp_path / "wsdash.toml"
+    cfg.write_text(
+        f'[[tiers]]\nname = "ok"\ncommand = ["{sys.executable}", "-c", "pass"]\n'
+        f'[[tiers]]\nname = "broken"\ncommand = ["{sys.executable}", "-c", "raise SystemExit(3)"]\n', encoding="utf-8")
+    out = cli("tiers", "run", "--config", str(cfg))
+    assert out.returncode == 1, out.stdout + out.stderr
+    with History(private_history) as db:
+        tiers = db.tier_runs()
+    assert [(t.tier, t.status, t.source) for t in tiers] == [("broken", "failed", "tiers"), ("ok", "passed", "tiers")]
+    assert tiers[1].started_at <= tiers[0].started_at
+    shown = cli("history", "--tiers", "--config", str(cfg)).stdout
+    assert "broken" in shown and "failed" in shown
+    cli("--no-history", "tiers", "run", "--config", str(cfg))
+    cli("tiers", "run", "ok", "--no-history", "--config", str(cfg))
+    with History(private_history) as db:
+        assert len(db.tier_runs()) == 2
+
+
+def test_diff_two_recordings_and_last_good_against_last(cli, server_thread, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    local(cli, server_thread, "golden", "--record", str(good))
+    local(cli, server_thread, "missing:tool_completed", "--record", str(bad))
+    out = cli("diff", str(good), str(bad))
+    assert out.returncode == 1, out.stderr
+    assert "verdict: passed → FAILED" in out.stdout
+    assert "events only in A: tool_completed" in out.stdout
+    assert "missing [tool_completed]" in out.stdout
+    same = cli("diff", str(good), str(good))
+    assert same.returncode == 0 and "only timings differ" in same.stdout
+    # the same two runs from the history: the recording, the target and ids come along
+    hist = cli("diff", "last-good", "last", "--json")
+    data = json.loads(hist.stdout)
+    assert hist.returncode == 1 and data["verdict"] == {"a": "passed", "b": "failed", "changed": True}
+    assert data["only_in_a"] == {"tool_completed": 1}
+    assert data["b"]["recording"] == str(bad)
+    by_id = json.loads(cli("diff", f"#{data['a']['id']}", str(data["b"]["id"]), "--json").stdout)
+    assert by_id["checkpoints"] == data["checkpoints"]
+
+
+def test_diff_says_what_it_cannot_find(cli, server_thread) -> None:
+    empty = cli("diff", "last-good", "last")
+    assert empty.returncode == 2 and "does not exist yet" in empty.stderr
+    gp(cli, server_thread, "missing:agent_thinking")
+    none_good = cli("diff", "last-good", "last")
+    assert none_good.returncode == 2 and "no passing run of" in none_good.stderr
+    assert cli("diff", "99", "last").returncode == 2
+    odd = cli("diff", "yesterday", "last")
+    assert odd.returncode == 2 and "is not a recording file, a run id" in odd.stderr

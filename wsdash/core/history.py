@@ -1,0 +1,302 @@
+"""The run history: every golden-path run and tier run, in SQLite (the standard library's).
+
+One file in the user data dir (platformdirs), user-only. WAL mode and `BEGIN IMMEDIATE` with a busy
+timeout, so a dashboard and a `wsdash watch` on the same machine write at once without losing a
+run (the second waits its turn). The schema carries a version (`PRAGMA user_version`) and is
+migrated forward in one transaction; a file from a newer wsdash is refused, not rewritten.
+Bounded by age and count (`[history] keep_days`, `max_runs`), pruned as runs are written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from wsdash.core.run_record import RunRecord, TierRecord
+
+FILE_NAME = "history.sqlite3"
+BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another to finish before giving up
+
+# Migration N takes a database at schema N to N + 1. Append, never edit: files in the field are at
+# every version that shipped.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at REAL NOT NULL, target TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL,
+            verdict TEXT NOT NULL, completed INTEGER NOT NULL,
+            connect_ms REAL, first_event_ms REAL, total_ms REAL,
+            checkpoints TEXT NOT NULL, phases TEXT NOT NULL, violations TEXT NOT NULL,
+            error_kind TEXT, error_code INTEGER, error_message TEXT, error_hint TEXT, close_code INTEGER,
+            frames_received INTEGER NOT NULL, frames_malformed INTEGER NOT NULL, frames_unknown INTEGER NOT NULL,
+            type_counts TEXT NOT NULL, sequence TEXT NOT NULL, recording TEXT)""",
+        # Covering indexes: a summary of 100,000 runs reads these alone, never the wide rows.
+        "CREATE INDEX runs_by_time ON runs (started_at, target, verdict, completed, first_event_ms, total_ms)",
+        "CREATE INDEX runs_by_target ON runs (target, started_at, verdict, completed, first_event_ms, total_ms)",
+        """CREATE TABLE tier_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at REAL NOT NULL, tier TEXT NOT NULL, title TEXT NOT NULL, status TEXT NOT NULL,
+            counts TEXT NOT NULL, pass_rate REAL, target_rate REAL NOT NULL, duration_s REAL NOT NULL,
+            source TEXT NOT NULL, requires TEXT NOT NULL)""",
+        "CREATE INDEX tier_runs_by_time ON tier_runs (started_at)",
+        "CREATE INDEX tier_runs_by_tier ON tier_runs (tier, started_at)",
+    ),
+]
+
+_RUN_COLUMNS = (
+    "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
+    "checkpoints", "phases", "violations", "error_kind", "error_code", "error_message", "error_hint", "close_code",
+    "frames_received", "frames_malformed", "frames_unknown", "type_counts", "sequence", "recording",
+)
+_TIER_COLUMNS = ("id", "started_at", "tier", "title", "status", "counts", "pass_rate", "target_rate", "duration_s", "source", "requires")
+
+
+def schema_version() -> int:
+    return len(MIGRATIONS)
+
+
+class HistoryError(Exception):
+    """The history cannot be read or written: the message names the file and the real cause."""
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("wsdash", appauthor=False)) / FILE_NAME
+
+
+def _private_file(path: Path) -> None:
+    """Create the folder (user-only when new) and the file (0600) before SQLite does, so the runs
+    are never readable by others even for a moment. SQLite gives its -wal and -shm files the
+    database file's mode. Windows: the user data dir is already per-user."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o600))
+
+
+def _error(path: Path, exc: BaseException, doing: str) -> HistoryError:
+    text = str(exc) or type(exc).__name__
+    if "not a database" in text or "malformed" in text:
+        hint = "move it aside (wsdash starts a new one) or set [history] path"
+    elif "locked" in text or "busy" in text:
+        hint = f"another wsdash held it for over {BUSY_TIMEOUT_S:g} s"
+    elif isinstance(exc, PermissionError) or "unable to open" in text or "readonly" in text:
+        hint = "check that you can write to it and its folder, or set [history] path"
+    else:
+        hint = "set [history] path to use another file, or [history] enabled = false"
+    return HistoryError(f"cannot {doing} the run history {path}: {text} — {hint}")
+
+
+class History:
+    """One open history file. Cheap to open (≈1 ms once migrated): commands open, write, close."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        try:
+            _private_file(self.path)
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise _error(self.path, exc, "open") from None
+        try:
+            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise sqlite3.OperationalError("WAL mode is not available for this file")
+            self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of wsdash, one fsync per checkpoint
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            self._db.close()
+            raise _error(self.path, exc, "open") from None
+        except HistoryError:
+            self._db.close()
+            raise
+
+    # ---- schema -----------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == schema_version():
+            return
+        if version > schema_version():
+            raise HistoryError(
+                f"the run history {self.path} was written by a newer wsdash (schema {version}; this one knows up to "
+                f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart")
+        with self._write():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {schema_version()}")
+
+    def _write(self) -> "_Immediate":
+        return _Immediate(self._db)
+
+    # ---- writing ----------------------------------------------------------------------------
+    def add_run(self, rec: RunRecord, *, keep_days: float | None = None, max_runs: int | None = None) -> int:
+        """Store one golden-path run (and prune in the same transaction). Returns its id."""
+        values = (
+            rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
+            rec.connect_ms, rec.first_event_ms, rec.total_ms,
+            _dumps(rec.checkpoints), _dumps(rec.phases), _dumps(rec.violations),
+            rec.error_kind, rec.error_code, rec.error_message, rec.error_hint, rec.close_code, *rec.frames,
+            _dumps(rec.type_counts), _dumps(rec.sequence), rec.recording,
+        )
+        marks = ", ".join("?" * len(values))
+        return self._insert("runs", f"INSERT INTO runs ({', '.join(_RUN_COLUMNS[1:])}) VALUES ({marks})", values, keep_days, max_runs)
+
+    def add_tier_run(self, rec: TierRecord, *, keep_days: float | None = None, max_runs: int | None = None) -> int:
+        values = (rec.started_at, rec.tier, rec.title, rec.status, _dumps(rec.counts), rec.pass_rate,
+                  rec.target_rate, rec.duration_s, rec.source, rec.requires)
+        marks = ", ".join("?" * len(values))
+        return self._insert("tier_runs", f"INSERT INTO tier_runs ({', '.join(_TIER_COLUMNS[1:])}) VALUES ({marks})", values, keep_days, max_runs)
+
+    def _insert(self, table: str, sql: str, values: Sequence[Any], keep_days: float | None, max_runs: int | None) -> int:
+        try:
+            with self._write():
+                row_id = int(self._db.execute(sql, values).lastrowid or 0)
+                self._prune(table, keep_days, max_runs)
+            return row_id
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "write to") from None
+
+    def _prune(self, table: str, keep_days: float | None, max_runs: int | None) -> None:
+        if keep_days:
+            self._db.execute(f"DELETE FROM {table} WHERE started_at < ?", (time.time() - keep_days * 86400,))
+        if max_runs:
+            # ids only grow, and only pruning leaves gaps: the ids above max(id) − max_runs are
+            # the newest max_runs at most. One lookup of the primary key (an OFFSET walked 100,000
+            # index entries: 100 ms a run).
+            self._db.execute(f"DELETE FROM {table} WHERE id <= (SELECT max(id) FROM {table}) - ?", (max_runs,))
+
+    def add_many(self, records: Iterable[RunRecord]) -> None:
+        """Many runs in one transaction (benchmarks, imports): no pruning."""
+        rows = []
+        for rec in records:
+            rows.append((rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
+                         rec.connect_ms, rec.first_event_ms, rec.total_ms, _dumps(rec.checkpoints), _dumps(rec.phases),
+                         _dumps(rec.violations), rec.error_kind, rec.error_code, rec.error_message, rec.error_hint, rec.close_code,
+                         *rec.frames, _dumps(rec.type_counts), _dumps(rec.sequence), rec.recording))
+        marks = ", ".join("?" * (len(_RUN_COLUMNS) - 1))
+        with self._write():
+            self._db.executemany(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS[1:])}) VALUES ({marks})", rows)
+
+    # ---- reading ----------------------------------------------------------------------------
+    def runs(self, target: str | None = None, since: float | None = None, limit: int | None = None) -> list[RunRecord]:
+        """Golden-path runs, newest first."""
+        where, args = _filter(target, since)
+        sql = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_run(row) for row in self._query(sql, args)]
+
+    def run(self, run_id: int) -> RunRecord | None:
+        rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
+        return _run(rows[0]) if rows else None
+
+    def last(self, target: str | None = None, *, passed: bool | None = None) -> RunRecord | None:
+        """The newest run (of `target`); with `passed`, the newest that passed (True) or did not (False)."""
+        where, args = _filter(target, None)
+        if passed is not None:
+            where += (" AND" if where else " WHERE") + (" verdict = 'passed'" if passed else " verdict != 'passed'")
+        rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC LIMIT 1", args)
+        return _run(rows[0]) if rows else None
+
+    def timings(self, target: str | None = None, since: float | None = None) -> list[tuple[float, str, str, int, float | None, float | None]]:
+        """(started_at, target, verdict, completed, first_event_ms, total_ms) by target, oldest first:
+        what a summary needs and nothing else, read from a covering index."""
+        where, args = _filter(target, since)
+        # runs_by_target serves both the filter and the order: no sort of 100,000 rows
+        return self._query("SELECT started_at, target, verdict, completed, first_event_ms, total_ms FROM runs INDEXED BY runs_by_target"
+                           f"{where} ORDER BY target, started_at", args)
+
+    def targets(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT DISTINCT target FROM runs ORDER BY target", ())]
+
+    def tier_runs(self, tier: str | None = None, since: float | None = None, limit: int | None = None) -> list[TierRecord]:
+        """Tier runs, newest first."""
+        clauses, args = [], []
+        if tier:
+            clauses.append("tier = ?")
+            args.append(tier)
+        if since is not None:
+            clauses.append("started_at >= ?")
+            args.append(since)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = f"SELECT {', '.join(_TIER_COLUMNS)} FROM tier_runs{where} ORDER BY started_at DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_tier(row) for row in self._query(sql, args)]
+
+    def latest_tier_runs(self) -> list[TierRecord]:
+        """Each tier's newest run."""
+        sql = (f"SELECT {', '.join(_TIER_COLUMNS)} FROM tier_runs WHERE id IN "
+               "(SELECT id FROM tier_runs t WHERE t.tier = tier_runs.tier ORDER BY started_at DESC LIMIT 1) ORDER BY tier")
+        return [_tier(row) for row in self._query(sql, ())]
+
+    def _query(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "read") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Immediate:
+    """BEGIN IMMEDIATE … COMMIT: the write lock is taken first, so two writers queue on the busy
+    timeout instead of one failing at commit with 'database is locked'."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _filter(target: str | None, since: float | None) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    if target:
+        clauses.append("target = ?")
+        args.append(target)
+    if since is not None:
+        clauses.append("started_at >= ?")
+        args.append(since)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _run(row: Sequence[Any]) -> RunRecord:
+    d = dict(zip(_RUN_COLUMNS, row))
+    return RunRecord(
+        id=d["id"], started_at=d["started_at"], target=d["target"], url=d["url"], source=d["source"],
+        verdict=d["verdict"], completed=bool(d["completed"]), connect_ms=d["connect_ms"],
+        first_event_ms=d["first_event_ms"], total_ms=d["total_ms"],
+        checkpoints=json.loads(d["checkpoints"]), phases=json.loads(d["phases"]),
+        violations=[(c, e, t) for c, e, t in json.loads(d["violations"])],
+        error_kind=d["error_kind"], error_code=d["error_code"], error_message=d["error_message"], error_hint=d["error_hint"],
+        close_code=d["close_code"],
+        frames=(d["frames_received"], d["frames_malformed"], d["frames_unknown"]),
+        type_counts=json.loads(d["type_counts"]), sequence=json.loads(d["sequence"]), recording=d["recording"],
+    )
+
+
+def _tier(row: Sequence[Any]) -> TierRecord:
+    d = dict(zip(_TIER_COLUMNS, row))
+    d["counts"] = json.loads(d["counts"])
+    return TierRecord(**d)
