@@ -166,6 +166,7 @@ def fetch_e2e_token(auth_url: str, bypass_key: str, *, timeout: float = 10.0, tl
     X-E2E-Bypass-Key. Raises TokenError saying what went wrong and what to check."""
     import httpx
 
+    from wsdash.core.connection import ssl_context
     from wsdash.core.errors import classify
     from wsdash.core.redact import redact_url
 
@@ -173,7 +174,11 @@ def fetch_e2e_token(auth_url: str, bypass_key: str, *, timeout: float = 10.0, tl
     url = auth_url.rstrip("/") + E2E_PATH
     where = redact_url(url)
     try:
-        response = httpx.post(url, headers={"X-E2E-Bypass-Key": bypass_key}, timeout=timeout, verify=tls_verify)
+        # The WebSocket's own TLS context (the OS trust store), not httpx's certifi bundle: behind
+        # TLS inspection both must trust the same CA, or health is green and the token fails.
+        tls = ssl_context(url, tls_verify)
+        response = httpx.post(url, headers={"X-E2E-Bypass-Key": bypass_key}, timeout=timeout,
+                              verify=tls if tls is not None else False)
     except httpx.HTTPError as exc:
         err = classify(exc, url)
         raise TokenError(f"no test token from {where}: {err.kind}: {err.message} — {err.hint}") from None
