@@ -149,9 +149,14 @@ def format_duration(seconds: float) -> str:
 
 def read_secret_file(path: str | os.PathLike[str]) -> str:
     try:
-        secret = Path(path).read_text(encoding="utf-8").strip()
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise TokenError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+    try:  # utf-8-sig: Notepad and PowerShell 5.1's -Encoding utf8 write a BOM
+        secret = raw.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        kind = "UTF-16 text (PowerShell 5.1's `>` writes that)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "not UTF-8 text"
+        raise TokenError(f"secret file {path} is {kind}: save it as UTF-8") from None
     if not secret:
         raise TokenError(f"secret file {path} is empty")
     register_secret(secret)
