@@ -66,6 +66,12 @@ class Config:
     def source(self, key: str) -> str:
         return self.provenance.get(key, BUILTIN)
 
+    @property
+    def tiers_base_dir(self) -> str | None:
+        """The folder of the file that defined [[tiers]]: relative `cwd` and `python` start there."""
+        source = self.source("tiers")
+        return os.path.dirname(os.path.abspath(source)) if os.path.isfile(source) else None
+
 
 _TARGET_KEYS = {f.name for f in fields(TargetConfig)} - {"name"}
 _DOCKER_KEYS = {f.name for f in fields(DockerConfig)}
