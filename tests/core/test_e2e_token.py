@@ -69,4 +69,5 @@ def test_golden_path_on_a_target_with_an_e2e_token(auth_service: str, server_thr
         f'[targets.stage]\nws_url = "{server_thread.url}"\ne2e_auth_url = "{auth_service}"\ne2e_key_env = "KEY_VAR"\n', encoding="utf-8")
     out = run_cli("golden-path", "--target", "stage", "--json", cwd=tmp_path, env={"KEY_VAR": KEY})
     assert out.returncode == 0, out.stdout + out.stderr
-    assert KEY not in out.stdout and "eyJ" not in out.stdout.replace("eyJhbG…(redacted)", "")
+    shown = json.dumps(json.loads(out.stdout), ensure_ascii=False)  # --json escapes non-ASCII: compare the values
+    assert KEY not in shown and "eyJ" not in shown.replace("eyJhbG…(redacted)", "")

@@ -135,6 +135,24 @@ def rows() -> list[ProbeResult]:
             ProbeResult("staging", DEGRADED, 12.0, "health says degraded", detail="ws 3 ms")]
 
 
+def read_all(master: int) -> str:
+    """Everything written to the pty (one os.read may return only the first chunk)."""
+    import select
+
+    data = b""
+    try:
+        while select.select([master], [], [], 0.5)[0]:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:  # EIO: the slave side is closed and drained
+        pass
+    finally:
+        os.close(master)
+    return data.decode()
+
+
 def test_table_is_coloured_on_a_real_tty_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     if not hasattr(os, "openpty"):
         pytest.skip("no pty on this platform")
@@ -143,8 +161,7 @@ def test_table_is_coloured_on_a_real_tty_unless_no_color(monkeypatch: pytest.Mon
         master, slave = os.openpty()
         with open(slave, "w", encoding="utf-8") as out:
             print_table(rows(), {"local"}, ["note"], out)
-        text = os.read(master, 65536).decode()
-        os.close(master)
+        text = read_all(master)
         assert ("\x1b[31" in text) is expect_colour
         assert "1.50 s" in text and "3 ms" in text and "local *" in text
 
