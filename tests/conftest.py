@@ -15,6 +15,19 @@ from wsdash.services.agent_server import AgentServer, ServerThread
 SECRET = "test-secret-for-wsdash-0123456789abcdef"
 
 
+def isolated_dirs(root: Path) -> dict[str, str]:
+    """Environment that points every user directory platformdirs gives wsdash (config, cache,
+    state) into `root`: XDG_* on Linux, and on Windows WIN_PD_OVERRIDE_* (platformdirs >= 4.8),
+    since there platformdirs asks the shell's known folders and ignores XDG_* and %APPDATA%."""
+    return {
+        "XDG_CONFIG_HOME": str(root / "xdg-config"),
+        "XDG_CACHE_HOME": str(root / "xdg-cache"),
+        "XDG_STATE_HOME": str(root / "xdg-state"),
+        "WIN_PD_OVERRIDE_LOCAL_APPDATA": str(root / "local-appdata"),
+        "WIN_PD_OVERRIDE_APPDATA": str(root / "appdata"),
+    }
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[AgentServer]:
     async with AgentServer(port=0, secret=SECRET) as srv:

@@ -68,3 +68,19 @@ def test_snapshots_and_text_fixtures_stay_lf_on_every_checkout(path: str) -> Non
     if proc.returncode != 0:
         pytest.skip(f"not a git checkout: {proc.stderr.strip()}")
     assert f"{path}: eol: lf" in proc.stdout, proc.stdout
+
+
+def test_isolated_dirs_reach_platformdirs_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that isolate wsdash's user directories set XDG_* — which platformdirs ignores on
+    Windows — and the WIN_PD_OVERRIDE_* variables it does read there (a fully qualified path)."""
+    from pathlib import PureWindowsPath
+
+    from platformdirs.windows import Windows
+
+    from tests.conftest import isolated_dirs
+
+    for var, value in isolated_dirs(PureWindowsPath(r"C:\t")).items():  # type: ignore[arg-type]
+        monkeypatch.setenv(var, value)
+    dirs = Windows("wsdash", appauthor=False)
+    for path in (dirs.user_config_dir, dirs.user_cache_dir, dirs.user_state_dir):
+        assert path.startswith("C:\\t\\local-appdata"), path
