@@ -21,8 +21,22 @@ def private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     the user's: platformdirs' user data dir follows XDG_DATA_HOME."""
     data = tmp_path_factory.mktemp("xdg-data")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", str(data))  # Windows ignores XDG_* (see isolated_dirs)
     monkeypatch.delenv("WSDASH_HISTORY_PATH", raising=False)
     return data / "wsdash" / "history.sqlite3"
+
+
+def isolated_dirs(root: Path) -> dict[str, str]:
+    """Environment that points every user directory platformdirs gives wsdash (config, cache,
+    state) into `root`: XDG_* on Linux, and on Windows WIN_PD_OVERRIDE_* (platformdirs >= 4.8),
+    since there platformdirs asks the shell's known folders and ignores XDG_* and %APPDATA%."""
+    return {
+        "XDG_CONFIG_HOME": str(root / "xdg-config"),
+        "XDG_CACHE_HOME": str(root / "xdg-cache"),
+        "XDG_STATE_HOME": str(root / "xdg-state"),
+        "WIN_PD_OVERRIDE_LOCAL_APPDATA": str(root / "local-appdata"),
+        "WIN_PD_OVERRIDE_APPDATA": str(root / "appdata"),
+    }
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, isolated_dirs
 
 
 def free_port() -> int:
@@ -120,7 +120,7 @@ def test_replay_of_a_bad_file_is_a_clear_usage_error(cli, tmp_path: Path) -> Non
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child console process")
 def test_serve_prints_a_runnable_command_and_never_the_secret(cli, tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "NO_COLOR": "1"}
+    env = {**os.environ, **isolated_dirs(tmp_path / "state"), "NO_COLOR": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "wsdash", "serve", "--port", "0", "--pace", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -129,7 +129,7 @@ def test_serve_prints_a_runnable_command_and_never_the_secret(cli, tmp_path: Pat
         secret_file = Path(command[command.index("--secret-file") + 1])
         assert secret_file.is_file() and (sys.platform == "win32" or secret_file.stat().st_mode & 0o077 == 0)
         assert secret_file.read_text().strip() not in "".join(lines)
-        out = cli(*command[1:], "--json", env={"XDG_STATE_HOME": str(tmp_path / "state")})
+        out = cli(*command[1:], "--json", env=isolated_dirs(tmp_path / "state"))
         assert out.returncode == 0, out.stdout
     finally:
         proc.send_signal(signal.SIGINT)
@@ -211,7 +211,7 @@ def test_two_servers_keep_their_own_secrets(cli, tmp_path: Path) -> None:
     """The command `serve` prints keeps working when another server starts (each has its own file)."""
     import re
 
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **isolated_dirs(tmp_path), "PYTHONUNBUFFERED": "1"}
     env.pop("WSDASH_CONFIG", None)
     procs, commands = [], []
     try:
@@ -223,7 +223,7 @@ def test_two_servers_keep_their_own_secrets(cli, tmp_path: Path) -> None:
             command = next(line for line in lines if "golden-path" in line)
             commands.append(re.search(r"golden-path (--url \S+ --secret-file \S+)", command).group(1).split())
         for args in commands:  # the first server's instructions still hold after the second started
-            out = cli("golden-path", *args, "--json", env={"XDG_STATE_HOME": str(tmp_path)})
+            out = cli("golden-path", *args, "--json", env=isolated_dirs(tmp_path))
             assert out.returncode == 0, out.stdout + out.stderr
         assert commands[0][3] != commands[1][3]
     finally:

@@ -11,12 +11,15 @@ import pytest
 
 from health_fakes import SECRET
 
+from tests.conftest import isolated_dirs
+
 from wsdash.services.agent_server import AgentServer
 
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    for var, value in isolated_dirs(tmp_path).items():  # XDG_* and, on Windows, platformdirs' own
+        monkeypatch.setenv(var, value)
     monkeypatch.chdir(tmp_path)  # no ./wsdash.toml from the repo or elsewhere
     for var in list(os.environ):
         if var.startswith(("WSDASH_", "DOCKER_")) or var.lower() in (

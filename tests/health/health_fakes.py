@@ -1,4 +1,4 @@
-"""Real peers for the health tests: a fake Docker Engine API on a unix socket, a plain HTTP server,
+"""Real peers for the health tests: a fake Docker Engine API on a unix socket or TCP, a plain HTTP server,
 a self-signed TLS server, a refused port and a blackholed one. All on this machine, nothing mocked
 below the socket."""
 
@@ -40,20 +40,34 @@ PODMAN_VERSION = {
 }
 
 
+HAS_UNIX = hasattr(socket, "AF_UNIX") and hasattr(asyncio, "start_unix_server") and os.name == "posix"
+
+
 @dataclass
 class FakeDocker:
-    """A tiny HTTP/1.1 server on a unix socket speaking enough of the Engine API for `/_ping`,
-    `/version` (also version-prefixed, as the real `docker` CLI asks) — mode: docker | podman |
-    500 | hang."""
+    """A tiny HTTP/1.1 server speaking enough of the Engine API for `/_ping`, `/version` (also
+    version-prefixed, as the real `docker` CLI asks) — mode: docker | podman | 500 | hang.
 
-    path: str
+    On a unix socket at `path`, or with `path=None` on 127.0.0.1 (DOCKER_HOST=tcp://…), which is
+    what Windows has (no AF_UNIX server there). `host` is the DOCKER_HOST value either way."""
+
+    path: str | None = None
     mode: str = "docker"
     requests: list[str] = field(default_factory=list)
+    port: int = 0
     _server: asyncio.AbstractServer | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
+    @property
+    def host(self) -> str:
+        return f"unix://{self.path}" if self.path is not None else f"tcp://127.0.0.1:{self.port}"
+
     async def __aenter__(self) -> "FakeDocker":
-        self._server = await asyncio.start_unix_server(self._serve, path=self.path)
+        if self.path is not None:
+            self._server = await asyncio.start_unix_server(self._serve, path=self.path)
+        else:
+            self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+            self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -104,6 +118,16 @@ class FakeDocker:
         if path == "/version":
             return "200 OK", {**headers, "Content-Type": "application/json"}, json.dumps(version).encode()
         return "404 Not Found", {"Content-Type": "application/json"}, b'{"message":"page not found"}'
+
+
+def fake_docker(tmp_path: Path, mode: str = "docker") -> FakeDocker:
+    """The platform's natural transport: a unix socket where there is one, TCP on Windows."""
+    return FakeDocker(str(tmp_path / "docker.sock") if HAS_UNIX else None, mode=mode)
+
+
+# A refused loopback connect takes ~2 s on Windows (it retries the SYN), ~0 elsewhere: any test
+# that expects "refused" (not "timeout") gives the probe at least this long.
+REFUSE_S = 6.0
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from health_fakes import SECRET, FakeDocker, config_of, free_port, target_for
+from health_fakes import REFUSE_S, SECRET, config_of, fake_docker, free_port, target_for
 
 from wsdash.services.agent_server import AgentServer
 from wsdash.core.config import ConfigError, TargetConfig
@@ -120,11 +120,10 @@ def test_report_shape_and_ok() -> None:
 
 
 async def test_run_checks_end_to_end_with_real_peers(tmp_path: Path) -> None:
-    async with AgentServer(host="127.0.0.1", port=0, secret=SECRET) as srv, FakeDocker(str(tmp_path / "d.sock")) as docker:
+    async with AgentServer(host="127.0.0.1", port=0, secret=SECRET) as srv, fake_docker(tmp_path) as docker:
         port = free_port()
-        cfg = config_of(target_for(srv), TargetConfig("staging", f"ws://127.0.0.1:{port}/ws"),
-                        docker_host=f"unix://{docker.path}")
-        results = await run_checks(cfg, timeout=3, env={"TEST_SECRET": SECRET}, docker_options={"cli": None})
+        cfg = config_of(target_for(srv), TargetConfig("staging", f"ws://127.0.0.1:{port}/ws"), docker_host=docker.host)
+        results = await run_checks(cfg, timeout=REFUSE_S, env={"TEST_SECRET": SECRET}, docker_options={"cli": None})
     by = {x.name: x for x in results}
     assert [x.name for x in results] == ["docker", "local", "staging"]
     assert by["docker"].status == UP and by["local"].status == UP and by["staging"].status == DOWN
@@ -133,7 +132,7 @@ async def test_run_checks_end_to_end_with_real_peers(tmp_path: Path) -> None:
 
 async def test_checker_feeds_a_board_for_a_tier_runner(tmp_path: Path) -> None:
     cfg = config_of(TargetConfig("staging", f"ws://127.0.0.1:{free_port()}/ws"))
-    board = HealthBoard(checker_for(cfg, timeout=2, env={}, docker_options={"cli": None, "sockets": []}))
+    board = HealthBoard(checker_for(cfg, timeout=REFUSE_S, env={}, docker_options={"cli": None, "sockets": []}))
     ok, why = await board.ensure("staging")
     assert not ok and why.startswith("staging is down since") and "no service is listening" in why
     assert board.names() == ["staging"]  # only what was asked for was checked

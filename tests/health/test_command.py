@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from health_fakes import SECRET, free_port
+from health_fakes import REFUSE_S, SECRET, free_port
 
 from wsdash.services.agent_server import AgentServer, ServerThread
 from wsdash.core.auth import mint_token
@@ -20,7 +20,9 @@ from wsdash.commands.check import print_table, register, run_check
 from wsdash.services.health.model import DEGRADED, DOWN, UP, ProbeResult
 
 REPO = Path(__file__).resolve().parents[2]
-NO_DOCKER = {"WSDASH_DOCKER_HOST": "unix:///nonexistent/wsdash-test.sock"}  # explicit: no CLI fallback
+# Explicit, and refused on every OS (a unix:// host goes to the CLI on Windows): no CLI fallback.
+NO_DOCKER = {"WSDASH_DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}
+T = str(REFUSE_S)  # --timeout for runs that include a refused port (Windows takes ~2 s to refuse)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_parser_defaults_and_validation(capsys: pytest.CaptureFixture[str]) -> N
 def test_exit_0_when_required_targets_are_up_even_with_docker_and_staging_down(
         srv: AgentServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_config(tmp_path, srv)
-    code = run_check(parse("--timeout", "3"), env={"TEST_SECRET": SECRET, **NO_DOCKER})
+    code = run_check(parse("--timeout", T), env={"TEST_SECRET": SECRET, **NO_DOCKER})
     out = capsys.readouterr().out
     assert code == 0, out
     lines = out.splitlines()
@@ -81,13 +83,13 @@ def test_exit_0_when_required_targets_are_up_even_with_docker_and_staging_down(
 
 def test_exit_1_when_a_required_target_is_down(srv: AgentServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_config(tmp_path, srv)
-    assert run_check(parse("--timeout", "3"), env={"TEST_SECRET": "wrong", **NO_DOCKER}) == 1
+    assert run_check(parse("--timeout", T), env={"TEST_SECRET": "wrong", **NO_DOCKER}) == 1
     assert "token" in capsys.readouterr().out
 
 
 def test_only_named_targets_decide_the_exit_code(srv: AgentServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_config(tmp_path, srv)
-    assert run_check(parse("--only", "staging", "--timeout", "2"), env={**NO_DOCKER}) == 1  # asked for it: it counts
+    assert run_check(parse("--only", "staging", "--timeout", T), env={**NO_DOCKER}) == 1  # asked for it: it counts
     capsys.readouterr()
     assert run_check(parse("--only", "local", "--timeout", "2"), env={"TEST_SECRET": SECRET}) == 0
     table = capsys.readouterr().out.split("\n\n")[0].splitlines()
@@ -97,7 +99,7 @@ def test_only_named_targets_decide_the_exit_code(srv: AgentServer, tmp_path: Pat
 def test_json_prints_only_the_document_and_no_secret(srv: AgentServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_config(tmp_path, srv)
     token = mint_token("some-other-secret-abcdef")
-    code = run_check(parse("--json", "--timeout", "3"),
+    code = run_check(parse("--json", "--timeout", T),
                      env={"TEST_SECRET": SECRET, "STAGING_TOKEN": token, **NO_DOCKER})
     out, err = capsys.readouterr()
     doc = json.loads(out)  # nothing but one JSON document on stdout
@@ -133,6 +135,24 @@ def rows() -> list[ProbeResult]:
             ProbeResult("staging", DEGRADED, 12.0, "health says degraded", detail="ws 3 ms")]
 
 
+def read_all(master: int) -> str:
+    """Everything written to the pty (one os.read may return only the first chunk)."""
+    import select
+
+    data = b""
+    try:
+        while select.select([master], [], [], 0.5)[0]:
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:  # EIO: the slave side is closed and drained
+        pass
+    finally:
+        os.close(master)
+    return data.decode()
+
+
 def test_table_is_coloured_on_a_real_tty_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     if not hasattr(os, "openpty"):
         pytest.skip("no pty on this platform")
@@ -141,8 +161,7 @@ def test_table_is_coloured_on_a_real_tty_unless_no_color(monkeypatch: pytest.Mon
         master, slave = os.openpty()
         with open(slave, "w", encoding="utf-8") as out:
             print_table(rows(), {"local"}, ["note"], out)
-        text = os.read(master, 65536).decode()
-        os.close(master)
+        text = read_all(master)
         assert ("\x1b[31" in text) is expect_colour
         assert "1.50 s" in text and "3 ms" in text and "local *" in text
 

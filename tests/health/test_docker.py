@@ -1,21 +1,24 @@
-"""The Docker probe against a fake Engine API on a real unix socket, and the real `docker` CLI
-(or small stand-in scripts) as a subprocess."""
+"""The Docker probe against a fake Engine API on a real unix socket (or TCP, as on Windows), and the
+real `docker` CLI (or small stand-in scripts) as a subprocess."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import shutil
 import socket
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import httpx
 import pytest
-from health_fakes import FakeDocker, can_be_denied
+from health_fakes import HAS_UNIX, REFUSE_S, FakeDocker, can_be_denied, fake_docker
 
 from wsdash.services.health.docker import (
     CLI_MISSING, DAEMON_DOWN, DockerEndpoint, _api_error, cli_error, probe_docker, resolve_docker_endpoint,
@@ -23,12 +26,14 @@ from wsdash.services.health.docker import (
 from wsdash.services.health.model import DOWN, UP
 
 NO_CLI = "/nonexistent/docker"  # makes sure no test falls back to a CLI by accident
+unix_only = pytest.mark.skipif(not HAS_UNIX, reason="unix sockets: the default-socket discovery is POSIX's (Windows uses pipes; TCP twins below)")
 
 
 def sock_path(tmp_path: Path) -> str:
     return str(tmp_path / "docker.sock")  # short enough for AF_UNIX's ~108-byte limit
 
 
+@unix_only
 async def test_up_reports_versions_and_uses_only_the_socket(tmp_path: Path) -> None:
     async with FakeDocker(sock_path(tmp_path)) as fake:
         res = await probe_docker(sockets=[fake.path], env={}, cli=NO_CLI)
@@ -41,9 +46,20 @@ async def test_up_reports_versions_and_uses_only_the_socket(tmp_path: Path) -> N
     assert [c.name for c in res.checks] == ["ping", "version"]
 
 
+@pytest.mark.parametrize("platform", ["linux", "win32"])
+async def test_up_over_tcp_as_on_windows(platform: str) -> None:
+    """DOCKER_HOST=tcp://… is the Engine API over httpx on every OS (Docker Desktop's "expose the
+    daemon on tcp://localhost:2375", and this suite's fake engine on Windows)."""
+    async with FakeDocker(mode="docker") as fake:
+        res = await probe_docker(env={"DOCKER_HOST": fake.host}, sockets=[], cli=NO_CLI, platform=platform)
+    assert res.status == UP and res.facts["server_version"] == "27.1.1", res.to_json()
+    assert res.facts["endpoint"] == f"http://127.0.0.1:{fake.port}" and res.facts["endpoint_source"] == "DOCKER_HOST"
+    assert fake.requests == ["GET /_ping", "GET /version"]
+
+
 async def test_podman_is_recognised_by_its_ping_header(tmp_path: Path) -> None:
-    async with FakeDocker(sock_path(tmp_path), mode="podman") as fake:
-        res = await probe_docker(env={"DOCKER_HOST": f"unix://{fake.path}"}, sockets=[], cli=NO_CLI)
+    async with fake_docker(tmp_path, mode="podman") as fake:
+        res = await probe_docker(env={"DOCKER_HOST": fake.host}, sockets=[], cli=NO_CLI)
     assert res.status == UP
     assert res.facts["engine"] == "podman" and res.facts["libpod_api_version"] == "5.2.0"
     assert res.detail.startswith("Podman 5.2.0")
@@ -51,8 +67,8 @@ async def test_podman_is_recognised_by_its_ping_header(tmp_path: Path) -> None:
 
 
 async def test_daemon_answering_500_is_down_with_a_restart_hint(tmp_path: Path) -> None:
-    async with FakeDocker(sock_path(tmp_path), mode="500") as fake:
-        res = await probe_docker(sockets=[fake.path], env={}, cli=NO_CLI)
+    async with fake_docker(tmp_path, mode="500") as fake:
+        res = await probe_docker(env={"DOCKER_HOST": fake.host}, sockets=[], cli=NO_CLI)
     assert res.status == DOWN
     assert res.error is not None and res.error.kind == "http" and res.error.code == 500
     assert "containerd is not running" in res.error.message
@@ -61,12 +77,13 @@ async def test_daemon_answering_500_is_down_with_a_restart_hint(tmp_path: Path) 
 
 
 async def test_hung_daemon_times_out(tmp_path: Path) -> None:
-    async with FakeDocker(sock_path(tmp_path), mode="hang") as fake:
-        res = await probe_docker(sockets=[fake.path], env={}, cli=NO_CLI, timeout=0.2)
+    async with fake_docker(tmp_path, mode="hang") as fake:
+        res = await probe_docker(env={"DOCKER_HOST": fake.host}, sockets=[], cli=NO_CLI, timeout=0.2)
     assert res.status == DOWN and res.error is not None and res.error.kind == "timeout"
     assert res.facts["state"] == "timeout"
 
 
+@unix_only
 async def test_configured_socket_missing_means_daemon_down(tmp_path: Path) -> None:
     missing = str(tmp_path / "gone.sock")
     res = await probe_docker(host=f"unix://{missing}", env={}, sockets=[], cli=NO_CLI, platform="linux")
@@ -75,6 +92,7 @@ async def test_configured_socket_missing_means_daemon_down(tmp_path: Path) -> No
     assert res.facts["state"] == "daemon_down"
 
 
+@unix_only
 async def test_stale_socket_file_without_a_daemon_is_daemon_down(tmp_path: Path) -> None:
     path = sock_path(tmp_path)
     s = socket.socket(socket.AF_UNIX)
@@ -85,6 +103,7 @@ async def test_stale_socket_file_without_a_daemon_is_daemon_down(tmp_path: Path)
     assert res.hint.startswith("Docker Desktop is not running")
 
 
+@unix_only
 async def test_permission_denied_on_the_socket_non_root(tmp_path: Path) -> None:
     if not can_be_denied():
         pytest.skip("running as root: chmod does not deny root; see the forked variant below")
@@ -169,12 +188,15 @@ def test_endpoint_resolution_order(tmp_path: Path) -> None:
     assert resolve_docker_endpoint(None, {"DOCKER_HOST": "ssh://me@h"}, [], "linux").kind == "cli"
     assert resolve_docker_endpoint(None, {"DOCKER_HOST": "npipe:////./pipe/docker_engine"}, [], "win32").kind == "cli"
     assert resolve_docker_endpoint(None, {}, [existing], "win32") == DockerEndpoint("cli", "", "docker CLI")
+    # Windows: httpx cannot open AF_UNIX there, the CLI can; tcp:// stays the Engine API.
+    assert resolve_docker_endpoint(None, {"DOCKER_HOST": "unix:///c/d.sock"}, [], "win32") == DockerEndpoint("cli", "unix:///c/d.sock", "DOCKER_HOST")
+    assert resolve_docker_endpoint(None, {"DOCKER_HOST": "tcp://127.0.0.1:2375"}, [], "win32").kind == "tcp"
 
 
 async def test_tcp_daemon_refused_is_daemon_down() -> None:
     from health_fakes import free_port
 
-    res = await probe_docker(env={"DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}, sockets=[], cli=NO_CLI)
+    res = await probe_docker(env={"DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}, sockets=[], cli=NO_CLI, timeout=REFUSE_S)
     assert res.status == DOWN and res.error is not None and res.error.kind == DAEMON_DOWN
 
 
@@ -193,14 +215,15 @@ REAL_CLI = shutil.which("docker")
 
 @pytest.mark.skipif(REAL_CLI is None, reason="the docker CLI is not installed here")
 async def test_real_docker_cli_against_the_fake_daemon(tmp_path: Path) -> None:
-    async with FakeDocker(sock_path(tmp_path)) as fake:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DOCKER_HOST": f"unix://{fake.path}"}
+    async with fake_docker(tmp_path) as fake:
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "USERPROFILE": str(tmp_path), "DOCKER_HOST": fake.host}
         res = await probe_docker(env=env, sockets=[], cli=REAL_CLI, method="cli", timeout=10)
     assert res.status == UP, res.to_json()
     assert res.facts["server_version"] == "27.1.1" and res.checks[0].name == "cli"
     assert any(r.endswith("/version") for r in fake.requests)  # the CLI really asked our socket
 
 
+@unix_only
 @pytest.mark.skipif(REAL_CLI is None, reason="the docker CLI is not installed here")
 async def test_real_docker_cli_with_no_daemon(tmp_path: Path) -> None:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
@@ -211,7 +234,7 @@ async def test_real_docker_cli_with_no_daemon(tmp_path: Path) -> None:
 
 
 async def test_cli_missing(tmp_path: Path) -> None:
-    res = await probe_docker(env={"PATH": str(tmp_path)}, sockets=[str(tmp_path / "none.sock")], cli="docker")
+    res = await probe_docker(env={"PATH": str(tmp_path)}, sockets=[str(tmp_path / "none.sock")], cli="docker", platform="linux")
     assert res.status == DOWN and res.error is not None and res.error.kind == CLI_MISSING
     assert "install Docker" in res.hint and "staging" in res.hint
     assert res.facts["state"] == "cli_missing"
@@ -234,12 +257,26 @@ async def test_cli_reporting_a_podman_server(tmp_path: Path) -> None:
 
 
 async def test_hung_cli_is_killed_at_the_timeout(tmp_path: Path) -> None:
-    marker = tmp_path / "still-running"
-    cli = fake_cli(tmp_path, f"sleep 5\ntouch {marker}")
-    res = await probe_docker(env={"PATH": "/usr/bin:/bin"}, sockets=[], cli=cli, timeout=0.3)
-    assert res.status == DOWN and res.error is not None and res.error.kind == "timeout"
-    await asyncio.sleep(0.1)
-    assert not marker.exists()
+    """A hung CLI (and a child it started, as a wrapper script's would be) is killed at the
+    timeout: both write a heartbeat every 50 ms, and neither file may grow afterwards."""
+    parent, child, pids = tmp_path / "parent-beats", tmp_path / "child-beats", tmp_path / "pids"
+    cli = fake_cli(tmp_path, f"(while :; do echo . >> {child}; sleep 0.05; done) &\necho $$ $! > {pids}\n"
+                             f"while :; do echo . >> {parent}; sleep 0.05; done")
+    try:
+        t0 = time.monotonic()
+        res = await probe_docker(env={"PATH": "/usr/bin:/bin"}, sockets=[], cli=cli, timeout=0.5, platform="linux")
+        took = time.monotonic() - t0
+        assert res.status == DOWN and res.error is not None and res.error.kind == "timeout"
+        assert took < 0.5 + 1.5, took  # the timeout, the kill and the reaping, not the 1 s wait for pipes
+        await asyncio.sleep(0.3)  # anything still alive writes ~6 more beats in this time…
+        before = (parent.stat().st_size, child.stat().st_size)
+        assert all(before), "the stand-in CLI never ran"
+        await asyncio.sleep(0.6)
+        assert (parent.stat().st_size, child.stat().st_size) == before, "the CLI or its child outlived the timeout"
+    finally:
+        for pid in (pids.read_text().split() if pids.exists() else []):
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
 
 
 @pytest.mark.parametrize(("stderr", "kind"), [

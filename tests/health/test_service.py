@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 from health_fakes import (
-    SECRET, Blackhole, free_port, make_self_signed, plain_http_server, server_port, target_for, tls_ws_server,
+    REFUSE_S, SECRET, Blackhole, free_port, make_self_signed, plain_http_server, server_port, target_for, tls_ws_server,
 )
 
 from wsdash.services.agent_server import AgentServer
@@ -154,7 +154,7 @@ async def test_slow_health_endpoint_times_out_and_only_degrades() -> None:
 async def test_refused_port() -> None:
     port = free_port()
     target = TargetConfig(name="local", ws_url=f"ws://127.0.0.1:{port}/ws", health_url=f"http://127.0.0.1:{port}/health")
-    res = await probe_target(target, env={}, timeout=2)
+    res = await probe_target(target, env={}, timeout=REFUSE_S)
     checks = by_name(res)
     assert res.status == DOWN and checks["dns"].status == UP
     assert checks["tcp"].error.kind == "refused" and checks["health"].error.kind == "refused"

@@ -74,20 +74,21 @@ def wsdash_counts(result: TierResult) -> dict[str, int]:
 
 
 def pid_dead(pid: int, within_s: float = 5.0) -> bool:
-    """True once `pid` is gone or a zombie (killed, waiting for init to reap it)."""
+    """True once `pid` is gone or a zombie (killed, waiting for its parent to reap it), on every OS.
+
+    psutil, not /proc (absent on Windows and macOS) nor os.kill(pid, 0) (TerminateProcess on
+    Windows: the check would kill what it looks at)."""
+    import psutil
+
     deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
+    while True:
         try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            if state in ("Z", "X"):
+            if psutil.Process(pid).status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
                 return True
-        except FileNotFoundError:
+        except psutil.NoSuchProcess:
             return True
-        except OSError:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return True
+        except psutil.AccessDenied:
+            pass  # it exists, and is not ours to inspect: alive
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.05)
-    return False

@@ -88,11 +88,14 @@ def budgets_from(args: argparse.Namespace) -> "Budgets":
 
 
 def print_json(obj: Any) -> None:
-    """One object on stdout and nothing else, scrubbed like everything that leaves the process,
-    in UTF-8 whatever the console's code page (Windows)."""
+    """One object on stdout and nothing else, scrubbed like everything that leaves the process.
+
+    ASCII only (non-ASCII as \\uXXXX escapes): Windows PowerShell 5.1 decodes a program's output
+    with the console's code page, so UTF-8 "•••" or "→" in a hint reached ConvertFrom-Json mangled;
+    escapes read the same in every decoder."""
     import json
 
-    text = scrub(json.dumps(scrub_obj(obj), ensure_ascii=False, indent=2)) + "\n"
+    text = scrub(json.dumps(scrub_obj(obj), ensure_ascii=True, indent=2)) + "\n"
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
         sys.stdout.flush()

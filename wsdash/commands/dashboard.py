@@ -37,7 +37,7 @@ DEV_TOKEN_TTL_S = 7200  # a demo lasts longer than a test token's 5 minutes (doc
 def _tiers(cfg: Config):
     from wsdash.services.tiers.spec import tiers_from_config
 
-    return tiers_from_config(cfg.tiers)
+    return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir)  # relative cwd/python: from the file
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
-import signal
 import sys
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def secret_path(port: int) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from wsdash.services.agent_server import AgentServer, ScenarioError
-    from wsdash.core.auth import write_secret_file
+    from wsdash.commands import serve_lifecycle as life
 
     secret = None if args.no_auth else args.secret or secrets.token_urlsafe(32)
     try:
@@ -62,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         secret_file = secret_path(server.port) if secret is not None else None
         if secret_file is not None and secret is not None:
             try:
-                write_secret_file(secret_file, secret)
+                life.clean_stale_secrets(secret_file.parent)  # left by servers that died without stopping
+                life.write_server_secret(secret_file, secret)
             except OSError as exc:
                 await server.stop()
                 raise SystemExit(usage_error(f"cannot write the secret file {secret_file}: {exc.strerror or exc}"))
@@ -73,17 +73,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"run a golden path:  wsdash golden-path --url {server.url}{auth}")
         print("Ctrl+C to stop", flush=True)
         stop = asyncio.get_running_loop().create_future()
-        for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
-            try:  # a kill cleans up like Ctrl+C (the secret file goes); Windows has no such handlers
-                asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
-            except (NotImplementedError, RuntimeError, TypeError, ValueError):
-                pass
+        # SIGTERM/SIGHUP (POSIX), Ctrl+Break and closing the console (Windows) clean up like Ctrl+C.
+        stopper = life.install_stop(asyncio.get_running_loop(), lambda: stop.done() or stop.set_result(None))
         try:
             await stop
         finally:
-            await server.stop()
-            if secret_file is not None:
-                secret_file.unlink(missing_ok=True)
+            try:
+                await server.stop()
+            finally:
+                if secret_file is not None:
+                    life.remove_server_secret(secret_file)
+                stopper.cleaned()
 
     try:
         asyncio.run(main())

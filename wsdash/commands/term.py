@@ -1,12 +1,73 @@
-"""Plain-terminal output for the headless commands: colour only on a TTY and without NO_COLOR."""
+"""Plain-terminal output for the headless commands: colour only on a TTY and without NO_COLOR, and
+escape sequences (colour, `\\r\\x1b[2K` redraws) only where the terminal shows them.
+
+Windows consoles interpret escape sequences only with ENABLE_VIRTUAL_TERMINAL_PROCESSING on, and
+cmd.exe turns it off for the programs it starts (bpo-30075): wsdash turns it on for its own output
+handle (SetConsoleMode), and where that fails — the legacy console of Windows before 10 1511
+answers ERROR_INVALID_PARAMETER — it writes plain lines instead of raw escape codes.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2", "bold": "1"}
+ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
+_VT: dict[int, bool] = {}  # console handle → VT on (the mode belongs to the console: set it once)
+
+
+def _kernel32() -> Any:
+    """kernel32 with the two console calls typed (restype/argtypes: a HANDLE is 64-bit)."""
+    import ctypes
+    from ctypes import wintypes
+
+    k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    k32.GetConsoleMode.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    k32.GetConsoleMode.restype = wintypes.BOOL
+    k32.SetConsoleMode.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+    k32.SetConsoleMode.restype = wintypes.BOOL
+    return k32
+
+
+def _os_handle(stream: TextIO) -> int | None:
+    try:
+        import msvcrt  # Windows only
+
+        return msvcrt.get_osfhandle(stream.fileno())  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError, ValueError):
+        return None
+
+
+def enable_vt(stream: TextIO | None = None, *, platform: str | None = None, kernel32: Any = None,
+              handle: int | None = None) -> bool:
+    """Can escape sequences be written to `stream`? Elsewhere than Windows, yes. On Windows, turn
+    on VT processing for its console (once) and say whether that worked; a stream that is not a
+    console (a pipe, a file) is left alone and reported True — its reader decides."""
+    if not (platform or sys.platform).startswith("win"):
+        return True
+    stream = stream or sys.stdout
+    handle = _os_handle(stream) if handle is None else handle
+    if handle is None:
+        return True  # no OS handle (a test's StringIO): nothing to switch
+    if handle in _VT and kernel32 is None:
+        return _VT[handle]
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        k32 = kernel32 or _kernel32()
+        mode = wintypes.DWORD()
+        if not k32.GetConsoleMode(handle, ctypes.byref(mode)):
+            return True  # redirected: not a console
+        ok = bool(mode.value & ENABLE_VIRTUAL_TERMINAL_PROCESSING) or bool(
+            k32.SetConsoleMode(handle, mode.value | ENABLE_VIRTUAL_TERMINAL_PROCESSING))
+    except (OSError, AttributeError, ValueError):
+        ok = False
+    if kernel32 is None:
+        _VT[handle] = ok
+    return ok
 
 
 def use_color(stream: TextIO | None = None) -> bool:
@@ -14,8 +75,13 @@ def use_color(stream: TextIO | None = None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
-        return True
-    return hasattr(stream, "isatty") and stream.isatty()
+        return enable_vt(stream)
+    return hasattr(stream, "isatty") and stream.isatty() and enable_vt(stream)
+
+
+def can_redraw(stream: TextIO) -> bool:
+    """A live line redrawn in place (`\\r\\x1b[2K`): a terminal that shows escape sequences."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and enable_vt(stream)
 
 
 class Painter:

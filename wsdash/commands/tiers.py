@@ -72,9 +72,7 @@ def load_specs(config_path: str | None) -> tuple[list[TierSpec], Any, str]:
 
     try:
         cfg = load_config(config_path)
-        source = cfg.source("tiers")
-        base_dir = os.path.dirname(os.path.abspath(source)) if os.path.exists(source) else None
-        return tiers_from_config(cfg.tiers, base_dir=base_dir), cfg, source
+        return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir), cfg, cfg.source("tiers")
     except (ConfigError, ValueError, OSError) as exc:
         raise UsageError(f"configuration error: {exc}") from None
 

@@ -68,8 +68,11 @@ class HumanReporter:
 
         self.out = out
         self.style = Style(out)
-        # live: a counter redrawn in place (a terminal); otherwise pytest-style progress dots.
-        self.live = bool(getattr(out, "isatty", lambda: False)()) if live is None else live
+        from wsdash.commands.term import can_redraw
+
+        # live: a counter redrawn in place (a terminal that shows escape sequences: not Windows'
+        # legacy console); otherwise pytest-style progress dots.
+        self.live = can_redraw(out) if live is None else live
         self.max_tracebacks = max_tracebacks
         self._time = time.monotonic
         self._column = 0  # characters on the current progress-dots line (non-live mode)

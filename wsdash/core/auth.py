@@ -149,9 +149,14 @@ def format_duration(seconds: float) -> str:
 
 def read_secret_file(path: str | os.PathLike[str]) -> str:
     try:
-        secret = Path(path).read_text(encoding="utf-8").strip()
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise TokenError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+    try:  # utf-8-sig: Notepad and PowerShell 5.1's -Encoding utf8 write a BOM
+        secret = raw.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        kind = "UTF-16 text (PowerShell 5.1's `>` writes that)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "not UTF-8 text"
+        raise TokenError(f"secret file {path} is {kind}: save it as UTF-8") from None
     if not secret:
         raise TokenError(f"secret file {path} is empty")
     register_secret(secret)
@@ -166,6 +171,7 @@ def fetch_e2e_token(auth_url: str, bypass_key: str, *, timeout: float = 10.0, tl
     X-E2E-Bypass-Key. Raises TokenError saying what went wrong and what to check."""
     import httpx
 
+    from wsdash.core.connection import ssl_context
     from wsdash.core.errors import classify
     from wsdash.core.redact import redact_url
 
@@ -173,7 +179,11 @@ def fetch_e2e_token(auth_url: str, bypass_key: str, *, timeout: float = 10.0, tl
     url = auth_url.rstrip("/") + E2E_PATH
     where = redact_url(url)
     try:
-        response = httpx.post(url, headers={"X-E2E-Bypass-Key": bypass_key}, timeout=timeout, verify=tls_verify)
+        # The WebSocket's own TLS context (the OS trust store), not httpx's certifi bundle: behind
+        # TLS inspection both must trust the same CA, or health is green and the token fails.
+        tls = ssl_context(url, tls_verify)
+        response = httpx.post(url, headers={"X-E2E-Bypass-Key": bypass_key}, timeout=timeout,
+                              verify=tls if tls is not None else False)
     except httpx.HTTPError as exc:
         err = classify(exc, url)
         raise TokenError(f"no test token from {where}: {err.kind}: {err.message} — {err.hint}") from None

@@ -72,14 +72,25 @@ _CONTEXTS: dict[bool, ssl.SSLContext] = {}
 
 
 def ssl_context(url: str, tls_verify: bool) -> ssl.SSLContext | None:
-    if not url.startswith("wss://"):
+    """THE TLS context of every HTTPS and WSS call wsdash makes (WebSocket, health endpoints,
+    certificate check, the E2E token fetch): None for plain ws:// and http://.
+
+    Verified against the operating system's trust store (truststore: Windows CryptoAPI, macOS
+    Security, OpenSSL's store on Linux), so a corporate TLS-inspection CA that the OS trusts is
+    trusted for every call alike; httpx's default (certifi) and websockets' default differ.
+    """
+    if not url.startswith(("wss://", "https://")):
         return None
     # Built once per mode and shared (contexts are safe to share): building one loads the CA store,
     # ~30 ms of blocking work that would stall the UI and inflate every concurrent probe's timings.
     ctx = _CONTEXTS.get(tls_verify)
     if ctx is None:
-        ctx = ssl.create_default_context()
-        if not tls_verify:  # only when the user turned it off by name (tls_verify = false)
+        if tls_verify:
+            import truststore
+
+            ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        else:  # only when the user turned it off by name (tls_verify = false): shown wherever it applies
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         _CONTEXTS[tls_verify] = ctx

@@ -2,9 +2,11 @@
 
 Fast path: the Engine API (`GET /_ping`, `GET /version`) through httpx over a unix socket or
 tcp://. Where httpx cannot go (Windows named pipes, ssh://, TLS client certs) the `docker version`
-CLI answers instead, under a timeout. Four outcomes, each with a hint: up (with versions), daemon
-down, permission denied, CLI missing. Every input (host, environment, socket paths, CLI path,
-platform) is injectable so tests drive real sockets and a real CLI, not mocks.
+CLI answers instead, under a timeout. Outcomes, each with a hint: up (with versions), daemon
+down, starting, permission denied, CLI missing, not installed, WSL 2 off — Docker Desktop's and
+Podman's states on Windows are told apart in `docker_windows.py`. Every input (host, environment,
+socket paths, CLI path, platform, the pipe probe, `wsl`) is injectable so tests drive real sockets
+and a real CLI, not mocks.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -22,12 +25,17 @@ from typing import Any, Mapping, Sequence
 from wsdash.core.errors import HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, exception_chain, classify
 from wsdash.services.health.model import DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
 from wsdash.core.redact import redact_url, scrub
+from wsdash.services.health import docker_windows as win
 
 NAME = "docker"
 DAEMON_DOWN = "daemon_down"  # error kinds specific to this probe (the others come from errors.py)
 CLI_MISSING = "cli_missing"
-WINDOWS_PIPES = (r"\\.\pipe\docker_engine", r"\\.\pipe\dockerDesktopLinuxEngine")
-_ALTERNATIVE = "or use the staging target (`wsdash demo` needs no Docker)"
+DAEMON_STARTING = "daemon_starting"  # Docker Desktop's proxy answers, its engine does not (yet)
+NOT_INSTALLED = "not_installed"
+WSL_OFF = "wsl_off"
+WINDOWS_PIPES = win.DOCKER_PIPES
+_ALTERNATIVE = win.ALTERNATIVE
+WSL_STATUS = ("wsl.exe", "--status")
 
 
 def default_sockets(env: Mapping[str, str] | None = None) -> list[str]:
@@ -59,7 +67,8 @@ def resolve_docker_endpoint(host: str | None, env: Mapping[str, str], sockets: S
     for value, source in ((host, "docker.host"), (env.get("DOCKER_HOST"), "DOCKER_HOST")):
         if not value:
             continue
-        if value.startswith("unix://"):
+        if value.startswith("unix://") and not platform.startswith("win"):
+            # (Windows: AF_UNIX sockets exist, but httpx/anyio cannot open them there; the CLI can.)
             return DockerEndpoint("unix", value[len("unix://"):], source)
         if value.startswith("tcp://") and not env.get("DOCKER_TLS_VERIFY"):
             return DockerEndpoint("tcp", "http://" + value[len("tcp://"):].rstrip("/"), source)
@@ -73,9 +82,13 @@ def resolve_docker_endpoint(host: str | None, env: Mapping[str, str], sockets: S
 
 async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Mapping[str, str] | None = None,
                        sockets: Sequence[str] | None = None, cli: str | None = "docker",
-                       platform: str | None = None, method: str = "auto") -> ProbeResult:
+                       platform: str | None = None, method: str = "auto",
+                       wait_pipe: win.WaitNamedPipe | None = None,
+                       wsl: Sequence[str] | None = WSL_STATUS) -> ProbeResult:
     """Probe the daemon; never raises. `cli=None` disables the CLI fallback; `method="cli"` asks
-    the CLI even where the API is reachable (it honours docker contexts, which we do not read)."""
+    the CLI even where the API is reachable (it honours docker contexts). On Windows, `wait_pipe`
+    (default `_winapi.WaitNamedPipe`) looks at the engine pipes and `wsl` (argv, None = skip)
+    asks WSL why Docker Desktop's engine is down."""
     env = dict(os.environ if env is None else env)
     platform = platform or sys.platform
     sockets = default_sockets(env) if sockets is None else sockets
@@ -88,7 +101,10 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
     if ep.kind == "cli":
         if ep.address:
             env["DOCKER_HOST"] = ep.address  # config docker.host reaches the CLI too
-        check, facts = await _via_cli(cli, env, timeout, platform, sockets)
+        host_ = win.WindowsHost(env, wait_pipe) if platform.startswith("win") else None
+        check, facts = await _via_cli(cli, env, timeout, platform, sockets, host_)
+        if host_ is not None and check.error is not None:
+            check, facts = await _windows_why(check, facts, host_, wsl, timeout - (time.perf_counter() - start))
         checks = [check]
     else:
         checks, facts = await _via_api(ep, timeout, platform)
@@ -187,16 +203,14 @@ def _engine_facts(data: Any, engine: str) -> dict[str, Any]:
 
 # -- the docker CLI ----------------------------------------------------------------------------
 async def _via_cli(cli: str | None, env: dict[str, str], timeout: float, platform: str,
-                   sockets: Sequence[str]) -> tuple[CheckResult, dict[str, Any]]:
+                   sockets: Sequence[str], host_: win.WindowsHost | None = None) -> tuple[CheckResult, dict[str, Any]]:
     path = shutil.which(cli, path=env.get("PATH")) if cli else None
     t0 = time.perf_counter()
+    if path is None and host_ is not None:
+        err = _windows_no_cli(cli, host_)
+        return CheckResult("cli", DOWN, None, err), {"state": _state_of(err)}
     if path is None:
-        pipes = [p for p in WINDOWS_PIPES if os.path.exists(p)] if platform.startswith("win") else []
-        if pipes:  # the engine runs; only the CLI (which we need for pipes) is missing
-            err = ClassifiedError(CLI_MISSING, f"the Docker engine answers on {pipes[0]} but there is no docker CLI",
-                                  "add Docker's bin directory to PATH (or reinstall Docker Desktop)")
-            return CheckResult("cli", DOWN, None, err), {"state": "cli_missing"}
-        where = "the Windows engine pipes" if platform.startswith("win") else ", ".join(sockets) or "the default socket"
+        where = ", ".join(sockets) or "the default socket"
         err = ClassifiedError(
             CLI_MISSING, f"no docker CLI ({cli or 'disabled'}) and no Engine API at {where}",
             "install Docker Desktop or Docker Engine (Podman works too: `podman-docker` provides "
@@ -231,7 +245,7 @@ async def _via_cli(cli: str | None, env: dict[str, str], timeout: float, platfor
     if isinstance(server, dict):  # §8: up ⇔ a non-null Server, whatever the exit code
         facts = {"state": "up", **_engine_facts(server, "docker")}
         return CheckResult("cli", UP, ms, None, str(facts.get("server_version") or "")), facts
-    err = cli_error(errb.decode("utf-8", "replace"), platform)
+    err = cli_error(errb.decode("utf-8", "replace"), platform, host_)
     return CheckResult("cli", DOWN, ms, err), {"state": _state_of(err)}
 
 
@@ -249,21 +263,95 @@ async def _kill(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
-def cli_error(stderr: str, platform: str = sys.platform) -> ClassifiedError:
+def cli_error(stderr: str, platform: str = sys.platform, host_: win.WindowsHost | None = None) -> ClassifiedError:
     """Classify what `docker version` printed on stderr when it found no server."""
     text = scrub(" ".join(stderr.split()))[:300] or "docker version reported no server"
     low = text.lower()
+    if platform.startswith("win"):
+        return _windows_cli_error(text, host_ or win.WindowsHost({}, lambda *_: None))
     if "permission denied" in low or "access is denied" in low:
         return ClassifiedError(PERMISSION, text, _permission_hint(None, platform))
-    if "pipe/docker" in low and ("cannot find the file" in low or "system cannot find" in low):
-        return ClassifiedError(DAEMON_DOWN, text, "Docker Desktop is not running: start it, " + _ALTERNATIVE)
     if "error response from daemon" in low:  # it answered, but is broken inside
         return ClassifiedError(HTTP, text, "the Docker daemon answers but is unhealthy: restart Docker "
                                "(or Docker Desktop), " + _ALTERNATIVE)
     if any(s in low for s in ("cannot connect to the docker daemon", "is the docker daemon running",
-                              "error during connect", "connection refused", "no such file")):
+                              "error during connect", "connection refused", "no such file", "cannot find the file")):
         return ClassifiedError(DAEMON_DOWN, text, _down_hint(platform))
     return ClassifiedError(UNKNOWN, text, "`docker version` failed: run it yourself to see why, " + _ALTERNATIVE)
+
+
+# -- Windows: Docker Desktop's and Podman's states (docker_windows.py observes them) ---------------
+_PIPE_IN_TEXT = re.compile(r"open //\./pipe/([^:\s]+)", re.I)
+
+
+def _windows_cli_error(text: str, host_: win.WindowsHost) -> ClassifiedError:
+    low = text.lower()
+    named = _PIPE_IN_TEXT.search(text)
+    podman = host_.podman_user(named.group(1) if named else "")
+    ctx = host_.context
+    if "access is denied" in low or "permission denied" in low:
+        return ClassifiedError(PERMISSION, text, win.HINT_PERMISSION)
+    if "request returned" in low and "internal server error" in low:
+        # Docker Desktop's pipe proxy is up, the engine behind it is not (starting, or WSL broke).
+        if podman:
+            return ClassifiedError(DAEMON_STARTING, text, "Podman's API proxy answers but its machine does not: "
+                                   "`podman machine ls`, then `podman machine stop` and `podman machine start`, "
+                                   + _ALTERNATIVE)
+        return ClassifiedError(DAEMON_STARTING, text, win.HINT_STARTING)
+    if "error response from daemon" in low:
+        return ClassifiedError(HTTP, text, "the Docker engine answers but is unhealthy: restart Docker Desktop, "
+                               + _ALTERNATIVE)
+    looked = [s for p, s in host_.pipes.items() if p in win.DOCKER_PIPES]
+    pipes_gone = bool(looked) and all(s == win.PIPE_ABSENT for s in looked)
+    # The OS part of the CLI's message is localised: the observed pipes decide when they can.
+    if named or pipes_gone or "error during connect" in low or "cannot connect" in low:
+        if ctx is not None and not ctx.is_desktop:
+            return ClassifiedError(DAEMON_DOWN, text, win.context_hint(ctx))
+        if podman:
+            return ClassifiedError(DAEMON_DOWN, text, win.HINT_PODMAN_STOPPED)
+        return ClassifiedError(DAEMON_DOWN, text, win.HINT_DESKTOP_STOPPED)
+    return ClassifiedError(UNKNOWN, text, "`docker version` failed: run it yourself to see why, " + _ALTERNATIVE)
+
+
+def _windows_no_cli(cli: str | None, host_: win.WindowsHost) -> ClassifiedError:
+    host_.look()
+    pipe = host_.answering_pipe()
+    if pipe is not None:  # an engine runs; only the CLI (which we need for pipes) is missing
+        if pipe == win.PIPE_PODMAN or host_.podman_user():
+            return ClassifiedError(CLI_MISSING, f"Podman answers on {pipe} but there is no docker CLI",
+                                   win.HINT_PODMAN_NO_DOCKER_CLI.format(pipe=pipe))
+        return ClassifiedError(CLI_MISSING, f"the Docker engine answers on {pipe} but there is no docker CLI",
+                               win.HINT_NO_CLI_ENGINE_UP.format(pipe=pipe))
+    if host_.podman_cli is not None:
+        return ClassifiedError(DAEMON_DOWN, f"no docker CLI ({cli or 'disabled'}) and no Podman machine pipe",
+                               win.HINT_PODMAN_STOPPED)
+    if host_.desktop_installed:
+        return ClassifiedError(DAEMON_DOWN, f"Docker Desktop is installed, but no docker CLI ({cli or 'disabled'}) "
+                               "is on PATH and no engine pipe exists", win.HINT_DESKTOP_NO_CLI)
+    return ClassifiedError(NOT_INSTALLED, f"no docker CLI ({cli or 'disabled'}), no Docker Desktop and no engine pipe",
+                           win.HINT_NOT_INSTALLED)
+
+
+async def _windows_why(check: CheckResult, facts: dict[str, Any], host_: win.WindowsHost,
+                       wsl: Sequence[str] | None, left: float) -> tuple[CheckResult, dict[str, Any]]:
+    """Docker Desktop down or starting: ask WSL whether its backend can run at all."""
+    facts["pipes"] = dict(host_.look())
+    facts["docker_desktop_installed"] = host_.desktop_installed
+    ctx = host_.context
+    if ctx is not None:
+        facts["context"] = ctx.name
+    err = check.error
+    assert err is not None
+    if (wsl and err.kind in (DAEMON_DOWN, DAEMON_STARTING) and err.hint in (win.HINT_DESKTOP_STOPPED, win.HINT_STARTING)
+            and host_.desktop_installed and left > 0.1):
+        said = await win.wsl_status(wsl, host_.env, min(left, 3.0))
+        hint = win.wsl_problem(said or "")
+        if hint is not None:
+            first = " ".join((said or "").split())[:200]
+            check = CheckResult(check.name, DOWN, check.latency_ms, ClassifiedError(
+                WSL_OFF, f"{err.message} — `wsl --status`: {scrub(first)}", hint))
+            facts["state"] = "wsl_off"
+    return check, facts
 
 
 # -- hints and small helpers -------------------------------------------------------------------
@@ -283,7 +371,8 @@ def _permission_hint(ep: DockerEndpoint | None, platform: str) -> str:
 
 def _state_of(err: ClassifiedError) -> str:
     return {DAEMON_DOWN: "daemon_down", PERMISSION: "permission_denied", CLI_MISSING: "cli_missing",
-            TIMEOUT: "timeout", HTTP: "unhealthy"}.get(err.kind, "error")
+            TIMEOUT: "timeout", HTTP: "unhealthy", DAEMON_STARTING: "starting", NOT_INSTALLED: "not_installed",
+            WSL_OFF: "wsl_off"}.get(err.kind, "error")
 
 
 def _describe_engine(facts: dict[str, Any]) -> str:

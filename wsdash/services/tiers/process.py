@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,6 +68,17 @@ def kill_tree(pid: int, platform: str | None = None) -> None:
     # group whose only members are zombies.
     with suppress(ProcessLookupError, PermissionError):
         func(pid, sig)
+
+
+def resolve_program(program: str, cwd: str | None, env: Mapping[str, str]) -> str:
+    """argv[0] found the way POSIX exec finds it, on every OS: a bare name through the child's PATH
+    (on Windows with PATHEXT, so `npm` is `npm.cmd`, which CreateProcess alone would not find), a
+    relative path from the tier's working directory (CreateProcess would take wsdash's own)."""
+    if os.path.isabs(program):
+        return program
+    if os.sep in program or (os.altsep is not None and os.altsep in program):
+        return os.path.normpath(os.path.join(cwd or os.getcwd(), program))
+    return shutil.which(program, path=env.get("PATH", os.defpath)) or program
 
 
 def build_env(spec: TierSpec, base: Mapping[str, str] | None = None) -> dict[str, str]:

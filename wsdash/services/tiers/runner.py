@@ -34,7 +34,7 @@ from wsdash.services.tiers.events import Collected, OutputLine, TestFinished, Te
 from wsdash.services.tiers.model import ST_ERROR, TestResult, TierResult, empty_counts, pass_rate, verdict
 from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
 
-from wsdash.services.tiers.process import interrupt_tree, kill_tree, build_env, popen_kwargs
+from wsdash.services.tiers.process import interrupt_tree, kill_tree, build_env, popen_kwargs, resolve_program
 from wsdash.services.tiers.stream import ENV_ADDR, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
 
 OnEvent = Callable[[TierEvent], None]
@@ -187,6 +187,7 @@ class _TierRun:
                 self.argv = [spec.python, "-m", "pytest", "-p", PLUGIN_MODULE, *spec.pytest]
             else:
                 self.argv = spec.argv()
+            self.argv[0] = resolve_program(self.argv[0], spec.cwd, env)
             try:
                 return await self._spawn_and_wait(env, server, cancel, grace_s, t0, tmp)
             finally:

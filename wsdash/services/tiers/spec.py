@@ -137,13 +137,21 @@ class TierSpec:
             title=title,
             pytest=pytest_args,
             command=command,
-            python=os.path.expanduser(python),
+            python=_from_config_dir(os.path.expanduser(python), base_dir),
             cwd=cwd,
             env=dict(env),
             target=float(target),
             requires=requires_t,
             timeout_s=float(timeout) if timeout is not None else None,
         )
+
+
+def _from_config_dir(path: str, base_dir: str | os.PathLike[str] | None, pathmod: Any = os.path) -> str:
+    """A relative interpreter path ("../backend/.venv/bin/python", ".venv\\Scripts\\python.exe") is
+    the config file's neighbour, like `cwd`; a bare name ("python3") stays a name found on PATH."""
+    if base_dir is None or pathmod.isabs(path) or not any(sep and sep in path for sep in (pathmod.sep, pathmod.altsep)):
+        return path
+    return pathmod.normpath(pathmod.join(os.fspath(base_dir), path))
 
 
 def _str_list(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:

@@ -58,5 +58,8 @@ class DebugInfoScreen(ModalScreen[None]):
         yield KeyFooter()
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard("\n".join(debug_lines(self.app)))
-        self.notify("debug info copied")
+        from wsdash.ui.clipboard import copy_text
+
+        done = copy_text(self.app, "\n".join(debug_lines(self.app)))
+        self.notify(f"debug info {done.how}" if done.ok else f"debug info not copied: {done.how}",
+                    severity="information" if done.ok else "error")

@@ -66,5 +66,10 @@ class EventInspector(ModalScreen[None]):
         yield KeyFooter()
 
     def action_copy(self, which: str) -> None:
-        self.app.copy_to_clipboard(self.raw_text if which == "raw" else self.norm_text)
-        self.notify(f"{which} frame copied to the clipboard (secrets redacted)")
+        from wsdash.ui.clipboard import copy_text
+
+        done = copy_text(self.app, self.raw_text if which == "raw" else self.norm_text)
+        if done.ok:
+            self.notify(f"{which} frame {done.how} (secrets redacted)")
+        else:
+            self.notify(f"{which} frame not copied: {done.how}", severity="error")
