@@ -66,7 +66,8 @@ class TierState:
         """Failures first, then in the order they finished; `needle` filters node ids and outcomes."""
         needle = needle.lower()
         rows = [t for t in self.tests if not needle or needle in t.nodeid.lower() or needle == t.outcome]
-        return sorted(rows, key=lambda t: _RANK.get(t.outcome, 9))
+        # A no_skip test that skipped is a failure: it sorts with them.
+        return sorted(rows, key=lambda t: _RANK["failed"] if t.failing else _RANK.get(t.outcome, 9))
 
 
 Usable = Callable[[], Mapping[str, "bool | None"]]
