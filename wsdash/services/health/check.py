@@ -188,7 +188,7 @@ def _not_validated(tiers: Sequence[Any]) -> list[str]:
         if not skipped or ran is None:
             continue
         why = ", ".join(f"{n} × {reason}" for reason, n in (_fact(tier, "top_reasons") or []))
-        said.append(f"{_fact(tier, 'title')}: {ran} of {total} tests ran — {skipped} skipped, not validated" + (f" ({why})" if why else ""))
+        said.append(f"{_fact(tier, 'title')} — {skipped} of {total} tests skipped" + (f" ({why})" if why else ""))
     return ["Not validated: " + "; ".join(said) + "."] if said else []
 
 

@@ -26,7 +26,7 @@ NO_SKIP_GROUP = "no_skip"  # the key of the group of no_skip tests that did not 
 
 class TierDetailScreen(ModalScreen[None]):
     DEFAULT_CSS = """
-    #skip-groups { height: auto; max-height: 6; margin-bottom: 1; }
+    #skip-groups { height: auto; max-height: 20%; margin-bottom: 1; }
     """
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -64,6 +64,13 @@ class TierDetailScreen(ModalScreen[None]):
         groups = self.query_one("#skip-groups", DataTable)
         groups.add_columns("tests", "skip reason", "traced to")
         groups.display = False
+        # The tests and the selected one's text share what the summary and the groups leave
+        # (inline: the app's stylesheet gives the text box a fixed share otherwise).
+        self.query_one("#traceback-box").styles.height = "1fr"
+        # A long verdict (skips, advice, no_skip) scrolls rather than push the tests off a small screen.
+        summary = self.query_one("#tier-detail-summary")
+        summary.styles.max_height = "30%"
+        summary.styles.overflow_y = "auto"
         table = self.query_one("#tests", DataTable)
         table.add_columns("outcome", "test", "phase", "duration")
         self.query_one("#tier-filter", Input).display = False

@@ -104,17 +104,17 @@ def card_text(st: TierState, *, command: bool = True, advice: Sequence[Mapping[s
             else:
                 judged = "target missed" if result.pass_rate + 1e-12 < spec.target else "target not met"
             text.append(f"\npass rate {result.pass_rate:.1%} — {judged}", "bold")
+        if result.message:  # why, right under the rate it explains
+            text.append(f"\n{result.message}", "italic")
         if sk is not None:
             for g in sk.groups[:reasons]:
                 text.append(f"\n{g.count} × {_clip(g.reason)}", "yellow")
-            if len(sk.groups) > reasons:
+            if 0 < reasons < len(sk.groups):  # reasons=0: listed elsewhere (the detail's groups)
                 text.append(f"\n… {len(sk.groups) - reasons} more skip reason(s)", "dim")
             if sk.files_text():
                 text.append(f"\n{sk.files_text()}", "yellow")
         for a in advice[:1]:
             text.append(f"\n{a['text']}", "bold")
-        if result.message:
-            text.append(f"\n{result.message}", "italic")
     elif status == "idle" and command:
         shown = short_command(spec)
         text.append("\n" + (shown if len(shown) <= 32 else shown[:31] + "…"), "dim")
