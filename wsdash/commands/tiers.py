@@ -176,10 +176,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             pct(s.target),
             ", ".join(s.requires) or "-",
             f"{s.timeout_s:g} s" if s.timeout_s else "-",
+            "-" if s.max_skipped is None else s.max_skipped_text(),
         )
         for s in specs
     ]
-    header = ("NAME", "TITLE", "RUNS", "TARGET", "REQUIRES", "TIMEOUT")
+    header = ("NAME", "TITLE", "RUNS", "TARGET", "REQUIRES", "TIMEOUT", "MAX SKIPPED")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(style("bold", "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()))
     for row in rows:

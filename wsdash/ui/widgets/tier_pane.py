@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from wsdash.core.redact import scrub
 from wsdash.services.tiers.board import QUEUED, RUNNING, TierBoard, TierState
 from wsdash.ui.widgets.refresh import only_class, update_if_changed
 
@@ -105,16 +106,16 @@ def card_text(st: TierState, *, command: bool = True, advice: Sequence[Mapping[s
                 judged = "target missed" if result.pass_rate + 1e-12 < spec.target else "target not met"
             text.append(f"\npass rate {result.pass_rate:.1%} — {judged}", "bold")
         if result.message:  # why, right under the rate it explains
-            text.append(f"\n{result.message}", "italic")
+            text.append(f"\n{scrub(result.message)}", "italic")
         if sk is not None:
             for g in sk.groups[:reasons]:
-                text.append(f"\n{g.count} × {_clip(g.reason)}", "yellow")
+                text.append(f"\n{g.count} × {_clip(scrub(g.reason))}", "yellow")
             if 0 < reasons < len(sk.groups):  # reasons=0: listed elsewhere (the detail's groups)
                 text.append(f"\n… {len(sk.groups) - reasons} more skip reason(s)", "dim")
             if sk.files_text():
                 text.append(f"\n{sk.files_text()}", "yellow")
         for a in advice[:1]:
-            text.append(f"\n{a['text']}", "bold")
+            text.append(f"\n{scrub(a['text'])}", "bold")
     elif status == "idle" and command:
         shown = short_command(spec)
         text.append("\n" + (shown if len(shown) <= 32 else shown[:31] + "…"), "dim")
