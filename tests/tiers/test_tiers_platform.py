@@ -140,9 +140,10 @@ def test_xdist_workers_do_not_report_but_do_filter(monkeypatch: pytest.MonkeyPat
 
     worker = FakeConfig(worker=True)
     plugin.pytest_configure(worker)  # type: ignore[arg-type]
-    assert worker.pluginmanager.registered == ["wsdash-only-filter"] and connects == []
+    # A worker filters and tracks what it collected (for the controller), but never connects.
+    assert worker.pluginmanager.registered == ["wsdash-only-filter", "wsdash-collection-tracker"] and connects == []
 
     controller = FakeConfig(worker=False)
     plugin.pytest_configure(controller)  # type: ignore[arg-type]
-    assert controller.pluginmanager.registered == ["wsdash-only-filter", "wsdash-stream-reporter"]
+    assert controller.pluginmanager.registered == ["wsdash-only-filter", "wsdash-collection-tracker", "wsdash-stream-reporter"]
     assert connects == ["127.0.0.1:9"]

@@ -35,9 +35,9 @@ DEV_TOKEN_TTL_S = 7200  # a demo lasts longer than a test token's 5 minutes (doc
 
 
 def _tiers(cfg: Config):
-    from wsdash.services.tiers.spec import tiers_from_config
+    from wsdash.services.tiers.spec import tiers_for_config
 
-    return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir)  # relative cwd/python: from the file
+    return tiers_for_config(cfg)  # relative cwd/python from the file; target names checked
 
 
 def run(args: argparse.Namespace) -> int:

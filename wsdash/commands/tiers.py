@@ -55,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "1 otherwise; 2 for usage or configuration errors. Ctrl-C stops the running tier and prints a partial summary.",
     )
     p_run.add_argument("names", nargs="*", metavar="NAME", help="tiers to run, in this order (default: all)")
+    p_run.add_argument(
+        "--target", default=argparse.SUPPRESS, metavar="NAME",
+        help="point the tiers at a configured target: each tier's [tiers.target_env.NAME] variables (plus WSDASH_TARGET and "
+        "WSDASH_WS_URL) are set and the tier requires that target instead of its own requires",
+    )
     p_run.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p_run.add_argument("--rerun-failed", action="store_true", help="run only the tests that failed in the last run of each tier")
     p_run.add_argument("--skip-requires", action="store_true", help="run tiers without checking their required targets' health")
@@ -68,13 +73,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def load_specs(config_path: str | None) -> tuple[list[TierSpec], Any, str]:
     """(tiers, Config, where the tiers came from). Raises UsageError on a bad config."""
     from wsdash.core.config import ConfigError, load_config
-    from wsdash.services.tiers.spec import tiers_from_config
+    from wsdash.services.tiers.spec import tiers_for_config
 
     try:
         cfg = load_config(config_path)
-        return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir), cfg, cfg.source("tiers")
+        return tiers_for_config(cfg), cfg, cfg.source("tiers")
     except (ConfigError, ValueError, OSError) as exc:
         raise UsageError(f"configuration error: {exc}") from None
+
+
+def point_at(specs: Sequence[TierSpec], cfg: Any, target: str | None) -> list[TierSpec]:
+    """--target NAME: each tier pointed at that target (spec.for_target), or a usage error."""
+    if not target:
+        return list(specs)
+    from wsdash.core.config import ConfigError
+
+    try:
+        ws_url = cfg.target(target).ws_url
+        return [s.for_target(target, ws_url) for s in specs]
+    except (ConfigError, ValueError) as exc:
+        raise UsageError(f"--target {target}: {exc}") from None
+
+
+def check_before_run(specs: Sequence[TierSpec], junit: str | None, source: str) -> None:
+    """What would fail only after the suite ran, said before it runs."""
+    if junit:
+        if os.path.isdir(junit):
+            raise UsageError(f"--junit {junit} is a directory: give a file name, e.g. {os.path.join(junit, 'wsdash-tiers.xml')}")
+        parent = os.path.dirname(os.path.abspath(junit))
+        if not os.path.isdir(parent):
+            raise UsageError(f"--junit {junit}: directory {parent} does not exist")
+    for spec in specs:
+        if spec.cwd and not os.path.isdir(spec.cwd):
+            what = "is not a directory" if os.path.exists(spec.cwd) else "does not exist"
+            raise UsageError(f"tier {spec.name!r}: working directory {spec.cwd} {what} (its cwd, from {source})")
 
 
 def select_tiers(specs: Sequence[TierSpec], names: Sequence[str]) -> list[TierSpec]:
@@ -144,10 +176,11 @@ def cmd_list(args: argparse.Namespace) -> int:
             pct(s.target),
             ", ".join(s.requires) or "-",
             f"{s.timeout_s:g} s" if s.timeout_s else "-",
+            "-" if s.max_skipped is None else s.max_skipped_text(),
         )
         for s in specs
     ]
-    header = ("NAME", "TITLE", "RUNS", "TARGET", "REQUIRES", "TIMEOUT")
+    header = ("NAME", "TITLE", "RUNS", "TARGET", "REQUIRES", "TIMEOUT", "MAX SKIPPED")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(style("bold", "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()))
     for row in rows:
@@ -161,13 +194,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     json_mode = bool(getattr(args, "json", False))
     try:
-        specs, cfg, _source = load_specs(getattr(args, "config", None))
-        chosen = select_tiers(specs, getattr(args, "names", []) or [])
+        specs, cfg, source = load_specs(getattr(args, "config", None))
+        chosen = point_at(select_tiers(specs, getattr(args, "names", []) or []), cfg, getattr(args, "target", None))
         junit = getattr(args, "junit", None)
-        if junit:
-            parent = os.path.dirname(os.path.abspath(junit))
-            if not os.path.isdir(parent):
-                raise UsageError(f"--junit {junit}: directory {parent} does not exist")
+        check_before_run(chosen, junit, source)
     except UsageError as exc:
         _err(str(exc))
         return exit_codes.USAGE
@@ -215,6 +245,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     log_tiers(args, chosen, results)
     try:
+        asyncio.run(explain_skips(chosen, results, cfg))
+    except KeyboardInterrupt:  # the run is over: an impatient Ctrl-C only skips the explanation
+        pass
+    try:
         from wsdash.services.tiers.state import record_results
 
         record_results(list(zip(chosen, results)))
@@ -234,6 +268,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     if reporter is not None:
         reporter.summary(results, code)
     return code
+
+
+async def explain_skips(specs: Sequence[TierSpec], results: Sequence[TierResult], cfg: Any) -> None:
+    """Trace skip reasons to what the health model knows (Docker, a target's host:port, a token
+    variable), check those now, and store what to say and do on each result (skips.advice)."""
+    from wsdash.services.tiers.causes import explain, health_names, landmarks, trace
+
+    marks = landmarks(cfg)
+    pairs = [(s, r) for s, r in zip(specs, results) if r.skips is not None and r.skips.groups]
+    needed: list[str] = []
+    for spec, r in pairs:
+        needed += health_names(trace(r.skips, marks), spec)  # type: ignore[arg-type]
+    if not needed:
+        return
+    import asyncio
+
+    check = default_health(cfg)
+    names = list(dict.fromkeys(needed))
+    answers = await asyncio.gather(*(check(n) for n in names), return_exceptions=True)
+    # A probe that failed leaves the state unknown (None): the advice then says "not checked".
+    usable = {n: (a[0] if isinstance(a, tuple) else None) for n, a in zip(names, answers)}
+    for spec, r in pairs:
+        explain(r.skips, marks, spec, usable, lambda v, s=spec: bool(s.env.get(v) or os.environ.get(v)))  # type: ignore[arg-type]
 
 
 async def _run(

@@ -55,9 +55,14 @@ def pct(value: float | None) -> str:
     return (text[:-2] if text.endswith(".0") else text) + " %"
 
 
-def counts_text(counts: dict[str, int]) -> str:
-    parts = [f"{n} {'errors' if k == 'error' and n > 1 else k}" for k, n in counts.items() if n]
-    return ", ".join(parts) or "no tests ran"
+def counts_text(counts: dict[str, int], *, skipped: bool = True) -> str:
+    parts = [f"{n} {'errors' if k == 'error' and n > 1 else k}" for k, n in counts.items() if n and (skipped or k != "skipped")]
+    return ", ".join(parts) or ("no tests ran" if skipped else "")
+
+
+def glyphs(text: str, style: Style) -> str:
+    """The service's ✔/✗ in the console's alphabet."""
+    return text.replace("✔", style.ok).replace("✗", style.bad)
 
 
 class HumanReporter:
@@ -201,11 +206,19 @@ class HumanReporter:
             if r.target_met is True:
                 goal += " met"
             elif r.target_met is False:
-                goal += " missed"
-            detail = f"pass rate {pct(r.pass_rate)} ({goal}) {s.dot} {counts_text(r.counts)}"
+                goal += " missed" if r.pass_rate is not None and r.pass_rate + 1e-12 < r.target else " not met"
+            detail = f"pass rate {pct(r.pass_rate)} ({goal})"
+            if r.skips is not None:  # what ran, next to the rate: 100 % of 1 test is not 100 % of 40
+                rest = counts_text(r.counts, skipped=False)
+                detail += f" {s.dot} {r.skips.ran_text(s.dot)}" + (f" {s.dot} {rest}" if rest else "")
+            else:
+                detail += f" {s.dot} {counts_text(r.counts)}"
+        if r.status == "passed" and r.skipped:
+            color = "yellow"  # passed, with tests that validated nothing
         self.write(f"   {s(color, f'{symbol} {r.status}')} {s.dot} {detail} {s.dot} {r.duration_s:.1f} s")
         if r.message:
             self.write(f"   {clean(r.message)}")
+        self.skips(r)
         failing = [t for t in r.tests if t.outcome in ("failed", "error")]
         for t in failing[: self.max_tracebacks]:
             lines = [ln for ln in clean(t.longrepr).splitlines() if ln.strip()][-8:]
@@ -222,8 +235,37 @@ class HumanReporter:
                 for ln in tail:
                     self.write(s("dim", f"   | {ln}"))
 
+    def skips(self, r: TierResult, top: int = 5) -> None:
+        """Skip reasons grouped, files skipped at collection, no_skip tests named one by one."""
+        s, sk = self.style, r.skips
+        if sk is None:
+            return
+        for g in sk.groups[:top]:
+            where = f" ({g.at_collection} at import)" if g.at_collection else ""
+            self.write(s("yellow", f"   {s.skip} {g.count} × {clean(g.reason)}{where}"))
+        if len(sk.groups) > top:
+            self.write(s("dim", f"   … and {len(sk.groups) - top} more skip reason(s): --json lists them all"))
+        if sk.files_text():
+            self.write(s("yellow", f"   {sk.files_text()}"))
+        for nodeid, why in sk.no_skip:
+            self.write(f"   {s('red', s.bad + ' ' + (sk.no_skip_marker or 'no_skip'))} {clean(nodeid)}{s('dim', '  ' + clean(why))}")
+        if sk.no_skip_unlisted:
+            self.write(s("red", f"   … and {sk.no_skip_unlisted} more deselected {sk.no_skip_marker} test(s)"))
+
+    def advice(self, results: Sequence[TierResult]) -> None:
+        """Why tests skipped, traced to what is down, and what to do (after the health check)."""
+        lines = [(r, a) for r in results if r.skips is not None for a in r.skips.advice]
+        if not lines:
+            return
+        s = self.style
+        self.write()
+        self.write(s("bold", "Skipped tests, traced"))
+        for r, a in lines:
+            self.write(f"  {r.name}: {glyphs(clean(a['text']), s)}")
+
     def summary(self, results: Sequence[TierResult], code: int) -> None:
         s = self.style
+        self.advice(results)
         if len(results) > 1:
             self.write()
             self.write(s("bold", "Summary"))
@@ -231,13 +273,18 @@ class HumanReporter:
             for r in results:
                 color = STATUS_COLOR.get(r.status, "bold")
                 rate = "" if r.kind == "command" or r.status == "blocked" else f"{pct(r.pass_rate):>8} / {pct(r.target)}"
-                why = f"  {clean(r.message or '')}" if r.status in ("blocked", "error", "timeout", "cancelled") else ""
-                self.write(f"  {r.name:<{width}}  {s(color, f'{r.status:<9}')} {rate:<19}{r.duration_s:6.1f} s{why}")
+                ran = f"{r.skips.ran}/{r.skips.total} ran" if r.skips is not None else ""
+                why = f"  {clean(r.message or '')}" if r.status in ("blocked", "error", "timeout", "cancelled") or r.skips and r.skips.violations else ""
+                self.write(f"  {r.name:<{width}}  {s(color, f'{r.status:<9}')} {rate:<19}{ran:>12}{r.duration_s:8.1f} s{why}")
         ran = [r for r in results if r.status != "blocked"]
         missed = [r for r in ran if r.status != "passed"]
         blocked = len(results) - len(ran)
         tail = f", {blocked} blocked" if blocked else ""
-        if code == 0:
+        unvalidated = sum(r.skipped for r in ran)
+        if code == 0 and unvalidated:
+            self.write(s("yellow", f"{s.ok} all {len(ran)} tier(s) that ran met their target{tail} — "
+                                   f"but {unvalidated} test(s) skipped: not validated"))
+        elif code == 0:
             self.write(s("green", f"{s.ok} all {len(ran)} tier(s) that ran met their target{tail}"))
         elif not ran:
             self.write(s("yellow", f"{s.bad} no tier ran{tail}"))

@@ -148,11 +148,14 @@ def _join(items: Sequence[str]) -> str:
 
 def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None = None) -> list[str]:
     """Plain sentences for a person deciding what to do next. With the configured `tiers`
-    (title, requires), the blocked ones are named; without, it is said in general."""
+    (title, requires), the blocked ones are named; without, it is said in general. A tier's
+    skipped tests validated nothing: with what its last run left (ran, skipped, total,
+    top_reasons), they are counted as not validated, whatever the probes say."""
     down = [r for r in results if r.status == DOWN]
     degraded = [r for r in results if r.status == DEGRADED]
+    unvalidated = _not_validated(tiers or ())
     if not down and not degraded:
-        return ["Everything checked is up."] if results else []
+        return (["Everything checked is up."] + unvalidated) if results else unvalidated
     lines = []
     if down:
         works = ["the unit tier"] + [f"the {r.name} target" for r in results if r.name != DOCKER and r.usable]
@@ -164,13 +167,29 @@ def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None
             lines.append(f"Tiers that need {_join(blocked)} are blocked until "
                          f"{'it is' if len(blocked) == 1 else 'they are'} back.")
         elif blocked:
-            waiting = [(t.title, [n for n in t.requires if n in blocked]) for t in tiers]
+            waiting = [(_fact(t, 'title'), [n for n in _fact(t, 'requires', ()) if n in blocked]) for t in tiers]
             said = [f"{title} until {_join(needs)} {'is' if len(needs) == 1 else 'are'} back" for title, needs in waiting if needs]
             if said:
                 lines.append("Blocked: " + "; ".join(said) + ".")
     for r in degraded:
         lines.append(f"{label(r.name)} is degraded but usable: {r.hint or r.detail}")
-    return lines
+    return lines + unvalidated
+
+
+def _fact(tier: Any, key: str, default: Any = None) -> Any:
+    """A tier given as a mapping (the board's facts) or as an object (a TierSpec)."""
+    return tier.get(key, default) if isinstance(tier, Mapping) else getattr(tier, key, default)
+
+
+def _not_validated(tiers: Sequence[Any]) -> list[str]:
+    said = []
+    for tier in tiers:
+        skipped, ran, total = _fact(tier, "skipped", 0) or 0, _fact(tier, "ran"), _fact(tier, "total")
+        if not skipped or ran is None:
+            continue
+        why = ", ".join(f"{n} × {reason}" for reason, n in (_fact(tier, "top_reasons") or []))
+        said.append(f"{_fact(tier, 'title')} — {skipped} of {total} tests skipped" + (f" ({why})" if why else ""))
+    return ["Not validated: " + "; ".join(said) + "."] if said else []
 
 
 def report(results: Sequence[ProbeResult], required: set[str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from wsdash.core import exit_codes
+from wsdash.services.tiers.skips import SkipReport
 from wsdash.services.tiers.spec import KIND_COMMAND, TierSpec
 
 # Outcomes are pytest's own summary categories, so counts compare 1:1 with its summary line.
@@ -59,6 +60,12 @@ class TestResult:
     output: str = ""  # captured stdout/stderr/log (failures and errors only, truncated)
     finished_at: float | None = None  # time.time() in pytest when it sent the result
     received_at: float | None = None  # time.time() in wsdash when the result arrived
+    no_skip: bool = False  # carries the tier's no-skip marker (set on skipped results only)
+
+    @property
+    def failing(self) -> bool:
+        """A failure, an error, or a no_skip test that skipped (it validated nothing it must)."""
+        return self.outcome in FAILING_OUTCOMES or (self.no_skip and self.outcome == SKIPPED)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -71,6 +78,8 @@ class TestResult:
         if self.outcome in FAILING_OUTCOMES:
             d["traceback"] = self.longrepr
             d["output"] = self.output
+        if self.no_skip:
+            d["no_skip"] = True
         return d
 
 
@@ -78,9 +87,10 @@ def empty_counts() -> dict[str, int]:
     return dict.fromkeys(OUTCOMES, 0)
 
 
-def pass_rate(counts: Mapping[str, int]) -> float | None:
-    """passed / (passed + failed + error); skips, xfails and xpasses do not count; None if 0/0."""
-    denominator = counts.get(PASSED, 0) + counts.get(FAILED, 0) + counts.get(ERROR, 0)
+def pass_rate(counts: Mapping[str, int], no_skip_failures: int = 0) -> float | None:
+    """passed / (passed + failed + error + no_skip tests that did not run); other skips, xfails
+    and xpasses do not count (what ran is shown next to it); None if 0/0."""
+    denominator = counts.get(PASSED, 0) + counts.get(FAILED, 0) + counts.get(ERROR, 0) + no_skip_failures
     if denominator == 0:
         return None
     return counts.get(PASSED, 0) / denominator
@@ -127,13 +137,24 @@ class TierResult:
     argv: list[str] = field(default_factory=list)
     started: bool = False  # a process was started (False: blocked, cancelled before its turn, spawn failed)
     session_ended: bool = False  # pytest reported the end of its session (not crashed or killed first)
+    skips: SkipReport | None = None  # what ran and what skipped, why (pytest tiers that started)
+    on_target: str | None = None  # run with --target: the target the tier was pointed at
+
+    @property
+    def ran(self) -> int | None:
+        return self.skips.ran if self.skips is not None else None
+
+    @property
+    def skipped(self) -> int:
+        return self.counts.get(SKIPPED, 0)
 
     @property
     def failed_nodeids(self) -> list[str]:
-        """Node ids with a failed or error report, in the order they happened (for rerun)."""
+        """Node ids with a failed or error report, or a no_skip test that skipped, in the order
+        they happened (for rerun)."""
         seen: dict[str, None] = {}
         for t in self.tests:
-            if t.outcome in FAILING_OUTCOMES:
+            if t.failing:
                 seen.setdefault(t.nodeid, None)
         return list(seen)
 
@@ -159,8 +180,14 @@ class TierResult:
             "exit_code": self.exit_code,
             "returncode": self.returncode,
             "crashed": self.crashed,
+            "ran": self.ran,
+            "skipped": self.skipped,
+            "total": self.skips.total if self.skips is not None else None,
+            "skips": self.skips.to_dict() if self.skips is not None else None,
             "tests": [t.to_dict() for t in self.tests],
         }
+        if self.on_target is not None:
+            d["on_target"] = self.on_target
         if self.blocked_by is not None:
             d["blocked_by"] = self.blocked_by
         if self.message:
@@ -205,28 +232,43 @@ def verdict(
     stopped_by: str | None = None,
     timeout_s: float | None = None,
     running: Sequence[str] = (),
+    skips: SkipReport | None = None,
 ) -> TierVerdict:
     """Judge a finished tier run.
 
     `returncode` is the process's return code; `exit_status` is pytest's own exit status from
     the session-end event (None when pytest never got there: crash, kill, early failure).
-    `stopped_by` is "cancel" or "timeout" when wsdash stopped the run.
+    `stopped_by` is "cancel" or "timeout" when wsdash stopped the run. `skips` (what ran) fails
+    a tier that broke its skip limits or whose no_skip tests did not run.
+
+    The target is "met" only by a tier that passed: a timeout, a crash or a skipped suite never
+    reads "target met", whatever the share of the results that did arrive.
     """
-    rate = pass_rate(counts)
+    v = _verdict(kind, target, counts, returncode, exit_status, plugin_connected, stopped_by, timeout_s, running, skips)
+    if v.status != ST_PASSED and v.target_met:
+        v = TierVerdict(v.status, False, v.message, v.crashed)
+    return v
+
+
+def _verdict(
+    kind: str, target: float, counts: Mapping[str, int], returncode: int | None, exit_status: int | None,
+    plugin_connected: bool, stopped_by: str | None, timeout_s: float | None, running: Sequence[str], skips: SkipReport | None,
+) -> TierVerdict:
+    rate = pass_rate(counts, skips.no_skip_count if skips is not None else 0)
     met = target_met(rate, target)
     finished = sum(counts.values())
+    while_running = f" while running {running[0]}" + (f" (and {len(running) - 1} more)" if len(running) > 1 else "") if running else ""
     if stopped_by == "cancel":
-        return TierVerdict(ST_CANCELLED, met, f"cancelled after {finished} result(s)")
+        return TierVerdict(ST_CANCELLED, None, f"cancelled after {finished} result(s){while_running}")
     if stopped_by == "timeout":
         limit = f" of {timeout_s:g} s" if timeout_s else ""
-        return TierVerdict(ST_TIMEOUT, met, f"timeout{limit} reached after {finished} result(s); process tree stopped")
+        return TierVerdict(ST_TIMEOUT, None, f"timeout{limit} reached after {finished} result(s){while_running}; process tree stopped")
 
     if kind == KIND_COMMAND:
         if returncode == 0:
             return TierVerdict(ST_PASSED, True, None)
         return TierVerdict(ST_FAILED, False, f"command failed: {describe_returncode(returncode)}", crashed=bool(returncode and returncode < 0))
 
-    while_running = f" while running {running[0]}" if running else ""
     if exit_status is None:
         if returncode is not None and returncode < 0:
             return TierVerdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)}{while_running}", crashed=True)
@@ -242,15 +284,26 @@ def verdict(
         )
 
     code = exit_status
+    base = _judged(code, counts, rate, met)
+    violations = list(skips.violations) if skips is not None else []
+    if base.status in (ST_PASSED, ST_FAILED) and violations:
+        said = "; ".join([*violations, *([base.message] if base.message and base.status == ST_FAILED else [])])
+        return TierVerdict(ST_FAILED, False, said)
+    return base
+
+
+def _judged(code: int, counts: Mapping[str, int], rate: float | None, met: bool | None) -> TierVerdict:
+    """The verdict from pytest's exit status and the pass rate, before the skip rules."""
+    failing = counts.get(FAILED, 0) + counts.get(ERROR, 0)
     if code == 0:
         if rate is None:
             return TierVerdict(ST_PASSED, None, "no test passed or failed (all skipped or xfailed): pass rate n/a")
         return TierVerdict(ST_PASSED if met else ST_FAILED, met, None)
     if code == 1:
-        if rate is None or counts.get(FAILED, 0) + counts.get(ERROR, 0) == 0:
+        if rate is None or failing == 0:
             return TierVerdict(ST_FAILED, False if met is None else met, "pytest reported failure (exit code 1) without a failing test")
         if met:
-            return TierVerdict(ST_PASSED, True, f"target met despite {counts.get(FAILED, 0) + counts.get(ERROR, 0)} failing result(s)")
+            return TierVerdict(ST_PASSED, True, f"target met despite {failing} failing result(s)")
         return TierVerdict(ST_FAILED, False, None)
     if code == 2:
         ran_tests = counts.get(PASSED, 0) + counts.get(FAILED, 0) + counts.get(XFAILED, 0) + counts.get(XPASSED, 0)
@@ -260,6 +313,21 @@ def verdict(
     if code in PYTEST_EXIT_MEANINGS:
         return TierVerdict(ST_ERROR, met, f"{PYTEST_EXIT_MEANINGS[code]} (exit code {code})")
     return TierVerdict(ST_ERROR, met, f"unexpected pytest exit status {code}")
+
+
+def _says_why(line: str) -> bool:
+    """pytest's reason for giving up: "ERROR: file or directory not found: …", or argparse's
+    "…: error: unrecognized arguments: …" (not the "ERROR: usage: …" synopsis before it)."""
+    return (line.startswith("ERROR:") and not line.startswith("ERROR: usage:")) or ": error: " in line
+
+
+def with_pytest_words(message: str | None, tail: Sequence[str], connected: bool) -> str | None:
+    """An error verdict's message with why in the headline: pytest's own "ERROR: file or
+    directory not found: …" line, or, when it never got going, its last words ("No module named pytest")."""
+    said = next((line.strip() for line in tail if _says_why(line.strip())), None)
+    if said is None and not connected:
+        said = next((line.strip() for line in reversed(tail) if line.strip()), None)
+    return f"{message} — {said[:300]}" if said else message
 
 
 def exit_code_for(results: Sequence[TierResult]) -> int:

@@ -1,30 +1,25 @@
 """Live test results from pytest to wsdash: a self-contained pytest plugin.
 
-runner.py copies this file alone into a temporary directory put on the child's PYTHONPATH and
-loads it in the *project under test's* interpreter with ``-p wsdash_pytest_stream`` (a name no
-project has), so it may import only the standard library and pytest itself: never wsdash, which
-is usually not installed there.
+runner.py copies this file alone onto the child's PYTHONPATH and loads it in the *project under
+test's* interpreter (``-p wsdash_pytest_stream``), so it imports only the standard library and
+pytest: never wsdash, which is usually not installed there.
 
 Transport: one loopback TCP connection to the address in ``WSDASH_TIER_STREAM`` ("host:port"),
 JSON lines, ASCII only, Nagle disabled. The first line is a ``hello`` carrying the secret from
 ``WSDASH_TIER_TOKEN``, so that no other local process can inject results.
 
-Writes are the plugin's main cost (10–100 µs each on a small VM: a real share of a trivial
-test's ~1 ms), so events are written in small batches, with no thread and no timer (a thread would change the
-project's behaviour: fork warnings, signal handling). A test's results wait in the buffer only
-until the next test starts, which pytest does right after the previous one finished (teardown
-included); failures, session events and everything under xdist (where the next start may come
-from another worker much later) are written at once. So a result reaches wsdash as soon as its
-test is over, in one write per test instead of three.
+Writes are the plugin's main cost (10–100 µs each on a small VM), so events are batched, with
+no thread and no timer (a thread would change the project's behaviour): a test's results wait
+only until the next test starts; failures, session events and everything under xdist are
+written at once.
 
 Events, in order: ``hello``, ``session_start``, ``report`` for failed/skipped collectors,
-``collected`` (count + deselected), then per test ``start``, one ``report`` per report pytest
-*counts* in its summary line (category decided by pytest's own ``pytest_report_teststatus``),
-``finish``; finally ``session_end`` with pytest's exit status. Reports pytest does not count (a
-passing setup or teardown) are not sent: they carry nothing and would triple the traffic.
-
-Under pytest-xdist only the controller reports (workers' reports reach it through xdist's
-hooks anyway); workers only apply the node-id filter of ``WSDASH_TIER_ONLY``.
+``collected`` (count + deselected), ``collection`` (files, files the selection emptied,
+deselected ``no_skip`` tests), then per test ``start``, one ``report`` per report pytest
+*counts* in its summary line (category from pytest's own ``pytest_report_teststatus``; a skip
+of a test marked ``WSDASH_TIER_NO_SKIP`` says so), ``finish``; finally ``session_end``.
+Under pytest-xdist only the controller reports; workers filter (``WSDASH_TIER_ONLY``) and hand
+their collection summary back through ``workeroutput``.
 """
 
 from __future__ import annotations
@@ -41,6 +36,7 @@ import pytest
 ENV_ADDR = "WSDASH_TIER_STREAM"
 ENV_TOKEN = "WSDASH_TIER_TOKEN"
 ENV_ONLY = "WSDASH_TIER_ONLY"  # path of a JSON list of node ids: run only those (rerun-failed)
+ENV_NO_SKIP = "WSDASH_TIER_NO_SKIP"  # the marker of tests that must not skip ("" or unset: none)
 PROTOCOL = 1
 
 # Limits keep one huge failure (a test that prints megabytes) from flooding the socket and
@@ -48,6 +44,7 @@ PROTOCOL = 1
 MAX_MESSAGE = 500
 MAX_LONGREPR = 8_000
 MAX_OUTPUT = 8_000
+MAX_LISTED = 500  # node ids listed in the collection event (deselected no_skip tests, files)
 
 # One encoder, not json.dumps(..., separators=...) per event: that builds a new encoder each call.
 _ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=str).encode
@@ -124,14 +121,61 @@ class _OnlyFilter:
 
     def __init__(self, only: list[str]) -> None:
         self.only = set(only)
+        self.dropped: set[str] = set()  # so that the collection tracker can tell these apart
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         keep = [item for item in items if selected(item.nodeid, self.only)]
         dropped = [item for item in items if not selected(item.nodeid, self.only)]
         if dropped:
+            self.dropped.update(item.nodeid for item in dropped)
             config.hook.pytest_deselected(items=dropped)
             items[:] = keep
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+class CollectionTracker:
+    """How many test files the selection collected, which ones its own -m/-k/--deselect emptied,
+    and which deselected tests carry the no-skip marker (the rerun filter's drops are not the
+    tier's selection). Runs in xdist workers too: they collect, the controller does not."""
+
+    def __init__(self, config: pytest.Config, only: _OnlyFilter | None, marker: str) -> None:
+        self.config = config
+        self.only = only
+        self.marker = marker
+        self.files: set[str] = set()
+        self.own_deselected: list[str] = []
+        self.no_skip_deselected: list[str] = []
+
+    def pytest_collectstart(self, collector: pytest.Collector) -> None:
+        if isinstance(collector, pytest.File) and not isinstance(collector, pytest.Package):
+            self.files.add(collector.nodeid)
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if self.only is None or item.nodeid not in self.only.dropped:
+                self.own_deselected.append(item.nodeid)
+                if self.marker and item.get_closest_marker(self.marker) is not None:
+                    self.no_skip_deselected.append(item.nodeid)
+
+    def summary(self, items: list[pytest.Item]) -> dict[str, Any]:
+        remaining = {_file_of(i.nodeid) for i in items}
+        dropped = {_file_of(n) for n in (self.only.dropped if self.only is not None else ())}
+        emptied = sorted({_file_of(n) for n in self.own_deselected} - remaining - dropped)
+        return {
+            "ev": "collection", "files": len(self.files | remaining), "files_deselected": emptied[:MAX_LISTED],
+            "deselected_by_selection": len(self.own_deselected), "no_skip_marker": self.marker,
+            "no_skip_deselected": self.no_skip_deselected[:MAX_LISTED], "no_skip_deselected_count": len(self.no_skip_deselected),
+        }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["wsdash_collection"] = self.summary(list(session.items))
 
 
 def _message(report: Any, category: str) -> str:
@@ -142,6 +186,8 @@ def _message(report: Any, category: str) -> str:
         text = str(getattr(report, "wasxfail", "") or "")
     elif report.skipped and isinstance(longrepr, (tuple, list)) and len(longrepr) == 3:
         text = str(longrepr[2])
+        if text.startswith("Skipped: "):  # the reason as written, as pytest's -rs prints it
+            text = text[len("Skipped: "):]
     elif report.failed:
         crash = getattr(longrepr, "reprcrash", None)
         text = str(getattr(crash, "message", "") or "")
@@ -165,8 +211,10 @@ def _output(report: Any) -> str:
 class StreamReporter:
     """Controller-side reporter: turns pytest hooks into JSON lines on the socket."""
 
-    def __init__(self, config: pytest.Config, sock: socket.socket) -> None:
+    def __init__(self, config: pytest.Config, sock: socket.socket, tracker: CollectionTracker | None = None) -> None:
         self.config = config
+        self.tracker = tracker
+        self.collection_sent = False
         self.sock: socket.socket | None = sock
         self.deselected = 0
         self.collected_sent = False
@@ -239,6 +287,17 @@ class StreamReporter:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._send_collected(len(session.items))
+        if self.tracker is not None and not self.collection_sent:
+            self.collection_sent = True
+            self.send(self.tracker.summary(list(session.items)))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        # xdist: the first worker that finished tells what the selection collected.
+        summary = (getattr(node, "workeroutput", None) or {}).get("wsdash_collection")
+        if summary and not self.collection_sent:
+            self.collection_sent = True
+            self.send(dict(summary))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -290,6 +349,9 @@ class StreamReporter:
         if report.failed:
             event["longrepr"] = truncate_tail(str(getattr(report, "longreprtext", "") or ""), MAX_LONGREPR)
             event["output"] = _output(report)
+        marker = self.tracker.marker if self.tracker is not None else ""
+        if marker and report.skipped and marker in (getattr(report, "keywords", None) or {}):
+            event["no_skip"] = True  # a test that must not skip did: wsdash counts it as a failure
         self.send(event, flush=flush)
 
     @pytest.hookimpl(hookwrapper=True)
@@ -316,9 +378,14 @@ def _connect(addr: str, token: str) -> socket.socket:
 def pytest_configure(config: pytest.Config) -> None:
     install_break_handler()
     only_path = os.environ.get(ENV_ONLY)
-    if only_path:
-        config.pluginmanager.register(_OnlyFilter(_load_only(only_path)), "wsdash-only-filter")
+    only = _OnlyFilter(_load_only(only_path)) if only_path else None
+    if only is not None:
+        config.pluginmanager.register(only, "wsdash-only-filter")
     addr = os.environ.get(ENV_ADDR)
+    tracker = None
+    if addr or _is_xdist_worker(config):
+        tracker = CollectionTracker(config, only, os.environ.get(ENV_NO_SKIP, ""))
+        config.pluginmanager.register(tracker, "wsdash-collection-tracker")
     if not addr or _is_xdist_worker(config):
         return
     try:
@@ -329,4 +396,4 @@ def pytest_configure(config: pytest.Config) -> None:
 
         print(f"wsdash: cannot connect the live results stream to {addr}: {exc}", file=sys.stderr)
         return
-    config.pluginmanager.register(StreamReporter(config, sock), "wsdash-stream-reporter")
+    config.pluginmanager.register(StreamReporter(config, sock, tracker), "wsdash-stream-reporter")

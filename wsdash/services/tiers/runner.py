@@ -31,11 +31,12 @@ from contextlib import suppress
 from typing import Any, Callable, Sequence
 
 from wsdash.services.tiers.events import Collected, OutputLine, TestFinished, TestStarted, TierEvent, TierFinished, TierStarted
-from wsdash.services.tiers.model import ST_ERROR, TestResult, TierResult, empty_counts, pass_rate, verdict
+from wsdash.services.tiers.model import ST_ERROR, TestResult, TierResult, empty_counts, pass_rate, verdict, with_pytest_words
+from wsdash.services.tiers.skips import SkipReport, build_report
 from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
 
 from wsdash.services.tiers.process import interrupt_tree, kill_tree, build_env, popen_kwargs, resolve_program
-from wsdash.services.tiers.stream import ENV_ADDR, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
+from wsdash.services.tiers.stream import ENV_ADDR, ENV_NO_SKIP, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
 
 OnEvent = Callable[[TierEvent], None]
 
@@ -50,10 +51,6 @@ _IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle t
 
 
 
-def _says_why(line: str) -> bool:
-    """pytest's reason for giving up: "ERROR: file or directory not found: …", or argparse's
-    "…: error: unrecognized arguments: …" (not the "ERROR: usage: …" synopsis before it)."""
-    return (line.startswith("ERROR:") and not line.startswith("ERROR: usage:")) or ": error: " in line
 
 class _TierRun:
     def __init__(self, spec: TierSpec, on_event: OnEvent | None, only_nodeids: Sequence[str] | None, tail_lines: int, platform: str | None) -> None:
@@ -67,6 +64,7 @@ class _TierRun:
         self.running: dict[str, float] = {}
         self.collected: int | None = None
         self.deselected = 0
+        self.collection: dict[str, Any] | None = None  # the plugin's summary of what was collected
         self.exit_status: int | None = None
         self.tail: deque[str] = deque(maxlen=tail_lines)
         self.activity = 0
@@ -98,6 +96,7 @@ class _TierRun:
                 output=str(m.get("output", "")),
                 finished_at=m.get("t"),
                 received_at=time.time(),
+                no_skip=bool(m.get("no_skip")),
             )
             self.tests.append(result)
             self.first_result.setdefault(result.nodeid, result)
@@ -121,6 +120,8 @@ class _TierRun:
             self.collected = int(m.get("count", 0))
             self.deselected = int(m.get("deselected", 0))
             self.emit(Collected(tier, self.collected, self.deselected))
+        elif ev == "collection":
+            self.collection = m
         elif ev == "session_end":
             self.exit_status = int(m["exitstatus"])
 
@@ -178,6 +179,7 @@ class _TierRun:
                 server = StreamServer(token, self.on_message, self.fail)
                 env[ENV_ADDR] = await server.start()
                 env[ENV_TOKEN] = token
+                env[ENV_NO_SKIP] = spec.no_skip_marker
                 env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
                 if self.only is not None:
                     only_path = os.path.join(tmp, "only.json")
@@ -200,6 +202,13 @@ class _TierRun:
         assert self.failure is not None
         spec = self.spec
         out_path, err_path = os.path.join(tmp, "stdout.log"), os.path.join(tmp, "stderr.log")
+        if spec.cwd and not os.path.isdir(spec.cwd):
+            # Said as what it is: a missing directory, not a program that cannot start.
+            what = "is not a directory" if os.path.exists(spec.cwd) else "does not exist"
+            return self._finish(
+                status=ST_ERROR, message=f"working directory {spec.cwd} {what} (the tier's cwd)", returncode=None,
+                stopped_by=None, t0=t0, started=False,
+            )
         try:
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
                 proc = await asyncio.create_subprocess_exec(
@@ -299,7 +308,13 @@ class _TierRun:
     def _finish(self, *, status: str | None, message: str | None, returncode: int | None, stopped_by: str | None, t0: float, started: bool) -> TierResult:
         spec = self.spec
         running = list(self.running)
-        rate = pass_rate(self.counts)
+        skips: SkipReport | None = None
+        if spec.kind == KIND_PYTEST and started:
+            skips = build_report(
+                self.tests, collected=self.collected, collection=self.collection,
+                max_skipped=spec.max_skipped, min_ran=spec.min_ran, no_skip_marker=spec.no_skip_marker,
+            )
+        rate = pass_rate(self.counts, skips.no_skip_count if skips is not None else 0)
         crashed = False
         met = None
         if status is None:
@@ -314,16 +329,11 @@ class _TierRun:
                 stopped_by=stopped_by,
                 timeout_s=spec.timeout_s,
                 running=running,
+                skips=skips,
             )
             status, met, message, crashed = v.status, v.target_met, v.message, v.crashed
             if status == ST_ERROR and spec.kind == KIND_PYTEST and stopped_by is None:
-                # Say why in the headline: pytest's own "ERROR: file or directory not found: …" line,
-                # or, when it never got going, its last words ("No module named pytest").
-                said = next((line.strip() for line in self.tail if _says_why(line.strip())), None)
-                if said is None and not connected:
-                    said = next((line.strip() for line in reversed(self.tail) if line.strip()), None)
-                if said:
-                    message = f"{message} — {said[:300]}"
+                message = with_pytest_words(message, self.tail, connected)
         exit_code = self.exit_status if spec.kind == KIND_PYTEST else returncode
         result = TierResult(
             name=spec.name,
@@ -348,6 +358,8 @@ class _TierRun:
             argv=list(self.argv),
             started=started,
             session_ended=self.exit_status is not None,
+            skips=skips,
+            on_target=spec.on_target,
         )
         self.emit(TierFinished(spec.name, result))
         return result

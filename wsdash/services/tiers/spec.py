@@ -6,13 +6,19 @@ import os
 import re
 import shlex
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 KIND_PYTEST, KIND_COMMAND = "pytest", "command"
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_KEYS = ("name", "title", "pytest", "command", "python", "cwd", "env", "target", "requires", "timeout_s")
+_KEYS = (
+    "name", "title", "pytest", "command", "python", "cwd", "env", "target", "requires", "timeout_s",
+    "max_skipped", "min_ran", "no_skip_marker", "target_env",
+)
+DOCKER = "docker"  # what `requires` calls the Docker daemon (the health model checks it by that name)
+DEFAULT_NO_SKIP_MARKER = "no_skip"
+_MARKER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # --------------------------------------------------------------------------------------------
@@ -33,6 +39,14 @@ class TierSpec:
     target: float = 1.0
     requires: tuple[str, ...] = ()
     timeout_s: float | None = None
+    # Judged on what ran (skips.py): at most this many skipped (an int) or this share of the
+    # tier's tests (a float in [0, 1]); None: no limit. At least `min_ran` tests must run.
+    max_skipped: int | float | None = None
+    min_ran: int = 1
+    no_skip_marker: str = DEFAULT_NO_SKIP_MARKER  # "" turns the rule off
+    # `wsdash tiers run NAME --target T`: the variables that point this tier's suite at target T.
+    target_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    on_target: str | None = None  # set by for_target(): the target this run was pointed at
 
     @property
     def kind(self) -> str:
@@ -63,7 +77,36 @@ class TierSpec:
             "target": self.target,
             "requires": list(self.requires),
             "timeout_s": self.timeout_s,
+            "max_skipped": self.max_skipped,
+            "min_ran": self.min_ran,
+            "no_skip_marker": self.no_skip_marker or None,
+            "target_env": {t: sorted(v) for t, v in self.target_env.items()},  # names only
+            "on_target": self.on_target,
         }
+
+    def max_skipped_text(self) -> str:
+        """The limit as a person reads it: "0", "3", "10 %"."""
+        if self.max_skipped is None:
+            return "no limit"
+        if isinstance(self.max_skipped, float):
+            return f"{self.max_skipped * 100:g} %"
+        return str(self.max_skipped)
+
+    def for_target(self, target: str, ws_url: str | None = None) -> TierSpec:
+        """This tier pointed at `target`: its `target_env[target]` on top of its env, plus
+        WSDASH_TARGET (and WSDASH_WS_URL) for suites that read them; it then requires that target
+        (and nothing else: a tier run against staging does not need local). Raises ValueError
+        when the tier does not say how to run against `target`."""
+        if target not in self.target_env:
+            said = ", ".join(sorted(self.target_env)) or "none"
+            raise ValueError(
+                f"tier {self.name!r} does not say how to run against {target!r}: add "
+                f"[tiers.target_env.{target}] with the variables its tests read (targets it knows: {said})"
+            )
+        env = {**self.env, **self.target_env[target], "WSDASH_TARGET": target}
+        if ws_url:
+            env["WSDASH_WS_URL"] = ws_url
+        return replace(self, env=env, requires=(target,), on_target=target)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None) -> TierSpec:
@@ -132,6 +175,8 @@ class TierSpec:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise ValueError(f"{where}: 'timeout_s' must be a positive number of seconds, got {timeout!r}")
 
+        max_skipped, min_ran, marker, target_env = _judging_keys(table, where)
+
         return cls(
             name=name,
             title=title,
@@ -143,6 +188,10 @@ class TierSpec:
             target=float(target),
             requires=requires_t,
             timeout_s=float(timeout) if timeout is not None else None,
+            max_skipped=max_skipped,
+            min_ran=min_ran,
+            no_skip_marker=marker,
+            target_env=target_env,
         )
 
 
@@ -152,6 +201,32 @@ def _from_config_dir(path: str, base_dir: str | os.PathLike[str] | None, pathmod
     if base_dir is None or pathmod.isabs(path) or not any(sep and sep in path for sep in (pathmod.sep, pathmod.altsep)):
         return path
     return pathmod.normpath(pathmod.join(os.fspath(base_dir), path))
+
+
+def _judging_keys(table: Mapping[str, Any], where: str) -> tuple[int | float | None, int, str, dict[str, dict[str, str]]]:
+    """max_skipped, min_ran, no_skip_marker and target_env, checked."""
+    max_skipped = table.get("max_skipped")
+    if max_skipped is not None:
+        if isinstance(max_skipped, bool) or not isinstance(max_skipped, (int, float)):
+            raise ValueError(f"{where}: 'max_skipped' is a count (e.g. 0) or a share of the tier's tests (e.g. 0.1), got {max_skipped!r}")
+        if isinstance(max_skipped, int) and max_skipped < 0:
+            raise ValueError(f"{where}: 'max_skipped' must not be negative, got {max_skipped!r}")
+        if isinstance(max_skipped, float) and not 0.0 <= max_skipped <= 1.0:
+            hint = f" (a count is written without a decimal point: {int(max_skipped)})" if max_skipped.is_integer() and max_skipped > 1 else ""
+            raise ValueError(f"{where}: 'max_skipped' as a float is a share between 0 and 1, got {max_skipped!r}{hint}")
+    min_ran = table.get("min_ran", 1)
+    if isinstance(min_ran, bool) or not isinstance(min_ran, int) or min_ran < 0:
+        raise ValueError(f"{where}: 'min_ran' must be a whole number of tests (0 or more), got {min_ran!r}")
+    marker = table.get("no_skip_marker", DEFAULT_NO_SKIP_MARKER)
+    if not isinstance(marker, str) or (marker and not _MARKER_RE.match(marker)):
+        raise ValueError(f"{where}: 'no_skip_marker' must be a marker name like \"no_skip\" (or \"\" for none), got {marker!r}")
+    target_env = table.get("target_env", {})
+    if not isinstance(target_env, Mapping) or not all(
+        isinstance(t, str) and isinstance(v, Mapping) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+        for t, v in target_env.items()
+    ):
+        raise ValueError(f"{where}: 'target_env' must be tables of strings per target, e.g. [tiers.target_env.staging] ENVIRONMENT = \"staging\"")
+    return max_skipped, min_ran, marker, {t: dict(v) for t, v in target_env.items()}
 
 
 def _str_list(value: Any, where: str, *, allow_empty: bool) -> tuple[str, ...]:
@@ -180,6 +255,7 @@ BUILTIN_TIER_TABLES: tuple[dict[str, Any], ...] = (
         "title": "Business-value protection",
         "pytest": ["tests/mission_critical/", "-m", "websocket"],
         "target": 1.0,
+        "max_skipped": 0,  # business-value protection: a skipped test protects nothing
     },
 )
 
@@ -189,15 +265,23 @@ def builtin_tiers() -> list[TierSpec]:
 
 
 def tiers_from_config(
-    tables: Sequence[Mapping[str, Any]] | None, *, base_dir: str | os.PathLike[str] | None = None
+    tables: Sequence[Mapping[str, Any]] | None,
+    *,
+    base_dir: str | os.PathLike[str] | None = None,
+    targets: Sequence[str] | None = None,
 ) -> list[TierSpec]:
     """The tiers a configuration defines; None (no file defines any) means the built-in three.
 
     A file's list replaces the built-ins as a whole (no merging: a tier list is read as a plan).
+    With `targets` (the configured target names), `requires` and `target_env` naming anything
+    else are errors here, at load, not a "blocked" surprise at run time.
     """
     if tables is None:
-        return builtin_tiers()
-    specs: list[TierSpec] = []
+        specs = builtin_tiers()
+        if targets is not None:
+            _check_targets(specs, targets, lambda i: "built-in tiers")
+        return specs
+    specs = []
     seen: set[str] = set()
     for i, table in enumerate(tables, 1):
         try:
@@ -210,6 +294,28 @@ def tiers_from_config(
         specs.append(spec)
     if not specs:
         raise ValueError("the configuration defines an empty tier list; remove 'tiers' to use the built-in tiers")
+    if targets is not None:
+        _check_targets(specs, targets, lambda i: f"[[tiers]] #{i}")
     return specs
+
+
+def _check_targets(specs: Sequence[TierSpec], targets: Sequence[str], where: Any) -> None:
+    for i, spec in enumerate(specs, 1):
+        for key, names, known in (
+            ("requires", spec.requires, [DOCKER, *(t for t in targets if t != DOCKER)]),
+            ("target_env", tuple(spec.target_env), [t for t in targets if t != DOCKER]),
+        ):
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise ValueError(
+                    f"{where(i)}: tier {spec.name!r}: '{key}' names {', '.join(map(repr, unknown))}, which is not a "
+                    f"target: known names are {', '.join(known)}"
+                )
+
+
+def tiers_for_config(cfg: Any) -> list[TierSpec]:
+    """The tiers of a loaded `Config`: relative `cwd`s from the file that defines the tiers, and
+    target names checked against the configured targets. Raises ValueError."""
+    return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir, targets=list(cfg.targets))
 
 

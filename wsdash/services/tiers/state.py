@@ -26,7 +26,9 @@ def state_path() -> Path:
 
 
 def tier_key(spec: TierSpec) -> str:
-    return f"{spec.name}@{os.path.abspath(spec.cwd or os.getcwd())}"
+    # A tier pointed at another target (--target) has failures of its own.
+    on = f"#{spec.on_target}" if spec.on_target else ""
+    return f"{spec.name}@{os.path.abspath(spec.cwd or os.getcwd())}{on}"
 
 
 def load_state(path: Path | None = None) -> dict[str, Any]:

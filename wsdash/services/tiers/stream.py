@@ -16,6 +16,7 @@ PLUGIN_MODULE = "wsdash_pytest_stream"  # a name no project under test will have
 ENV_ADDR = "WSDASH_TIER_STREAM"
 ENV_TOKEN = "WSDASH_TIER_TOKEN"
 ENV_ONLY = "WSDASH_TIER_ONLY"
+ENV_NO_SKIP = "WSDASH_TIER_NO_SKIP"
 
 _STREAM_LIMIT = 8 * 1024 * 1024  # the plugin truncates its events far below this
 POLL_S = 0.01  # how often the socket and the output files are read when they had nothing

@@ -113,7 +113,7 @@ class DashboardScreen(Screen[None]):
             if len(results) == len(self.health_names) and len(results) > 1 and not failing:
                 from wsdash.services.health.check import what_still_works
 
-                lines = what_still_works(results, self.tier_pane.board.specs if self.tier_pane is not None else None)
+                lines = what_still_works(results, self.tier_pane.board.facts() if self.tier_pane is not None else None)
             still.display = bool(lines)
             update_if_changed(still, Text("\n").join(prose(line) for line in lines))
         if self.tier_pane is not None:

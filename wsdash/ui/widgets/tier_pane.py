@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from rich.text import Text
 from textual.binding import Binding
@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from wsdash.core.redact import scrub
 from wsdash.services.tiers.board import QUEUED, RUNNING, TierBoard, TierState
 from wsdash.ui.widgets.refresh import only_class, update_if_changed
 
@@ -63,8 +64,15 @@ def short_command(spec: Any) -> str:
     return " ".join(os.path.basename(w.rstrip("/\\")) if os.path.isabs(w) else w for w in words)
 
 
-def card_text(st: TierState, *, command: bool = True) -> Text:
-    """The card's words; `command=False` where the whole command is shown already (the detail)."""
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def card_text(st: TierState, *, command: bool = True, advice: Sequence[Mapping[str, Any]] = (), reasons: int = 2) -> Text:
+    """The card's words; `command=False` where the whole command is shown already (the detail).
+
+    A finished pytest tier says how many tests ran next to its pass rate, its top skip reasons
+    and, with `advice` (TierBoard.advice), what the skips trace to and what to do."""
     spec = st.spec
     text = Text()
     status = st.status
@@ -73,6 +81,9 @@ def card_text(st: TierState, *, command: bool = True) -> Text:
     if dur is not None and status != QUEUED and (st.result is None or st.result.started):  # no "0.0s" for a tier that never ran
         text.append(f"  {dur:.1f}s", "dim")
     text.append(f"  target {spec.target:.0%}", "dim")
+    if spec.on_target:
+        text.append(f"  on {spec.on_target}", "dim")
+    # The current run only: a queued or running tier shows its own counts, never the last run's.
     counts = st.tally.counts if st.tally is not None and st.result is None else (st.result.counts if st.result else None)
     if status == RUNNING and st.tally is not None:
         total = st.tally.collected
@@ -83,11 +94,28 @@ def card_text(st: TierState, *, command: bool = True) -> Text:
             text.append("\n" + " · ".join(parts))
     result = st.result
     if result is not None and status not in (RUNNING, QUEUED):
+        sk = result.skips
+        if sk is not None:
+            text.append(f"\n{sk.ran_text()}", "bold yellow" if sk.skipped else "")
         if result.pass_rate is not None:
-            met = "met" if result.target_met else "missed"
-            text.append(f"\npass rate {result.pass_rate:.1%} — target {met}", "bold")
-        if result.message:
-            text.append(f"\n{result.message}", "italic")
+            if result.target_met is None:
+                judged = "not judged"
+            elif result.target_met:
+                judged = "target met"
+            else:
+                judged = "target missed" if result.pass_rate + 1e-12 < spec.target else "target not met"
+            text.append(f"\npass rate {result.pass_rate:.1%} — {judged}", "bold")
+        if result.message:  # why, right under the rate it explains
+            text.append(f"\n{scrub(result.message)}", "italic")
+        if sk is not None:
+            for g in sk.groups[:reasons]:
+                text.append(f"\n{g.count} × {_clip(scrub(g.reason))}", "yellow")
+            if 0 < reasons < len(sk.groups):  # reasons=0: listed elsewhere (the detail's groups)
+                text.append(f"\n… {len(sk.groups) - reasons} more skip reason(s)", "dim")
+            if sk.files_text():
+                text.append(f"\n{sk.files_text()}", "yellow")
+        for a in advice[:1]:
+            text.append(f"\n{scrub(a['text'])}", "bold")
     elif status == "idle" and command:
         shown = short_command(spec)
         text.append("\n" + (shown if len(shown) <= 32 else shown[:31] + "…"), "dim")
@@ -115,7 +143,8 @@ class TierCard(Static, can_focus=True):
     def sync(self) -> None:
         st = self.state
         only_class(self, _STATUS_CLASSES, f"-{st.status}")
-        update_if_changed(self, Text.assemble((f"{st.spec.title}\n", "bold"), card_text(st)))
+        advice = self.pane.board.advice(st.spec.name)
+        update_if_changed(self, Text.assemble((f"{st.spec.title}\n", "bold"), card_text(st, advice=advice)))
 
     def action_open(self) -> None:
         self.post_message(self.Open(self.state.spec.name))
@@ -135,6 +164,22 @@ class TierPane(VerticalScroll, can_focus=False):
         self.border_title = "Tiers"
         self.board = TierBoard(specs, health)
         self._was_running = False
+
+    def on_mount(self) -> None:
+        # What skip reasons can be traced to (the config's Docker, targets and token variables),
+        # and the health board's word on them: the cards say why tests skipped and what to do.
+        cfg = getattr(getattr(self.app, "settings", None), "config", None)
+        if cfg is not None:
+            from wsdash.services.tiers.causes import landmarks
+
+            self.board.landmarks = landmarks(cfg)
+        self.board.usable = self._usable
+
+    def _usable(self) -> dict[str, bool | None]:
+        health = getattr(self.app, "health_board", None)
+        if health is None:
+            return {}
+        return {n: (r.usable if (r := health.result(n)) is not None else None) for n in health.names()}
 
     def compose(self):  # type: ignore[override]
         if not self.board.specs:
