@@ -4,7 +4,7 @@ morning's runs are there the moment the dashboard opens."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
