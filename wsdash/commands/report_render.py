@@ -8,7 +8,7 @@ import html
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from wsdash.core.criteria import Criterion, Plan
+from wsdash.core.criteria import Criterion, Plan, ran_and_skipped
 from wsdash.core.protocol import GOLDEN_EVENTS
 from wsdash.core.redact import scrub
 from wsdash.core.story import CHECKPOINT_WORDS, tell
@@ -42,7 +42,7 @@ def _checkpoint_rows(run: dict[str, Any]) -> list[tuple[str, str, float | None]]
 
 
 def _skip_groups(tier: dict[str, Any]) -> list[tuple[int, str]]:
-    groups = tier.get("skip_reasons") or tier.get("skips") or []
+    groups = (tier.get("skips") or {}).get("groups") or []
     out = []
     for g in groups:
         if isinstance(g, dict):
@@ -75,9 +75,7 @@ def markdown(r: Report) -> str:
     if r.tiers:
         out += ["## Tiers", "", "| | Tier | Pass rate | Ran | Skipped | Time |", "|---|---|---|---|---|---|"]
         for t in r.tiers:
-            counts = t.get("counts") or {}
-            skipped = int(counts.get("skipped", 0))
-            ran = sum(int(v) for k, v in counts.items() if k != "skipped")
+            ran, skipped = ran_and_skipped(t)
             rate = "—" if t.get("pass_rate") is None else f"{t['pass_rate'] * 100:.0f} %"
             ok = t.get("status") == "passed"
             out.append(f"| {'✅' if ok else '❌'} | {_cell(t.get('title') or t['name'])} ({t.get('status')}) | {rate} "
@@ -164,9 +162,7 @@ def html_page(r: Report) -> str:
     if r.tiers:
         body.append("<h2>Tiers</h2><table><tr><th></th><th>Tier</th><th>Pass rate</th><th>Ran</th><th>Skipped</th><th>Time</th></tr>")
         for t in r.tiers:
-            counts = t.get("counts") or {}
-            skipped = int(counts.get("skipped", 0))
-            ran = sum(int(v) for k, v in counts.items() if k != "skipped")
+            ran, skipped = ran_and_skipped(t)
             rate = "—" if t.get("pass_rate") is None else f"{t['pass_rate'] * 100:.0f} %"
             body.append(f"<tr>{_mark(t.get('status') == 'passed')}<td>{e(t.get('title') or t['name'])} ({e(str(t.get('status')))})</td>"
                         f"<td>{rate} (target {float(t.get('target', 1)) * 100:.0f} %)</td><td>{ran}</td><td>{skipped}</td>"

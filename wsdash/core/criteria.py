@@ -60,6 +60,9 @@ def minutes(s: float | None) -> str:
 
 
 def ran_and_skipped(tier: dict[str, Any]) -> tuple[int, int]:
+    """What ran and what was skipped: the tier's own figures (`tiers run --json`), else its counts."""
+    if tier.get("ran") is not None and tier.get("skipped") is not None:
+        return int(tier["ran"]), int(tier["skipped"])
     counts = tier.get("counts") or {}
     skipped = int(counts.get("skipped", 0))
     ran = sum(int(v) for k, v in counts.items() if k != "skipped")
