@@ -104,3 +104,19 @@ def test_a_bad_saved_file_is_named(flag: str, content: str, says: str, cli, tmp_
               "--no-golden-path" if flag != "--recording" else "--no-tiers", cwd=tmp_path)
     assert out.returncode == 2, out.stdout
     assert "saved" in out.stderr and says in out.stderr and "Traceback" not in out.stderr
+
+
+def test_skipped_tests_are_not_validated_and_their_reasons_are_printed(server_thread, cli, tmp_path: Path) -> None:
+    where = project(tmp_path, server_thread.url)
+    (where / "suite" / "test_docker.py").write_text(
+        "import pytest\n\n@pytest.mark.parametrize('port', [8002, 8003, 8004])\n"
+        "def test_stack(port):\n    pytest.skip(f'Docker not available (127.0.0.1:{port} refused)')\n", encoding="utf-8")
+    with open(where / "wsdash.toml", "a", encoding="utf-8") as f:
+        f.write('[[tiers]]\nname = "e2e"\ntitle = "Staging E2E"\npytest = ["suite/test_docker.py", "suite/test_flow.py", "-q", '
+                '"-p", "no:cacheprovider"]\nmax_skipped = 0\n')
+    out = cli("report", "--no-health", "--no-golden-path", "--md", "r.md", cwd=where, env=ENV, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    md = (where / "r.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if "| Staging E2E |" in line)
+    assert row.startswith("| ❌ |") and "1 of 4 ran, 3 skipped" in row
+    assert "↳ 3 × skipped: Docker not available" in md
