@@ -88,6 +88,7 @@ class WsDashApp(App[None]):
         self.tier_pane: Any = None
         self.notifier = Notifier(self.notify)
         self._gc_threshold: tuple[int, ...] | None = None
+        self._signals: list[int] = []  # handled by _end_on_signal while mounted
         self.title = settings.title
         self.sub_title = redact_url(settings.url) if settings.url else ""
 
@@ -114,6 +115,7 @@ class WsDashApp(App[None]):
             health = s.tier_health or (self.health_board.ensure if self.health_board is not None else None)
             self.tier_pane = TierPane(s.tiers, health=health)
         self.push_screen(self._dashboard())
+        self._handle_signals()
         # After the first paint: connecting and probing import websockets, httpx and build SSL
         # contexts (~0.4 s), which the first frame need not wait for.
         self.call_after_refresh(self._start_workers)
@@ -127,6 +129,29 @@ class WsDashApp(App[None]):
         self._gc_threshold = gc_tuning.tune_for_bursts()
         for note in self.settings.notes:
             self.tell(note, severity="warning", timeout=8)
+
+    def _handle_signals(self) -> None:
+        """SIGTERM (`kill`) and SIGHUP (the terminal closed, SSH dropped) end the app like q does:
+        the running tier's tree is killed and the terminal restored, instead of Python dying on
+        the spot and leaving pytest running. (Windows: the tier's Job Object ends it.)"""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is None:
+                continue
+            try:
+                loop.add_signal_handler(sig, self._end_on_signal)
+                self._signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                pass
+
+    def _end_on_signal(self) -> None:
+        if self.tier_pane is not None:
+            self.tier_pane.stop_now()
+        self.exit()
 
     def _recorder(self) -> Any:
         from wsdash.core.recording import Recorder, recording_file
@@ -278,9 +303,18 @@ class WsDashApp(App[None]):
                 await result
 
     async def on_unmount(self) -> None:
+        if self.tier_pane is not None:  # quitting with a tier running: its whole tree goes now
+            self.tier_pane.stop_now()
         if self.source is not None:
             self.source.stop()
         gc_tuning.restore(self._gc_threshold)
+        if self._signals:
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            for sig in self._signals:
+                loop.remove_signal_handler(sig)
+            self._signals.clear()
 
 
 def make_app(settings: AppSettings) -> WsDashApp:
