@@ -6,8 +6,8 @@ ignores SIGINT, SIGHUP and SIGTERM (a stubborn server a test started), then slee
 process of the tree (the lifeline, pytest, the grandchild) is taken with psutil while the test
 sleeps; after wsdash ends, none may be left.
 
-POSIX only: signals and PTYs. On Windows the tier's Job Object does this job (its calls are
-checked in test_tiers_platform.py; the windows-latest CI job runs those).
+Signals, PTYs and the lifeline are POSIX: on Windows the tier's Job Object does this job (its
+calls are checked in test_tiers_platform.py); the tests that need none of them run everywhere.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pytest
 
 psutil = pytest.importorskip("psutil")
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and PTYs; Windows relies on the Job Object")
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals, PTYs and the lifeline; Windows relies on the Job Object")
 
 # The grandchild writes its pid, then the test writes pytest's, then sleeps: a test that is
 # running, with a descendant only a kill of the whole group can end.
@@ -203,6 +203,7 @@ def run_tier_from_dashboard(term: Terminal, suite: Path) -> None:
 # wsdash tiers run
 
 
+@posix_only
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
 def test_tiers_run_leaves_nothing_whatever_signal_ends_it(tmp_path: Path, reaper: list[psutil.Process], sig: str) -> None:
     config = write_project(tmp_path)
@@ -222,6 +223,7 @@ def test_tiers_run_leaves_nothing_whatever_signal_ends_it(tmp_path: Path, reaper
         assert "cancelled" in text and proc.returncode == 1, text[-1500:]
 
 
+@posix_only
 def test_tiers_run_in_a_closed_terminal_leaves_nothing(tmp_path: Path, reaper: list[psutil.Process]) -> None:
     config = write_project(tmp_path)
     term = Terminal(["-m", "wsdash", "--config", str(config), "tiers", "run", "--junit", str(tmp_path / "junit.xml")], tmp_path)
@@ -242,6 +244,7 @@ def test_tiers_run_in_a_closed_terminal_leaves_nothing(tmp_path: Path, reaper: l
 # The dashboard, a tier started with t
 
 
+@posix_only
 @pytest.mark.parametrize("how", ["q", "SIGTERM", "SIGHUP", "SIGINT", "close-terminal", "SIGKILL"])
 def test_dashboard_leaves_nothing_however_it_ends(tmp_path: Path, reaper: list[psutil.Process], how: str) -> None:
     config = write_project(tmp_path)
@@ -320,6 +323,7 @@ def start_fake(source: str, reaper: list[psutil.Process]) -> tuple[subprocess.Po
     return proc, child
 
 
+@posix_only
 def test_the_lifeline_outlives_the_spawning_thread_and_fires_on_kill_9(reaper: list[psutil.Process]) -> None:
     fake, child = start_fake(FAKE_WSDASH, reaper)
     tree = tree_of(fake.pid)

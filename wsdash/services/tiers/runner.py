@@ -196,7 +196,6 @@ class _TierRun:
     async def _spawn_and_wait(
         self, env: dict[str, str], server: StreamServer | None, cancel: asyncio.Event | None, grace_s: float, t0: float, tmp: str
     ) -> TierResult:
-        assert self.failure is not None
         spec = self.spec
         out_path, err_path = os.path.join(tmp, "stdout.log"), os.path.join(tmp, "stderr.log")
         tree = ProcessTree(self.platform)
@@ -212,17 +211,22 @@ class _TierRun:
                         stderr=err,
                         **tree.popen_kwargs(),
                     )
-                tree.adopt(proc.pid)  # Windows: into its job, then resumed
             except OSError as exc:
-                what = exc.filename or self.argv[0]
-                where = f" in {spec.cwd}" if spec.cwd else ""
-                return self._finish(
-                    status=ST_ERROR, message=f"cannot start {what!r}{where}: {exc.strerror or exc}", returncode=None,
-                    stopped_by=None, t0=t0, started=False,
-                )
+                return self._cannot_start(exc, t0)
+            try:
+                tree.adopt(proc.pid)  # Windows: into its job, then resumed
+            except OSError as exc:  # it could not be resumed: adopt killed it
+                await proc.wait()
+                return self._cannot_start(exc, t0)
             return await self._wait(proc, tree, server, cancel, grace_s, t0, out_path, err_path)
         finally:
             tree.close()  # whatever the tier left running ends with it
+
+    def _cannot_start(self, exc: OSError, t0: float) -> TierResult:
+        what = exc.filename or self.argv[0]
+        where = f" in {self.spec.cwd}" if self.spec.cwd else ""
+        message = f"cannot start {what!r}{where}: {exc.strerror or exc}"
+        return self._finish(status=ST_ERROR, message=message, returncode=None, stopped_by=None, t0=t0, started=False)
 
     async def _wait(
         self, proc: asyncio.subprocess.Process, tree: ProcessTree, server: StreamServer | None,
