@@ -293,6 +293,27 @@ async def explain_skips(specs: Sequence[TierSpec], results: Sequence[TierResult]
         explain(r.skips, marks, spec, usable, lambda v, s=spec: bool(s.env.get(v) or os.environ.get(v)))  # type: ignore[arg-type]
 
 
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def _silence(fds: Sequence[int]) -> None:
+    """Point these descriptors at the null device (the terminal behind them hung up)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.dup2(null, fd)
+    finally:
+        os.close(null)
+
+
 async def _run(
     specs: list[TierSpec],
     reporter: HumanReporter | None,
@@ -334,19 +355,31 @@ async def _run(
         elif main is not None:
             main.cancel()
 
-    # Ctrl-C (and SIGTERM from a CI runner) cancel cleanly; the child is in its own process
-    # group, so it hears about it from us, once, after which it gets a grace period.
+    terminals = [fd for fd in (1, 2) if _isatty(fd)]  # known now: after a hangup isatty() fails
+
+    def on_hangup() -> None:
+        # The terminal is gone (window closed, SSH dropped): writing to it would fail with EIO.
+        # Stop like Ctrl-C (the JUnit file and the --rerun-failed record are still written),
+        # talking to nobody.
+        _silence(terminals)
+        on_interrupt()
+
+    # Ctrl-C, SIGTERM (a CI runner's timeout), SIGHUP (a closed terminal) and Windows' Ctrl+Break
+    # or console close (SIGBREAK) cancel cleanly; the child is in its own process group, so it
+    # hears about it from us, once, after which it gets a grace period. kill -9 cannot be
+    # handled: the tier's lifeline (POSIX) or job (Windows) ends the tree then.
     installed: list[int] = []
     previous: dict[int, Any] = {}
-    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+    for name, handler in (("SIGINT", on_interrupt), ("SIGTERM", on_interrupt), ("SIGHUP", on_hangup), ("SIGBREAK", on_interrupt)):
+        sig = getattr(signal, name, None)
         if sig is None:
             continue
         try:
-            loop.add_signal_handler(sig, on_interrupt)
+            loop.add_signal_handler(sig, handler)
             installed.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
             try:
-                previous[sig] = signal.signal(sig, lambda *_: loop.call_soon_threadsafe(on_interrupt))
+                previous[sig] = signal.signal(sig, lambda *_, h=handler: loop.call_soon_threadsafe(h))
             except ValueError:
                 pass
     async def ticker() -> None:

@@ -104,6 +104,7 @@ class WsDashApp(App[None]):
         self.history = HistoryLink(settings, self.run_worker, self._tell_from_thread) if settings.history is not None else None
         self.history_feed = self.history.feed if self.history is not None else None
         self._gc_threshold: tuple[int, ...] | None = None
+        self._signals: list[int] = []  # handled by _end_on_signal while mounted
         self.title = settings.title
         self.sub_title = redact_url(settings.url) if settings.url else ""
 
@@ -132,6 +133,7 @@ class WsDashApp(App[None]):
         self.push_screen(self._dashboard())
         if s.present:
             self.action_present()
+        self._handle_signals()
         # After the first paint: connecting and probing import websockets, httpx and build SSL
         # contexts (~0.4 s), which the first frame need not wait for.
         self.call_after_refresh(self._start_workers)
@@ -164,6 +166,30 @@ class WsDashApp(App[None]):
 
     def _tell_from_thread(self, message: str, **kwargs: Any) -> None:
         self.call_from_thread(self.tell, message, **kwargs)
+
+
+    def _handle_signals(self) -> None:
+        """SIGTERM (`kill`) and SIGHUP (the terminal closed, SSH dropped) end the app like q does:
+        the running tier's tree is killed and the terminal restored, instead of Python dying on
+        the spot and leaving pytest running. (Windows: the tier's Job Object ends it.)"""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is None:
+                continue
+            try:
+                loop.add_signal_handler(sig, self._end_on_signal)
+                self._signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                pass
+
+    def _end_on_signal(self) -> None:
+        if self.tier_pane is not None:
+            self.tier_pane.stop_now()
+        self.exit()
 
     def _recorder(self) -> Any:
         from wsdash.core.recording import Recorder, recording_file
@@ -353,11 +379,20 @@ class WsDashApp(App[None]):
                 await result
 
     async def on_unmount(self) -> None:
+        if self.tier_pane is not None:  # quitting with a tier running: its whole tree goes now
+            self.tier_pane.stop_now()
         if self.source is not None:
             self.source.stop()
             if self.history is not None:  # a run that ended as we quit (or just before) is kept too
                 self.history.write(self.history.collect(self.source, self.tier_pane))
         gc_tuning.restore(self._gc_threshold)
+        if self._signals:
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            for sig in self._signals:
+                loop.remove_signal_handler(sig)
+            self._signals.clear()
 
 
 def make_app(settings: AppSettings) -> WsDashApp:

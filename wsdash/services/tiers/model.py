@@ -101,6 +101,44 @@ def target_met(rate: float | None, target: float) -> bool | None:
     return None if rate is None else rate + 1e-12 >= target
 
 
+# Windows reports a process killed by an exception as its NTSTATUS code, unsigned
+# (GetExitCodeProcess): 0xC0000005 is returncode 3221225477. No POSIX exit code is that large.
+NTSTATUS_NAMES = {
+    0xC0000005: "access violation",
+    0xC0000006: "in-page error",
+    0xC000000D: "invalid parameter",
+    0xC0000017: "out of memory",
+    0xC000001D: "illegal instruction",
+    0xC000007B: "invalid image format",
+    0xC0000094: "integer divide by zero",
+    0xC00000FD: "stack overflow",
+    0xC0000135: "DLL not found",
+    0xC0000139: "entry point not found",
+    0xC000013A: "Ctrl+C or Ctrl+Break",
+    0xC0000142: "DLL initialization failed",
+    0xC0000374: "heap corruption",
+    0xC0000409: "stack buffer overrun / fail-fast",
+    0x80000003: "breakpoint",
+    0xE06D7363: "unhandled C++ exception",
+}
+
+
+def ntstatus(rc: int | None) -> str | None:
+    """The name and code of a Windows crash ("access violation (0xC0000005)"), else None."""
+    if rc is None or rc < 0x80000000:
+        return None
+    code = rc & 0xFFFFFFFF
+    name = NTSTATUS_NAMES.get(code)
+    if name is None and not 0xC0000000 <= code <= 0xCFFFFFFF:  # sys.exit(-1) is 0xFFFFFFFF: no crash
+        return None
+    return f"{name or 'NTSTATUS error'} (0x{code:08X})"
+
+
+def is_crash(rc: int | None) -> bool:
+    """Killed by a signal (POSIX) or by an exception (Windows NTSTATUS)."""
+    return rc is not None and (rc < 0 or ntstatus(rc) is not None)
+
+
 def describe_returncode(rc: int | None) -> str:
     if rc is None:
         return "did not exit"
@@ -109,6 +147,9 @@ def describe_returncode(rc: int | None) -> str:
             return f"killed by signal {signal.Signals(-rc).name}"
         except ValueError:
             return f"killed by signal {-rc}"
+    status = ntstatus(rc)
+    if status is not None:
+        return f"killed by {status}"
     return f"exit code {rc}"
 
 
@@ -267,10 +308,10 @@ def _verdict(
     if kind == KIND_COMMAND:
         if returncode == 0:
             return TierVerdict(ST_PASSED, True, None)
-        return TierVerdict(ST_FAILED, False, f"command failed: {describe_returncode(returncode)}", crashed=bool(returncode and returncode < 0))
+        return TierVerdict(ST_FAILED, False, f"command failed: {describe_returncode(returncode)}", crashed=is_crash(returncode))
 
     if exit_status is None:
-        if returncode is not None and returncode < 0:
+        if is_crash(returncode):
             return TierVerdict(ST_ERROR, None, f"pytest crashed: {describe_returncode(returncode)}{while_running}", crashed=True)
         if plugin_connected:
             # Started the session, never ended it: os._exit, a segfault turned exit code, ...

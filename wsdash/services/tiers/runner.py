@@ -35,7 +35,7 @@ from wsdash.services.tiers.model import ST_ERROR, TestResult, TierResult, empty_
 from wsdash.services.tiers.skips import SkipReport, build_report
 from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
 
-from wsdash.services.tiers.process import interrupt_tree, kill_tree, build_env, popen_kwargs, resolve_program
+from wsdash.services.tiers.process import ProcessTree, build_env, resolve_program
 from wsdash.services.tiers.stream import ENV_ADDR, ENV_NO_SKIP, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
 
 OnEvent = Callable[[TierEvent], None]
@@ -199,7 +199,6 @@ class _TierRun:
     async def _spawn_and_wait(
         self, env: dict[str, str], server: StreamServer | None, cancel: asyncio.Event | None, grace_s: float, t0: float, tmp: str
     ) -> TierResult:
-        assert self.failure is not None
         spec = self.spec
         out_path, err_path = os.path.join(tmp, "stdout.log"), os.path.join(tmp, "stderr.log")
         if spec.cwd and not os.path.isdir(spec.cwd):
@@ -209,24 +208,42 @@ class _TierRun:
                 status=ST_ERROR, message=f"working directory {spec.cwd} {what} (the tier's cwd)", returncode=None,
                 stopped_by=None, t0=t0, started=False,
             )
+        tree = ProcessTree(self.platform)
         try:
-            with open(out_path, "wb") as out, open(err_path, "wb") as err:
-                proc = await asyncio.create_subprocess_exec(
-                    *self.argv,
-                    cwd=spec.cwd,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    **popen_kwargs(self.platform),
-                )
-        except OSError as exc:
-            what = exc.filename or self.argv[0]
-            where = f" in {spec.cwd}" if spec.cwd else ""
-            return self._finish(
-                status=ST_ERROR, message=f"cannot start {what!r}{where}: {exc.strerror or exc}", returncode=None,
-                stopped_by=None, t0=t0, started=False,
-            )
+            try:
+                with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                    proc = await asyncio.create_subprocess_exec(
+                        *self.argv,
+                        cwd=spec.cwd,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        **tree.popen_kwargs(),
+                    )
+            except OSError as exc:
+                return self._cannot_start(exc, t0)
+            try:
+                tree.adopt(proc.pid)  # Windows: into its job, then resumed
+            except OSError as exc:  # it could not be resumed: adopt killed it
+                await proc.wait()
+                return self._cannot_start(exc, t0)
+            return await self._wait(proc, tree, server, cancel, grace_s, t0, out_path, err_path)
+        finally:
+            tree.close()  # whatever the tier left running ends with it
+
+    def _cannot_start(self, exc: OSError, t0: float) -> TierResult:
+        what = exc.filename or self.argv[0]
+        where = f" in {self.spec.cwd}" if self.spec.cwd else ""
+        message = f"cannot start {what!r}{where}: {exc.strerror or exc}"
+        return self._finish(status=ST_ERROR, message=message, returncode=None, stopped_by=None, t0=t0, started=False)
+
+    async def _wait(
+        self, proc: asyncio.subprocess.Process, tree: ProcessTree, server: StreamServer | None,
+        cancel: asyncio.Event | None, grace_s: float, t0: float, out_path: str, err_path: str,
+    ) -> TierResult:
+        assert self.failure is not None
+        spec = self.spec
         self.emit(TierStarted(spec.name, tuple(self.argv), proc.pid, tuple(self.only) if self.only is not None else None))
         exited = asyncio.Event()
         readers = [
@@ -245,18 +262,17 @@ class _TierRun:
                 self.failure.result()  # raises the subscriber's exception (cleanup below)
             if wait_task not in done:
                 stopped_by = "cancel" if cancel_task is not None and cancel_task in done else "timeout"
-                await self._stop(proc.pid, wait_task, grace_s)
-            if stopped_by is not None:
-                # pytest is gone; anything left in its group (a server a test started that
-                # ignores SIGINT, a hung worker) goes now.
-                kill_tree(proc.pid, self.platform)
+                await self._stop(tree, wait_task, grace_s)
+            # pytest is gone; anything left in its group or job (a server a test started that
+            # ignores SIGINT, a hung worker, a daemon a fixture forgot) goes now.
+            tree.kill()
             exited.set()
             await self._drain(readers, server)
             if self.failure.done():
                 self.failure.result()
         except BaseException:
-            # Our caller cancelled us, or a subscriber raised: leave nothing running.
-            kill_tree(proc.pid, self.platform)
+            # Our caller cancelled us (the dashboard quit), or a subscriber raised: leave nothing running.
+            tree.kill()
             with suppress(BaseException):
                 await asyncio.wait_for(asyncio.shield(wait_task), 5)
             raise
@@ -268,13 +284,14 @@ class _TierRun:
                 wait_task.cancel()
         return self._finish(status=None, message=None, returncode=proc.returncode, stopped_by=stopped_by, t0=t0, started=True)
 
-    async def _stop(self, pid: int, wait_task: asyncio.Task[int], grace_s: float) -> None:
-        """Interrupt the group like Ctrl-C, so pytest reports what it has; kill after the grace."""
-        interrupt_tree(pid, self.platform)
+    async def _stop(self, tree: ProcessTree, wait_task: asyncio.Task[int], grace_s: float) -> None:
+        """Interrupt the group like Ctrl-C, so pytest reports what it has; kill after the grace
+        (at once when the interrupt could not be delivered)."""
+        delivered = tree.interrupt()
         try:
-            await asyncio.wait_for(asyncio.shield(wait_task), grace_s)
+            await asyncio.wait_for(asyncio.shield(wait_task), grace_s if delivered else 0)
         except TimeoutError:
-            kill_tree(pid, self.platform)
+            tree.kill()
             await wait_task
 
     async def _drain(self, readers: list[asyncio.Task[None]], server: StreamServer | None) -> None:

@@ -164,6 +164,7 @@ class TierPane(VerticalScroll, can_focus=False):
         self.border_title = "Tiers"
         self.board = TierBoard(specs, health)
         self._was_running = False
+        self._worker: Any = None
 
     def on_mount(self) -> None:
         # What skip reasons can be traced to (the config's Docker, targets and token variables),
@@ -206,7 +207,7 @@ class TierPane(VerticalScroll, can_focus=False):
         if self.board.running:
             self.app.notify("tiers are already running: x cancels", severity="warning")
             return
-        self.app.run_worker(self.board.run(names, rerun_failed=rerun_failed), name="tier runner", exit_on_error=False)
+        self._worker = self.app.run_worker(self.board.run(names, rerun_failed=rerun_failed), name="tier runner", exit_on_error=False)
 
     def run_all(self) -> None:
         self._start(None, False)
@@ -224,3 +225,9 @@ class TierPane(VerticalScroll, can_focus=False):
     def cancel(self) -> None:
         if self.board.cancel():
             self.app.notify("cancelling: the running tier stops with a partial summary")
+
+    def stop_now(self) -> None:
+        """The app is ending: cancel the run, whose tier kills its whole process tree at once
+        (no grace: nobody is left to read a partial summary)."""
+        if self._worker is not None and not self._worker.is_finished:
+            self._worker.cancel()
