@@ -90,13 +90,13 @@ def r(name: str, status: str, hint: str = "") -> ProbeResult:
 
 def test_what_still_works_when_docker_is_down() -> None:
     lines = what_still_works([r("docker", DOWN), r("local", UP), r("staging", UP)])
-    assert lines == ["Docker is down: the unit tier, the local target and the staging target still work; "
+    assert lines == ["Docker is down: the local target and the staging target still work; "
                      "`wsdash demo` runs everything locally."]
 
 
 def test_what_still_works_names_blocked_tiers_and_degraded_targets() -> None:
     lines = what_still_works([r("docker", DOWN), r("local", DOWN), r("staging", DEGRADED, "health says degraded")])
-    assert lines[0] == ("Docker and local are down: the unit tier and the staging target still work; "
+    assert lines[0] == ("Docker and local are down: the staging target still works; "
                         "`wsdash demo` runs everything locally.")
     assert lines[1] == "Tiers that need local are blocked until it is back."
     assert lines[2] == "staging is degraded but usable: health says degraded"
@@ -107,7 +107,12 @@ def test_what_still_works_names_blocked_tiers_and_degraded_targets() -> None:
     named = what_still_works([r("docker", DOWN), r("local", DOWN), r("staging", DOWN)], builtin_tiers())
     assert named[1].startswith("Blocked: ") and "Staging E2E until staging is back" in named[1] and "local" not in named[1]
     assert len(what_still_works([r("docker", DOWN), r("local", DOWN), r("staging", UP)], builtin_tiers())) == 1
-    assert what_still_works([r("staging", DOWN)])[0].startswith("staging is down: the unit tier still works;")
+    # Only tiers that exist are said to work: those that need nothing that is down, by their titles.
+    assert what_still_works([r("staging", DOWN)])[0].startswith("staging is down: nothing checked works now;")
+    said = what_still_works([r("docker", DOWN), r("staging", DOWN), r("local", UP)], builtin_tiers())[0]
+    assert said.startswith("Docker and staging are down: Unit & configuration, Business-value protection and the local "
+                           "target still work;") and "Staging E2E" not in said
+    assert "unit tier" not in " ".join(what_still_works([r("docker", DOWN), r("local", UP)], []))
 
 
 def test_report_shape_and_ok() -> None:
@@ -127,7 +132,7 @@ async def test_run_checks_end_to_end_with_real_peers(tmp_path: Path) -> None:
     by = {x.name: x for x in results}
     assert [x.name for x in results] == ["docker", "local", "staging"]
     assert by["docker"].status == UP and by["local"].status == UP and by["staging"].status == DOWN
-    assert what_still_works(results)[0].startswith("staging is down: the unit tier and the local target still work")
+    assert what_still_works(results)[0].startswith("staging is down: the local target still works")
 
 
 async def test_checker_feeds_a_board_for_a_tier_runner(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ def test_exit_0_when_required_targets_are_up_even_with_docker_and_staging_down(
     assert lines[1].split()[:2] == ["docker", "down"] and lines[2].split()[:3] == ["local", "*", "up"]
     assert "token accepted" in lines[2] and "staging" in lines[3] and "refused" in lines[3]
     assert "\x1b[" not in out  # not a TTY: no colour
-    assert "Docker and staging are down: the unit tier and the local target still work" in out
+    assert "Docker and staging are down: Unit & configuration, Business-value protection and the local target still work" in out
 
 
 def test_exit_1_when_a_required_target_is_down(srv: AgentServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -158,10 +158,15 @@ def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None
         return (["Everything checked is up."] + unvalidated) if results else unvalidated
     lines = []
     if down:
-        works = ["the unit tier"] + [f"the {r.name} target" for r in results if r.name != DOCKER and r.usable]
+        # What still works comes from the configuration: the tiers that need nothing that is down
+        # (by their titles), and the targets that answer — never a tier that does not exist.
+        down_names = {r.name for r in down}
+        free = [str(_fact(t, "title")) for t in tiers or () if not set(_fact(t, "requires", ()) or ()) & down_names]
+        works = free + [f"the {r.name} target" for r in results if r.name != DOCKER and r.usable]
         verb = "is" if len(down) == 1 else "are"
-        lines.append(f"{_join([label(r.name) for r in down])} {verb} down: {_join(works)} still "
-                     f"work{'s' if len(works) == 1 else ''}; `wsdash demo` runs everything locally.")
+        still = (f"{_join(works)} still work{'s' if len(works) == 1 else ''}" if works
+                 else "nothing checked works now")
+        lines.append(f"{_join([label(r.name) for r in down])} {verb} down: {still}; `wsdash demo` runs everything locally.")
         blocked = [r.name for r in down if r.name != DOCKER]
         if blocked and tiers is None:
             lines.append(f"Tiers that need {_join(blocked)} are blocked until "
