@@ -26,6 +26,8 @@ EXPECTED = {
     "duplicate": ([("out_of_order", "agent_completed")], None, 1),
     "unpaired-tool": ([("unpaired_tool_completed", "tool_completed")], None, 1),
     "malformed": ([], None, 0),
+    # wsdash closes with 1007 at the bad frame: the rest never comes, and the error says why
+    "bad-utf8": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
     "slow-first:0.3": ([("first_event_late", "agent_started")], None, 1),
     "stall": ([("missing", "agent_completed")], None, 1),
     "drop": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
@@ -39,7 +41,8 @@ EXPECTED = {
 
 async def judge(server, scenario: str, envelope: str, **opts):
     url = f"{server.url}?scenario={scenario}&envelope={envelope}"
-    options = SessionOptions(url=url, token=mint_token(SECRET), timeout_s=0.6, grace_s=0.1, established_wait_s=0.05,
+    # timeout_s bounds the whole run, connect included: room for a loaded machine's slow connect.
+    options = SessionOptions(url=url, token=mint_token(SECRET), timeout_s=1.5, grace_s=0.1, established_wait_s=0.05,
                              budgets=Budgets(first_event_s=0.2), **opts)
     return await run_golden_path(options)
 
@@ -134,6 +137,7 @@ async def test_older_server_without_any_first_frame(server) -> None:
 async def test_unknown_scenario_is_refused_with_the_list(server) -> None:
     result = await run_golden_path(SessionOptions(url=server.url + "?scenario=nope", token=mint_token(SECRET), timeout_s=2))
     assert result.error.kind == "http" and result.error.code == 400
+    assert "unknown scenario 'nope': choose one of" in result.error.hint and "bad-utf8" in result.error.hint
 
 
 async def test_the_demo_socket_gets_the_chat_form(server, tmp_path) -> None:

@@ -15,7 +15,8 @@ def register(sub: Any) -> None:
     gp = sub.add_parser("golden-path", help="run one golden path against a server and judge it")
     add_endpoint_flags(gp)
     gp.add_argument("--message", metavar="TEXT", help="the chat message to send")
-    gp.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="wait at most S for the run to complete (default 30)")
+    gp.add_argument("--timeout", type=seconds, default=30.0, metavar="S",
+                    help="the whole run, connect included, ends within S (default 30); a timeout names the phase it cut")
     gp.add_argument("--grace", type=seconds_or_zero, default=0.5, metavar="S", help="keep listening S after completion to judge late frames (default 0.5)")
     gp.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
     gp.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
@@ -84,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.core.auth import TokenError
     from wsdash.core.config import ConfigError
     from wsdash.core.recording import Recorder, recording_file
+    from wsdash.commands.golden_progress import Tee, progress_for
     from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
-    from wsdash.services.session.once import run_golden_path
+    from wsdash.services.session.once import OnceRun
 
     try:
         ep = resolve_run_endpoint(args)
@@ -109,8 +111,16 @@ def run(args: argparse.Namespace) -> int:
             recorder = Recorder(record)
         except OSError as exc:
             return usage_error(f"cannot write recording {record}: {exc.strerror or exc}")
+    # Checkpoints as they arrive, on stderr and only for a person at a terminal (stdout keeps the
+    # one JSON object or the report).
+    progress = progress_for(sys.stderr)
+    once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
+                   on_event=progress.on_event if progress else None)
     try:
-        result = asyncio.run(run_golden_path(opts, listener=recorder))
+        result = asyncio.run(once.go())
+    except KeyboardInterrupt:
+        # Ctrl+C: judge what arrived (exit 130), rather than throw the run away.
+        result = once.partial()
     finally:
         if recorder is not None:
             recorder.close()

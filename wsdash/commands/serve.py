@@ -12,8 +12,8 @@ from typing import Any
 
 from wsdash.commands.common import port_number, seconds, seconds_or_zero, usage_error
 
-SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, malformed, slow-first:<s>, "
-                  "stall, drop, close:<code>, auth-reject, burst:<n>")
+SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, malformed, bad-utf8, "
+                  "slow-first:<s>, stall, drop, close:<code>, auth-reject, burst:<n>")
 
 
 def register(sub: Any) -> None:
@@ -55,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             await server.start()
         except OSError as exc:
-            raise SystemExit(usage_error(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} — "
-                "is another server on that port? pass --port 0 for a free one"))
+            from wsdash.core.errors import listen_error
+
+            error = listen_error(exc, args.host, args.port)
+            raise SystemExit(usage_error(f"{error.message} — {error.hint}"))
         secret_file = secret_path(server.port) if secret is not None else None
         if secret_file is not None and secret is not None:
             try:

@@ -1,4 +1,4 @@
-"""Open a WebSocket with timed phases (DNS, TCP, TLS+upgrade) and auth in the configured place.
+"""Open a WebSocket with timed phases (DNS, TCP, TLS, upgrade) and auth in the configured place.
 
 Used by the golden-path session and by the health probe, so "connected" means the same thing in
 both. Failures raise `ConnectError` carrying a `ClassifiedError` and the phases timed so far.
@@ -9,24 +9,27 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
-import socket
 import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wsdash.core.errors import CONFIG, TLS, ClassifiedError, classify
+from wsdash.core.dial import Dial, connect_tcp
+from wsdash.core.errors import CONFIG, TIMEOUT, TLS, ClassifiedError, classify
 from wsdash.core.redact import redact_url
 
 MAX_FRAME = 64 * 1024 * 1024  # a tool result can be large; websockets' 1 MiB default is too small
 
 
 class ConnectError(Exception):
-    def __init__(self, error: ClassifiedError, phases: dict[str, float]) -> None:
+    def __init__(self, error: ClassifiedError, phases: dict[str, float], address: str | None = None,
+                 phase: str | None = None) -> None:
         super().__init__(str(error))
         self.error = error
         self.phases = phases
+        self.address = address  # the address TCP connected to, when it did
+        self.phase = phase  # dns · tcp · tls · upgrade · proxy: where it failed
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Connected:
     ws: Any  # websockets.asyncio.client.ClientConnection
     phases: dict[str, float] = field(default_factory=dict)  # ms per phase, and total_ms
     subprotocol: str | None = None
+    address: str | None = None  # the address TCP connected to ('[::1]:5173'); None through a proxy
 
 
 def auth_parts(token: str | None, auth: str) -> tuple[list[str] | None, dict[str, str], dict[str, str]]:
@@ -97,36 +101,6 @@ def ssl_context(url: str, tls_verify: bool) -> ssl.SSLContext | None:
     return ctx
 
 
-async def _tcp(host: str, port: int, phases: dict[str, float]) -> socket.socket:
-    loop = asyncio.get_running_loop()
-    t0 = time.perf_counter()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    t1 = time.perf_counter()
-    phases["dns_ms"] = (t1 - t0) * 1000
-    # IPv4 first: on Windows, ::1 refusals are retried for ~2 s each (docs/protocol.md §1).
-    infos.sort(key=lambda info: info[0] != socket.AF_INET)
-    if not infos:
-        raise socket.gaierror(socket.EAI_NONAME, f"no address for {host}")
-    last: BaseException | None = None
-    for family, type_, proto, _, addr in infos:
-        sock = socket.socket(family, type_, proto)
-        sock.setblocking(False)
-        try:
-            await loop.sock_connect(sock, addr)
-        except BaseException as exc:  # a timeout's CancelledError too: never leak the socket
-            sock.close()
-            if not isinstance(exc, OSError):
-                raise
-            last = exc
-            if is_loopback(host) and isinstance(exc, ConnectionRefusedError):
-                break  # one refusal says it: Windows would retry ::1 for ~2 s
-            continue
-        phases["tcp_ms"] = (time.perf_counter() - t1) * 1000
-        return sock
-    assert last is not None
-    raise last
-
-
 async def open_ws(
     url: str,
     *,
@@ -135,12 +109,16 @@ async def open_ws(
     tls_verify: bool = True,
     timeout: float = 5.0,
     headers: dict[str, str] | None = None,
+    dial: Dial | None = None,
 ) -> Connected:
-    """Connect, timing each phase. Raises ConnectError with a classified error."""
+    """Connect within `timeout` seconds, timing each phase. Raises ConnectError with a classified
+    error; a timeout names the phase it cut (docs/protocol.md §3.1). Pass `dial` to watch the
+    phases as they happen."""
     from websockets.asyncio.client import connect
 
     subprotocols, auth_headers, query = auth_parts(token, auth)
-    phases: dict[str, float] = {}
+    dial = dial if dial is not None else Dial()
+    phases = dial.phases
     try:
         target = with_query(url, query)
         parts = urlsplit(target)
@@ -152,6 +130,8 @@ async def open_ws(
         raise ConnectError(ClassifiedError(CONFIG, f"bad WebSocket URL {redact_url(url)!r}: {exc}",
                                            "check the URL: ws://127.0.0.1:8002/ws or wss://host/ws"), phases) from None
     start = time.perf_counter()
+    dial.host, dial.port = host, port
+    stamps: dict[str, float] = {}
     kwargs: dict[str, Any] = dict(
         subprotocols=subprotocols,
         additional_headers={**auth_headers, **(headers or {})},
@@ -163,31 +143,90 @@ async def open_ws(
         compression=None,
         max_size=MAX_FRAME,
         user_agent_header="wsdash",
+        create_connection=_stamping_connection(dial, stamps),
     )
+    direct = is_loopback(host) or not proxy_configured(parts.scheme)
+    limit = asyncio.timeout(timeout)
     try:
-        async with asyncio.timeout(timeout):
-            if is_loopback(host) or not proxy_configured(parts.scheme):
+        async with limit:
+            if direct:
                 # Our own socket: DNS and TCP timed apart, and never a proxy for loopback.
-                sock = await _tcp(host, port, phases)
+                sock = await connect_tcp(dial)
+                t_tcp = time.perf_counter()
                 if kwargs["ssl"] is not None:
                     kwargs["server_hostname"] = host
-                t_up = time.perf_counter()
+                    dial.phase = "tls"
+                else:
+                    dial.phase = "upgrade"
                 ws = await connect(target, sock=sock, proxy=None, **kwargs)
-                phases["upgrade_ms"] = (time.perf_counter() - t_up) * 1000
+                if kwargs["ssl"] is not None and "made" in stamps:
+                    phases["tls_ms"] = (stamps["made"] - t_tcp) * 1000
+                phases["upgrade_ms"] = (time.perf_counter() - stamps.get("made", t_tcp)) * 1000
             else:
+                dial.phase = "proxy"
                 ws = await connect(target, proxy=True, **kwargs)
                 phases["upgrade_ms"] = (time.perf_counter() - start) * 1000
     except (Exception, TimeoutError) as exc:  # noqa: BLE001 - every failure becomes a value
         phases["total_ms"] = (time.perf_counter() - start) * 1000
-        if parts.scheme == "wss" and "tcp_ms" in phases and isinstance(exc, (ConnectionResetError, ConnectionAbortedError)):
-            # A bare reset after our TCP connect comes from the TLS handshake (a reset during the
-            # HTTP upgrade reaches us wrapped by websockets). A plain server answers a TLS hello by
-            # hanging up, which read as "network drop" (1006) when the URL's scheme was the mistake.
-            where = parts.netloc.rsplit("@", 1)[-1]
-            raise ConnectError(ClassifiedError(
-                TLS, f"{where} hung up during the TLS handshake",
-                f"does {where} speak TLS? For a plain server use {redact_url('ws://' + url.split('://', 1)[1])}; "
-                "otherwise check the server's (or its proxy's) logs"), phases) from exc
-        raise ConnectError(classify(exc, url), phases) from exc
+        error = phase_timeout(dial, timeout, parts.netloc.rsplit("@", 1)[-1]) if limit.expired() else _connect_error(exc, url, parts.scheme, dial)
+        raise ConnectError(error, phases, dial.address, dial.phase) from exc
     phases["total_ms"] = (time.perf_counter() - start) * 1000
-    return Connected(ws=ws, phases=phases, subprotocol=ws.subprotocol)
+    dial.phase = "open"
+    return Connected(ws=ws, phases=phases, subprotocol=ws.subprotocol, address=dial.address)
+
+
+def _stamping_connection(dial: Dial, stamps: dict[str, float]) -> Any:
+    """websockets' connection class, noting when the transport is ready: for wss:// that is the end
+    of the TLS handshake (asyncio calls connection_made after it), so TLS and the HTTP upgrade are
+    timed — and named in a timeout — apart."""
+    from websockets.asyncio.client import ClientConnection
+
+    class StampingConnection(ClientConnection):
+        def connection_made(self, transport: Any) -> None:
+            stamps["made"] = time.perf_counter()
+            dial.phase = "upgrade"
+            super().connection_made(transport)
+
+    return StampingConnection
+
+
+def _connect_error(exc: BaseException, url: str, scheme: str, dial: Dial) -> ClassifiedError:
+    where = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    if scheme == "wss" and dial.phase == "tls" and isinstance(exc, (ConnectionResetError, ConnectionAbortedError)):
+        # A bare reset during the TLS handshake (a reset during the HTTP upgrade reaches us wrapped
+        # by websockets). A plain server answers a TLS hello by hanging up, which read as "network
+        # drop" (1006) when the URL's scheme was the mistake.
+        return ClassifiedError(
+            TLS, f"{where} hung up during the TLS handshake",
+            f"does {where} speak TLS? For a plain server use {redact_url('ws://' + url.split('://', 1)[1])}; "
+            "otherwise check the server's (or its proxy's) logs")
+    error = classify(exc, url)
+    if dial.phase == "tcp" and len(dial.tried) > 1:  # say what each address did (loopback: both)
+        if set(dial.tried.values()) == {"refused"}:
+            error = replace(error, message=f"nothing listens on {' nor '.join(dial.tried)}: each refused the connection")
+        else:
+            error = replace(error, message=f"{error.message} (tried {dial.tried_text()})")
+    return error
+
+
+def phase_timeout(dial: Dial, limit: float, where: str) -> ClassifiedError:
+    """The connect ran out of time: say in which phase, after how long, and what that suggests."""
+    within = f"within {limit:.1f} s"
+    at = dial.address or where
+    if dial.phase == "dns":
+        return ClassifiedError(TIMEOUT, f"the host name {dial.host} did not resolve {within}",
+                               "the DNS server is slow or unreachable: check the VPN or DNS settings, or use an IP address")
+    if dial.phase == "tcp":
+        tried = f" (tried {dial.tried_text()})" if dial.tried else ""
+        return ClassifiedError(TIMEOUT, f"no TCP connection to {where} {within}{tried}",
+                               "nothing answered the connection request: a firewall or VPN dropping packets, "
+                               "a wrong host, or a server too overloaded to accept connections")
+    if dial.phase == "tls":
+        return ClassifiedError(TIMEOUT, f"the server at {at} accepted TCP but never completed the TLS handshake {within}",
+                               "is this port speaking TLS (wss://)? Otherwise a proxy or firewall is holding the connection")
+    if dial.phase == "proxy":
+        return ClassifiedError(TIMEOUT, f"no WebSocket to {where} through the proxy {within}",
+                               "the proxy or the server behind it did not answer: check HTTPS_PROXY/NO_PROXY and the proxy")
+    return ClassifiedError(TIMEOUT, f"the server at {at} accepted TCP but never answered the WebSocket upgrade {within}",
+                           "something holds the port but does not answer HTTP: a hung or overloaded server, or a process "
+                           "that is not a web server — check what listens there and its logs")

@@ -205,16 +205,18 @@ class Contract:
             self.early_completions.append(key)
 
     def finish(self, at: float, *, ended_by: str | None = None) -> Verdict:
-        """Close the run. `ended_by` says why it stopped early: 'timeout', 'closed', 'error'."""
+        """Close the run. `ended_by` says why it stopped early: 'timeout', 'closed', 'error',
+        'interrupted' (Ctrl+C: the partial verdict names everything that never came)."""
         violations = list(self.violations)
         had_event = self.first_at is not None
         if not had_event and ended_by == "timeout":
             violations.append(Violation(TIMEOUT, None, f"no agent event arrived within {_ms(self.offset(at))} of sending the message"))
-        elif had_event or ended_by is None:
+        elif had_event or ended_by in (None, "interrupted"):
             why = {
-                "timeout": f" (nothing more arrived before the {_ms(self.offset(at))} timeout)",
+                "timeout": f" (nothing more arrived before the timeout, {_ms(self.offset(at))} after the message)",
                 "closed": " (the connection closed before it arrived)",
                 "error": " (the run ended with an error before it arrived)",
+                "interrupted": " (the run was interrupted before it arrived)",
             }.get(ended_by or "", "")
             for name in GOLDEN_EVENTS:
                 if name not in self.seen_types:

@@ -144,14 +144,20 @@ def close_error(code: int | None, reason: str = "", url: str | None = None, by: 
     """Classify a close seen by a client (1008/4401/4403 are authentication failures), saying who
     closed: a client-side close is wsdash refusing what the server sent, not a network problem."""
     meaning = CLOSE_CODE_MEANINGS.get(code or 0, "unrecognised close code")
-    who = {SERVER: "the server closed the connection", CLIENT: "wsdash closed the connection",
-           NOBODY: "the connection ended"}.get(by, "closed")
-    text = f"{who} with code {code} ({meaning})" + (f": {reason}" if reason else "")
+    who = {SERVER: "the server closed the connection", CLIENT: "wsdash (the client) closed the connection",
+           NOBODY: "the connection dropped with no close frame from either side"}.get(by, "the connection closed")
+    if by == NOBODY and code == 1006:
+        meaning = "abnormal closure"  # the generic meaning's guesses follow in the hint
+    text = f"{who}, code {code} ({meaning})" if by == NOBODY else f"{who} with code {code} ({meaning})"
+    text += f": {reason}" if reason else ""
     if code in AUTH_CLOSE_CODES:
         return ClassifiedError(AUTH, scrub(text), _AUTH_HINT, code)
     if by == CLIENT:
         if code == 1007:
-            hint = "the server sent a text frame that is not valid UTF-8: a server bug, not the network — see the raw frame in a recording"
+            text = ("a text frame from the server was not valid UTF-8" + (f" ({reason})" if reason else "")
+                    + f", so wsdash (the client) closed the connection with code 1007 ({meaning})")
+            hint = ("the server encoded a text frame wrongly (e.g. Latin-1 or raw bytes sent as text): "
+                    "a bug in the server's sending code — check what it writes to the socket")
         elif code == 1009:
             hint = "the server sent a frame larger than wsdash accepts: a server bug or a runaway payload"
         else:
@@ -190,7 +196,29 @@ def auth_refusal(server_words: str | None, *, token_sent: bool) -> ClassifiedErr
     return auth_error(f"AUTH_FAILED: {server_words}", token_sent=token_sent)
 
 
-def http_status_error(status: int, url: str | None = None) -> ClassifiedError:
+def _body_text(body: bytes | bytearray | str | None, limit: int = 600) -> str:
+    """The server's words from an HTTP error body: one line, printable, short."""
+    if not body:
+        return ""
+    text = body if isinstance(body, str) else bytes(body).decode("utf-8", "replace")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return scrub(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def http_status_error(status: int, url: str | None = None, body: bytes | bytearray | str | None = None) -> ClassifiedError:
+    """A refused upgrade. The body, when the server sent one, is quoted: it often says exactly
+    what was wrong (wsdash serve names the scenarios it knows)."""
+    error = _http_status_error(status, url)
+    said = _body_text(body)
+    if not said:
+        return error
+    if error.kind == HTTP and 400 <= status < 500 and status != 404:
+        # A 400 (say) is the server telling what it did not like: its words are the best advice.
+        return ClassifiedError(error.kind, error.message, f"the server said: {said}", status)
+    return ClassifiedError(error.kind, f"{error.message}: {said}", error.hint, status)
+
+
+def _http_status_error(status: int, url: str | None) -> ClassifiedError:
     where = _host_port(url)
     if status in (401, 403):
         return ClassifiedError(AUTH, f"HTTP {status} at the WebSocket upgrade", _AUTH_HINT, status)
@@ -224,7 +252,7 @@ def classify(exc: BaseException, url: str | None = None) -> ClassifiedError:
     if wse is not None:
         for e in chain:
             if isinstance(e, wse.InvalidStatus):
-                return http_status_error(e.response.status_code, url)
+                return http_status_error(e.response.status_code, url, e.response.body)
             if isinstance(e, wse.ConnectionClosed):
                 close = close_of(e)
                 return close_error(close.code, close.reason, url, close.by)
@@ -262,7 +290,7 @@ def classify(exc: BaseException, url: str | None = None) -> ClassifiedError:
         if isinstance(e, OSError) and (e.errno in _UNREACHABLE_ERRNOS or getattr(e, "winerror", None) in _UNREACHABLE_ERRNOS):
             return ClassifiedError(NETWORK, message, f"{where} is unreachable from here: check the network, VPN or routes")
         if isinstance(e, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-            return close_error(1006, "", url)
+            return close_error(1006, "", url, NOBODY)
     for e in chain:
         if "getaddrinfo failed" in str(e) or "Name or service not known" in str(e) or "nodename nor servname" in str(e):
             return ClassifiedError(DNS, message, f"the host name of {where} does not resolve: check the spelling, VPN or DNS")
@@ -278,3 +306,30 @@ def _describe(exc: BaseException) -> str:
                 return f"{name}: {type(e).__name__}: {str(e).strip()}"
         return name
     return f"{name}: {text}" if name not in text else text
+
+
+# Binding a listening socket (wsdash serve, demo). asyncio re-raises a bind failure as
+# OSError(errno, text): on Windows errno is then the Winsock number (10048, 10049), not EADDRINUSE.
+_ADDR_IN_USE = {errno.EADDRINUSE, 10048}
+_ADDR_NOT_HERE = {errno.EADDRNOTAVAIL, 10049}
+
+
+def listen_error(exc: OSError, host: str, port: int) -> ClassifiedError:
+    """Why a server could not listen on host:port, and what to do instead."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    numbers = {exc.errno, getattr(exc, "winerror", None)}
+    if isinstance(exc, socket.gaierror):
+        return ClassifiedError(CONFIG, f"cannot listen on {where}: the host name {host!r} does not resolve",
+                               "use an address of this machine: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)")
+    if numbers & _ADDR_NOT_HERE:
+        return ClassifiedError(CONFIG, f"cannot listen on {where}: {host} is not an address of this machine",
+                               "use 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of this machine's own addresses")
+    if numbers & _ADDR_IN_USE:
+        return ClassifiedError(CONFIG, f"cannot listen on {where}: the port is taken (another server is listening on it)",
+                               "stop that server, or pass --port 0 for a free port")
+    if isinstance(exc, PermissionError):
+        return ClassifiedError(PERMISSION, f"cannot listen on {where}: permission denied",
+                               "ports below 1024 need administrator rights; on Windows the port may be in a range "
+                               "reserved by Hyper-V or WSL (netsh interface ipv4 show excludedportrange protocol=tcp): "
+                               "pass --port 0 for a free port")
+    return ClassifiedError(UNKNOWN, f"cannot listen on {where}: {scrub(exc.strerror or str(exc))}", "pass --port 0 for a free port")

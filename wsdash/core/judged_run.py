@@ -40,13 +40,18 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)
     close: tuple[int, str] | None = None
     token: dict[str, Any] | None = None
+    close_by: str | None = None  # who closed first: server · client · nobody (errors.Close)
+    address: str | None = None  # the address TCP connected to, e.g. '[::1]:5173'
+    interrupted: str | None = None  # the phase a Ctrl+C cut (dns … upgrade, handshake, run)
 
     @property
     def ok(self) -> bool:
-        return self.verdict.ok and self.error is None
+        return self.verdict.ok and self.error is None and self.interrupted is None
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted is not None:
+            return exit_codes.INTERRUPTED
         if self.ok:
             return exit_codes.OK
         no_run = self.verdict.first_event_s is None
@@ -82,11 +87,14 @@ class RunResult:
                 "first_event_ms": ms(v.first_event_s),
                 "total_ms": ms(v.total_s),
                 "phases": {k: round(x, 1) for k, x in self.phases.items()},
+                "address": self.address,
             },
             "frames": {"received": self.frames.received, "malformed": self.frames.malformed, "unknown": self.frames.unknown},
-            "close": None if self.close is None else {"code": self.close[0], "reason": self.close[1]},
+            "close": None if self.close is None else {"code": self.close[0], "reason": self.close[1], "by": self.close_by},
             "token": self.token,
             "error": None if self.error is None else self.error.to_json(),
+            "interrupted": self.interrupted is not None,
+            **({"interrupted_in": self.interrupted} if self.interrupted is not None else {}),
         }
 
 
@@ -109,6 +117,8 @@ class Run:
         self.error: ClassifiedError | None = None
         self.phases: dict[str, float] = {}
         self.close: tuple[int, str] | None = None
+        self.close_by: str | None = None
+        self.address: str | None = None
         self.token: dict[str, Any] | None = None
         self._listener = listener
         self._on_event = on_event
@@ -118,11 +128,12 @@ class Run:
         if self._listener:
             self._listener.record("start", at, url=redact_url(self.url), **meta)
 
-    def opened(self, at: float, connect_s: float, phases: dict[str, float]) -> None:
+    def opened(self, at: float, connect_s: float, phases: dict[str, float], address: str | None = None) -> None:
         self.phases = dict(phases)
+        self.address = address
         self.contract.connected(connect_s)
         if self._listener:
-            self._listener.record("open", at, connect_s=connect_s, phases=phases)
+            self._listener.record("open", at, connect_s=connect_s, phases=phases, address=address)
 
     def sent(self, at: float, text: str, *, is_message: bool = False) -> None:
         if is_message:
@@ -158,6 +169,7 @@ class Run:
 
     def closed(self, at: float, code: int, reason: str, by: str = SERVER) -> None:
         self.close = (code, reason)
+        self.close_by = by
         if self._listener:
             self._listener.record("close", at, code=code, reason=reason, by=by)
         if self.error is None and not (self.contract.done and code in (1000, 1001)):
@@ -173,15 +185,19 @@ class Run:
         if self._listener:
             self._listener.record("error", at, error=error.to_json())
 
-    def finish(self, at: float, *, timed_out: bool = False) -> RunResult:
+    def finish(self, at: float, *, timed_out: bool = False, interrupted: str | None = None) -> RunResult:
+        """Judge the run. `interrupted`: the phase a Ctrl+C cut; the verdict is then partial."""
         done = self.contract.done
         ended_by = None
-        if self.error is not None and not done:
+        if interrupted is not None and not done:
+            ended_by = "interrupted"
+        elif self.error is not None and not done:
             ended_by = "closed" if self.close is not None else "error"
         elif timed_out and not done:
             ended_by = "timeout"
         if self._listener:
-            self._listener.record("end", at, timed_out=ended_by == "timeout")
+            self._listener.record("end", at, timed_out=ended_by == "timeout",
+                                  **({"interrupted": interrupted} if interrupted is not None else {}))
         verdict = self.contract.finish(at, ended_by=ended_by)
         if self.error is not None and verdict.first_event_s is None:
             # No agent event ever arrived: the run could not happen and the error says why. Error
@@ -189,7 +205,8 @@ class Run:
             # AUTH_FAILED frame the error already names.
             auth = self.error.kind == AUTH
             verdict.violations = [v for v in verdict.violations if not (auth and v.code == ERROR_FRAME)]
-        return RunResult(self.url, verdict, self.rows, self.frames, self.error, self.phases, self.close, self.token)
+        return RunResult(self.url, verdict, self.rows, self.frames, self.error, self.phases, self.close, self.token,
+                         self.close_by, self.address, interrupted)
 
 
 def checkpoint_lines(result: RunResult) -> list[tuple[str, str]]:

@@ -119,7 +119,7 @@ def _apply(run: Run, rec: dict[str, Any]) -> bool:
         run.url = str(rec.get("url", ""))
         run.token = rec.get("token")
     elif kind == "open":
-        run.opened(at, float(rec.get("connect_s", 0.0)), rec.get("phases") or {})
+        run.opened(at, float(rec.get("connect_s", 0.0)), rec.get("phases") or {}, rec.get("address"))
     elif kind == "send":
         run.sent(at, rec.get("data", ""), is_message=bool(rec.get("message")))
     elif kind == "recv":
@@ -147,15 +147,17 @@ def replay(path: str | os.PathLike[str], budgets: Budgets | None = None) -> RunR
     run = Run("", budgets)
     last_t: float | None = None
     timed_out = False
+    interrupted = None
     for rec in records_of_run(path):
         if feed(run, rec):
             timed_out = bool(rec.get("timed_out"))
+            interrupted = rec.get("interrupted")
         last_t = time_of(rec, last_t)
         if rec["k"] == "end":
             break
     if last_t is None:
         raise RecordingError(f"{path}: the recording is empty")
-    return run.finish(last_t, timed_out=timed_out)
+    return run.finish(last_t, timed_out=timed_out, interrupted=interrupted)
 
 
 def time_of(rec: dict[str, Any], default: float | None) -> float | None:

@@ -1,6 +1,7 @@
 """Scenarios: the script of a run, and the faults the embedded server can inject.
 
-A script is a list of steps: ("event", type, fields), ("raw", text|bytes), ("sleep", s),
+A script is a list of steps: ("event", type, fields), ("raw", text|bytes), ("raw-text", bytes) (sent as a text frame
+whatever the bytes: how a server with an encoding bug sends), ("sleep", s),
 ("close", code), ("drop",), ("stall",). The server plays it through an envelope.
 """
 
@@ -13,7 +14,7 @@ from wsdash.core.protocol import GOLDEN_EVENTS
 
 Step = tuple[Any, ...]
 
-SIMPLE = ("golden", "nested", "reorder", "duplicate", "unpaired-tool", "malformed", "stall", "drop", "auth-reject")
+SIMPLE = ("golden", "nested", "reorder", "duplicate", "unpaired-tool", "malformed", "bad-utf8", "stall", "drop", "auth-reject")
 PARAMETRIC = ("missing:<event>", "slow-first:<seconds>", "close:<code>", "burst:<n>")
 SENDABLE_CLOSE = lambda code: code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014) or 3000 <= code <= 4999  # noqa: E731
 
@@ -96,6 +97,8 @@ def script(name: str, message: str, user_id: str) -> list[Step]:
             ("raw", '{"type": "quantum_flux", "data": {"level": 9}}'),  # unknown type
         ]
         return steps[:1] + bad[:2] + steps[1:3] + bad[2:] + steps[3:]
+    if name == "bad-utf8":  # a text frame in Latin-1, not UTF-8: the client must close with 1007
+        return steps[:2] + [("raw-text", b'{"type": "agent_thinking", "data": {"reasoning": "caf\xe9 costs"}}')] + steps[2:]
     if head == "slow-first":
         return [("sleep", float(arg))] + steps
     if name == "stall":

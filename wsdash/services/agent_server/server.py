@@ -97,12 +97,16 @@ class AgentServer:
         await self.stop()
 
     @property
+    def netloc(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}/ws"
+        return f"ws://{self.netloc}/ws"
 
     @property
     def http_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self.netloc}"
 
     # ---- HTTP side and auth ---------------------------------------------------------------------
     async def _process_request(self, connection: Any, request: Any) -> Any:
@@ -251,6 +255,8 @@ class AgentServer:
                     await ws.send(json.dumps(fmt(step[1], step[2])))
                 elif op == "raw":
                     await ws.send(step[1])
+                elif op == "raw-text":
+                    await ws.send(step[1], text=True)  # unchecked: websockets sends the bytes as they are
                 elif op == "sleep":
                     await asyncio.sleep(step[1])
                 elif op == "burst":

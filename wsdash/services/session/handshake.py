@@ -26,9 +26,11 @@ class SessionOptions:
     auth: str = "subprotocol+header"
     tls_verify: bool = True
     message: str = DEFAULT_MESSAGE
-    timeout_s: float = 30.0  # from sending the message to the outermost agent_completed
+    # once (golden-path): the whole run, connect to the outermost agent_completed; live (the
+    # dashboard, whose connection outlives its runs): from sending each message
+    timeout_s: float = 30.0
     grace_s: float = 0.5  # keep listening after completion so late frames are judged
-    connect_timeout_s: float = 10.0
+    connect_timeout_s: float = 10.0  # at most this for DNS+TCP+TLS+upgrade (once: and within timeout_s)
     first_frame_wait_s: float = 2.0  # §3: wait this long for the server's first frame
     established_wait_s: float = 0.5  # §3: after connection_established, wait for a handshake_response
     complete_wait_s: float = 2.0  # §3: after acknowledging, wait for handshake_complete
@@ -72,21 +74,31 @@ class Receiver:
         return self.loop.time()
 
 
-async def handshake(rx: Receiver, opts: SessionOptions, on_sent: Callable[[float, str], None]) -> Any:
-    """docs/protocol.md §3 timing. Returns the thread_id to use (None for older servers)."""
+async def handshake(rx: Receiver, opts: SessionOptions, on_sent: Callable[[float, str], None], *,
+                    deadline: float | None = None) -> Any:
+    """docs/protocol.md §3 timing. Returns the thread_id to use (None for older servers).
+
+    Every wait here is optional (a server may send none of these frames), so under a `deadline`
+    (the run's overall timeout) each takes at most half the time left: a tight --timeout still
+    sends the message and judges the run, instead of spending it all on a courtesy wait."""
     loop = rx.loop
-    first = await rx.until(loop.time() + opts.first_frame_wait_s, lambda e: True)
+
+    def until(wait_s: float) -> float:
+        now = loop.time()
+        return now + wait_s if deadline is None else now + min(wait_s, max(0.0, deadline - now) / 2)
+
+    first = await rx.until(until(opts.first_frame_wait_s), lambda e: True)
     if first is None or rx.failed():
         return None
     response = first if first.type == "handshake_response" else None
     if response is None:
-        response = await rx.until(loop.time() + opts.established_wait_s, lambda e: e.type == "handshake_response")
+        response = await rx.until(until(opts.established_wait_s), lambda e: e.type == "handshake_response")
         if response is None or response.type != "handshake_response" or rx.failed():
             return None
     thread_id = response.get("thread_id")
     ack = json.dumps(handshake_acknowledged(thread_id))
     on_sent(await rx.send(ack), ack)
-    await rx.until(loop.time() + opts.complete_wait_s, lambda e: e.type == "handshake_complete")
+    await rx.until(until(opts.complete_wait_s), lambda e: e.type == "handshake_complete")
     return thread_id
 
 
@@ -101,9 +113,9 @@ def chat_message(opts: SessionOptions, thread_id: Any) -> str:
     return json.dumps(user_message(opts.message, thread_id, f"wsdash-{uuid.uuid4().hex[:12]}"))
 
 
-async def close_quietly(ws: Any) -> None:
+async def close_quietly(ws: Any, wait_s: float = 1.0) -> None:
     try:
-        async with asyncio.timeout(1.0):
+        async with asyncio.timeout(wait_s):
             await ws.close()
     except Exception:  # noqa: BLE001 - closing a dead socket is not news
         transport = getattr(ws, "transport", None)

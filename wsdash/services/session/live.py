@@ -237,7 +237,7 @@ class LiveSession:
         run = self._new_run(listener)
         run.token = token_summary(token)
         run.start(loop.time(), token=run.token, auth=self.opts.auth)
-        run.opened(loop.time(), connect_s, conn.phases)
+        run.opened(loop.time(), connect_s, conn.phases, conn.address)
         self.status.runs += 1
         self._done.clear()
         self.run = run
@@ -259,8 +259,10 @@ class LiveSession:
         finally:
             done.cancel()
         if reader.done() and rx.ws.close_code is not None:
-            # Clean or not (1006 after a drop, 1008, 1011): the run is judged with its close.
-            run.closed(loop.time(), rx.ws.close_code, rx.ws.close_reason or "")
+            # Clean or not (1006 after a drop, 1007 sent by wsdash, 1008, 1011): the run is judged
+            # with its close, and who closed first.
+            close = close_of(rx.ws.protocol.close_exc)
+            run.closed(loop.time(), close.code, close.reason, close.by)
         self._finish_run(loop.time(), timed_out=timed_out)
         if not reader.done():
             self._served_run = True  # the server answered a whole run and is still there

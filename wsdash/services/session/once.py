@@ -1,7 +1,12 @@
 """One live golden-path run against a server: connect, handshake, send, receive, judge.
 
-docs/protocol.md §3 sets the handshake timing; §5 the contract. Every failure ends as a classified
-error in the result — this coroutine does not raise for anything the network or server does.
+docs/protocol.md §3 sets the handshake timing; §5 the contract. `timeout_s` bounds the whole run,
+from the first DNS query to the outermost agent_completed: every phase (DNS, TCP, TLS, upgrade,
+handshake, run) ends by that deadline. A connect cut short is an error naming its phase and the
+limit; the handshake's optional waits take at most half the time left, so what the deadline cuts
+after it is the run itself (the contract's `timeout` / `missing`). Every failure ends as a
+classified error in the result — this coroutine does not raise for anything the network or server
+does. When it is cancelled (Ctrl+C), `OnceRun.partial()` judges what arrived up to then.
 """
 
 from __future__ import annotations
@@ -10,10 +15,97 @@ import asyncio
 from typing import Any, Callable
 
 from wsdash.core.connection import ConnectError, open_ws
+from wsdash.core.dial import Dial
 from wsdash.core.errors import classify, close_of
 from wsdash.core.judged_run import Run, RunListener, RunResult
 from wsdash.core.protocol import Event
 from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
+
+HANDSHAKE, RUN = "handshake", "run"  # the session's phases after the connect's (core.dial.Dial.phase)
+
+
+class OnceRun:
+    """One run. `go()` runs it; `phase` says where it is; `partial()` ends it early, judged."""
+
+    def __init__(
+        self,
+        opts: SessionOptions,
+        *,
+        listener: RunListener | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        keep_events: int | None = None,
+    ) -> None:
+        self.opts = opts
+        self.run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, keep_events=keep_events)
+        self.dial = Dial()
+        self._session_phase: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._started = False
+        self._finished: RunResult | None = None
+
+    @property
+    def phase(self) -> str:
+        """dns · tcp · tls · upgrade · proxy (connecting), then handshake · run."""
+        return self._session_phase or self.dial.phase
+
+    async def go(self) -> RunResult:
+        """One run, judged. Never raises for network or server behaviour."""
+        from websockets.exceptions import ConnectionClosed
+
+        opts, run = self.opts, self.run
+        loop = self._loop = asyncio.get_running_loop()
+        run.token = token_summary(opts.token)
+        t0 = loop.time()
+        run.start(t0, token=run.token, auth=opts.auth)
+        self._started = True
+        deadline = t0 + opts.timeout_s
+        try:
+            conn = await open_ws(opts.url, token=opts.token, auth=opts.auth, tls_verify=opts.tls_verify,
+                                 timeout=min(opts.connect_timeout_s, opts.timeout_s), dial=self.dial)
+        except ConnectError as exc:
+            run.phases = exc.phases
+            run.address = exc.address
+            run.failed(loop.time(), exc.error)
+            return self._finish(loop.time())
+        ws = conn.ws
+        run.opened(loop.time(), loop.time() - t0, conn.phases, address=conn.address)
+        rx = Receiver(ws, run.received, lambda: run.error is not None)
+        timed_out = False
+        try:
+            self._session_phase = HANDSHAKE
+            thread_id = await handshake(rx, opts, run.sent, deadline=deadline)
+            if run.error is None:
+                self._session_phase = RUN
+                message = chat_message(opts, thread_id)
+                run.sent(await rx.send(message), message, is_message=True)
+                timed_out = await _receive(ws, run, opts, deadline)
+        except ConnectionClosed as exc:
+            close = close_of(exc)
+            run.closed(loop.time(), close.code, close.reason, close.by)
+        except Exception as exc:  # noqa: BLE001 - the run ends as a classified value
+            run.failed(loop.time(), classify(exc, opts.url))
+        finally:
+            end = loop.time()
+            # Past the deadline a server that does not answer the close must not hold the exit.
+            await close_quietly(ws, 0.3 if end >= deadline else 1.0)
+        return self._finish(end, timed_out=timed_out)
+
+    def partial(self) -> RunResult:
+        """The run cut short (Ctrl+C): what arrived and what never came, marked interrupted."""
+        if self._finished is not None:
+            return self._finished
+        loop = self._loop
+        at = loop.time() if loop is not None else 0.0
+        if not self._started:
+            self.run.start(at, token=None, auth=self.opts.auth)
+        if self._session_phase is None:  # still connecting: keep the phases timed so far
+            self.run.phases = dict(self.dial.phases)
+            self.run.address = self.dial.address
+        return self._finish(at, interrupted=self.phase)
+
+    def _finish(self, at: float, *, timed_out: bool = False, interrupted: str | None = None) -> RunResult:
+        self._finished = self.run.finish(at, timed_out=timed_out, interrupted=interrupted)
+        return self._finished
 
 
 async def run_golden_path(
@@ -24,48 +116,18 @@ async def run_golden_path(
     keep_events: int | None = None,
 ) -> RunResult:
     """One run, judged. Never raises for network or server behaviour."""
-    from websockets.exceptions import ConnectionClosed
-
-    loop = asyncio.get_running_loop()
-    run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, keep_events=keep_events)
-    run.token = token_summary(opts.token)
-    run.start(loop.time(), token=run.token, auth=opts.auth)
-    t0 = loop.time()
-    try:
-        conn = await open_ws(opts.url, token=opts.token, auth=opts.auth, tls_verify=opts.tls_verify, timeout=opts.connect_timeout_s)
-    except ConnectError as exc:
-        run.phases = exc.phases
-        run.failed(loop.time(), exc.error)
-        return run.finish(loop.time())
-    ws = conn.ws
-    run.opened(loop.time(), loop.time() - t0, conn.phases)
-    rx = Receiver(ws, run.received, lambda: run.error is not None)
-    timed_out = False
-    try:
-        thread_id = await handshake(rx, opts, run.sent)
-        if run.error is None:
-            message = chat_message(opts, thread_id)
-            run.sent(await rx.send(message), message, is_message=True)
-            timed_out = await _receive(ws, run, opts)
-    except ConnectionClosed as exc:
-        close = close_of(exc)
-        run.closed(loop.time(), close.code, close.reason, close.by)
-    except Exception as exc:  # noqa: BLE001 - the run ends as a classified value
-        run.failed(loop.time(), classify(exc, opts.url))
-    finally:
-        end = loop.time()
-        await close_quietly(ws)
-    return run.finish(end, timed_out=timed_out)
+    return await OnceRun(opts, listener=listener, on_event=on_event, keep_events=keep_events).go()
 
 
-async def _receive(ws: Any, run: Run, opts: SessionOptions) -> bool:
-    """Receive until the outermost agent_completed plus a grace period. True when timed out."""
+async def _receive(ws: Any, run: Run, opts: SessionOptions, deadline: float) -> bool:
+    """Receive until the outermost agent_completed plus a grace period, or the deadline.
+    True when the deadline cut the run."""
     loop = asyncio.get_running_loop()
     contract = run.contract
     received = run.received
     in_grace = False
     try:
-        async with asyncio.timeout_at(loop.time() + opts.timeout_s) as cm:
+        async with asyncio.timeout_at(deadline) as cm:
             async for data in ws:
                 received(loop.time(), data)
                 if run.error is not None:
@@ -73,11 +135,9 @@ async def _receive(ws: Any, run: Run, opts: SessionOptions) -> bool:
                 if not in_grace and contract.done:
                     in_grace = True
                     cm.reschedule(loop.time() + opts.grace_s)
-        # The server closed the connection normally.
-        if ws.close_code is not None:
-            run.closed(loop.time(), ws.close_code, ws.close_reason or "")
+        # The connection closed without an exception (a normal close): who closed, and how.
+        close = close_of(ws.protocol.close_exc)
+        run.closed(loop.time(), close.code, close.reason, close.by)
         return False
     except TimeoutError:
         return not in_grace
-
-
