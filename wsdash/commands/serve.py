@@ -67,15 +67,17 @@ def run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 await server.stop()
                 raise SystemExit(usage_error(f"cannot write the secret file {secret_file}: {exc.strerror or exc}"))
+        stop = asyncio.get_running_loop().create_future()
+        # SIGTERM/SIGHUP (POSIX), Ctrl+Break and closing the console (Windows) clean up like Ctrl+C.
+        # Installed before the first line is printed: a script that reads it and stops us at once
+        # must find the handlers in place.
+        stopper = life.install_stop(asyncio.get_running_loop(), lambda: stop.done() or stop.set_result(None))
         auth = f" --secret-file {secret_file}" if secret_file else ""
         print(f"wsdash agent server on {server.url}  (scenario {args.scenario}, envelope {args.envelope}"
               f"{', handshake' if args.handshake else ''}{', no auth' if secret is None else ''})")
         print(f"health: {server.http_url}/health")
         print(f"run a golden path:  wsdash golden-path --url {server.url}{auth}")
         print("Ctrl+C to stop", flush=True)
-        stop = asyncio.get_running_loop().create_future()
-        # SIGTERM/SIGHUP (POSIX), Ctrl+Break and closing the console (Windows) clean up like Ctrl+C.
-        stopper = life.install_stop(asyncio.get_running_loop(), lambda: stop.done() or stop.set_result(None))
         try:
             await stop
         finally:
