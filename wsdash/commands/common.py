@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, TYPE_CHECKING
 
 from wsdash.core import exit_codes
 from wsdash.core.redact import scrub, scrub_obj
@@ -56,6 +56,21 @@ def seconds_or_zero(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
     return seconds(text)
+
+
+def whole_number(minimum: int, what: str = "a whole number") -> Callable[[str], int]:
+    """An argparse type: an integer of at least `minimum`, else a usage error that says so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what} of at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def port_number(text: str) -> int:

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from wsdash.commands.common import add_shared_flags, print_json, usage_error
+from wsdash.commands.common import add_shared_flags, print_json, usage_error, whole_number
 
 TABLE_ROWS = 20
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -29,23 +29,13 @@ def since(text: str) -> float:
     raise argparse.ArgumentTypeError(f"expected an age like 90m, 24h, 30d, 2w or a date like 2026-11-25[T09:00], got {text!r}")
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 (all) or more, got {value}")
-    return value
-
-
 def register(sub: Any) -> None:
     h = sub.add_parser(
         "history", help="the runs wsdash remembers: a table and a summary (pass rate, p50/p95/p99, failing streaks)",
         description="Golden-path runs from every wsdash golden-path, watch and dashboard on this machine (or, with "
         "--tiers, tier runs). --target filters by target name (or the URL of a --url run).")
     h.add_argument("--since", type=since, metavar="AGE|DATE", help="only runs since then: 90m, 24h, 30d, 2w, or 2026-11-25[T09:00] (default: all kept)")
-    h.add_argument("--limit", type=_limit, default=None, metavar="N", help=f"rows to list (default {TABLE_ROWS} in the table, all with --json/--csv; 0 = all)")
+    h.add_argument("--limit", type=whole_number(0), default=None, metavar="N", help=f"rows to list (default {TABLE_ROWS} in the table, all with --json/--csv; 0 = all)")
     out = h.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="one JSON object: summaries and runs (newest first)")
     out.add_argument("--csv", action="store_true", help="the runs as CSV (newest first), nothing else")

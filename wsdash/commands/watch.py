@@ -14,30 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from wsdash.commands.common import add_budget_flags, add_shared_flags, seconds, seconds_or_zero, usage_error
+from wsdash.commands.common import add_budget_flags, add_shared_flags, port_number, seconds, seconds_or_zero, usage_error, whole_number
 from wsdash.commands.golden_path import add_endpoint_flags
 
 HEALTH_TIMEOUT_S = 5.0
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"a port is 1–65535, got {value}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -49,14 +29,14 @@ def register(sub: Any) -> None:
         "3 if it could not run.")
     add_endpoint_flags(w, tls=True)
     w.add_argument("--every", type=seconds, default=None, metavar="S", help="seconds from one run's start to the next (default: [watch] every_s, 60)")
-    w.add_argument("--runs", type=_count, default=None, metavar="N", help="stop after N runs (default: until Ctrl+C)")
+    w.add_argument("--runs", type=whole_number(1), default=None, metavar="N", help="stop after N runs (default: until Ctrl+C)")
     w.add_argument("--until-fail", action="store_true", help="stop after the first run that fails or cannot run")
     w.add_argument("--json", action="store_true", help="JSON Lines: one object per run, alert and the summary")
     w.add_argument("--message", metavar="TEXT", help="the chat message to send")
     w.add_argument("--timeout", type=seconds, default=30.0, metavar="S", help="wait at most S for a run to complete (default 30)")
     w.add_argument("--grace", type=seconds_or_zero, default=0.5, metavar="S", help="keep listening S after completion (default 0.5)")
     m = w.add_argument_group("metrics for Prometheus (needs the optional extra: pip install 'wsdash[metrics]')")
-    m.add_argument("--metrics-port", type=_port, metavar="PORT", help="serve /metrics (OpenMetrics) on PORT")
+    m.add_argument("--metrics-port", type=port_number, metavar="PORT", help="serve /metrics (OpenMetrics) on PORT")
     m.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR", help="the address to serve metrics on (default 127.0.0.1; 0.0.0.0 for a Prometheus on another host)")
     m.add_argument("--metrics-file", metavar="FILE", help="write the node_exporter textfile format to FILE after every run (.prom)")
     add_shared_flags(w)
