@@ -107,6 +107,7 @@ class FullDisk:
 
     def close(self) -> None:
         self.closed = True
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a network drive reports a lost write late
 
 
 async def test_a_full_disk_is_reported_once_and_the_session_goes_on(server, tmp_path: Path, monkeypatch) -> None:
