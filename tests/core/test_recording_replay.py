@@ -164,3 +164,11 @@ def test_replay_of_what_is_not_a_recording_names_it_and_exits_2(cli, tmp_path: P
     out = cli("replay", str(path), *mode)
     assert out.returncode == 2 and says in out.stderr and str(path) in out.stderr, out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_demo_headless_records_when_asked(cli, tmp_path: Path) -> None:
+    rec = tmp_path / "demo.jsonl"
+    live = cli("demo", "--headless", "--pace", "0", "--record", str(rec))
+    assert live.returncode == 0 and f"recorded to {rec}" in live.stdout, live.stderr
+    replayed = cli("replay", str(rec), "--headless")
+    assert replayed.returncode == 0 and "PASSED" in replayed.stdout
