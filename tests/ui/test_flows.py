@@ -279,7 +279,7 @@ async def test_a_failing_worker_is_a_modal_not_a_crash(tmp_path: Path) -> None:
         from wsdash.ui.screens.error_screen import ErrorScreen
 
         assert isinstance(app.screen, ErrorScreen)
-        assert "not a JSON line" in str(app.screen.query("Static")[1].render())
+        assert "not a wsdash recording" in str(app.screen.query("Static")[1].render())
         await pilot.press("escape")
         assert app.is_running
 
