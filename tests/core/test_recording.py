@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import random
 import stat
 import sys
 import time
@@ -276,13 +277,13 @@ def test_a_recording_that_holds_only_its_header_is_no_run(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("content, says", [
-    (os.urandom(4096).replace(b"\n", b"") + b"\n" + os.urandom(64), "not a wsdash recording"),
+    (random.Random(13).randbytes(4096).replace(b"\n", b"") + b"\n" + random.Random(14).randbytes(64), "not a wsdash recording"),
     (b"", "is empty"),
     (b'{"k":"format","format":"wsdash-recording/2","wsdash":"9.0"}\n{"k":"start","t":1}\n',
      "written by a newer wsdash (format 2); this one reads format 1"),
     (b'{"k":"format","format":"other-tool/1"}\n', "not a wsdash recording"),
     (b'{"k":"format","format":"wsdash-recording/1"}\n{"k":"start","t":1,"budgets":{"connect_s":"x"}}\n', "damaged 'start' record"),
-])
+], ids=["random-bytes", "empty", "newer-format", "another-format", "damaged-budgets"])
 def test_what_is_not_a_recording_is_named_with_what_is_wrong(tmp_path: Path, content: bytes, says: str) -> None:
     path = tmp_path / "thing.jsonl"
     path.write_bytes(content)

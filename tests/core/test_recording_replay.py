@@ -156,8 +156,8 @@ def test_replay_into_a_file_is_headless_and_ends(server_thread, tmp_path: Path) 
     (lambda p: p.write_bytes(b""), "is empty"),
     (lambda p: p.write_text('{"k":"format","format":"wsdash-recording/2"}\n{"k":"start","t":1}\n'),
      "written by a newer wsdash (format 2); this one reads format 1"),
-])
-@pytest.mark.parametrize("mode", [["--headless", "--json"], []])
+], ids=["random-bytes", "directory", "empty", "newer-format"])
+@pytest.mark.parametrize("mode", [["--headless", "--json"], []], ids=["json", "piped"])
 def test_replay_of_what_is_not_a_recording_names_it_and_exits_2(cli, tmp_path: Path, make, says: str, mode: list[str]) -> None:
     path = tmp_path / "thing.jsonl"
     make(path)

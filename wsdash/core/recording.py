@@ -135,8 +135,8 @@ class Recorder:
                     view = view[self._file.write(view) or 0:]  # a raw write may take only part
             except OSError as exc:
                 report = self._stopped_by(exc)
-        if report is not None and self._on_error is not None:
-            self._on_error(report)  # outside the lock: it may take its time (a UI thread hop)
+        if report is not None:
+            self._tell(report)  # outside the lock: it may take its time (a UI thread hop)
 
     def _stopped_by(self, exc: OSError) -> str | None:
         """Stop recording after a failed write; the message, the first time only."""
@@ -167,8 +167,16 @@ class Recorder:
                 self._file.close()
             except OSError as exc:  # a network drive can report a lost write only now
                 report = self._stopped_by(exc)
-        if report is not None and self._on_error is not None:
+        if report is not None:
+            self._tell(report)
+
+    def _tell(self, report: str) -> None:
+        if self._on_error is None:
+            return
+        try:
             self._on_error(report)
+        except Exception:  # noqa: BLE001 - the terminal it writes to may be gone (SIGHUP): `error` still says it
+            pass
 
     def __enter__(self) -> "Recorder":
         return self
