@@ -114,7 +114,7 @@ def test_replay_of_a_bad_file_is_a_clear_usage_error(cli, tmp_path: Path) -> Non
     bad = tmp_path / "x.jsonl"
     bad.write_text("hello\n", encoding="utf-8")
     out = cli("replay", str(bad), "--headless")
-    assert out.returncode == 2 and "not a JSON line" in out.stderr
+    assert out.returncode == 2 and "not a wsdash recording" in out.stderr and str(bad) in out.stderr
     assert cli("replay", str(tmp_path / "none.jsonl"), "--headless").returncode == 2
 
 

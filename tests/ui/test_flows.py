@@ -279,7 +279,7 @@ async def test_a_failing_worker_is_a_modal_not_a_crash(tmp_path: Path) -> None:
         from wsdash.ui.screens.error_screen import ErrorScreen
 
         assert isinstance(app.screen, ErrorScreen)
-        assert "not a JSON line" in str(app.screen.query("Static")[1].render())
+        assert "not a wsdash recording" in str(app.screen.query("Static")[1].render())
         await pilot.press("escape")
         assert app.is_running
 
@@ -372,6 +372,38 @@ async def test_an_unwritable_record_dir_is_told_and_the_run_goes_on(server: Agen
         assert any("cannot record to" in str(n.message) for n in app._notifications)
 
 
+async def test_a_disk_that_fills_up_mid_run_is_told_once_and_the_run_goes_on(server: AgentServer, tmp_path: Path, monkeypatch) -> None:
+    import errno
+    import os
+
+    from wsdash.core import recording
+
+    class FullDisk:  # the header fits, then no space: the recorder's timer thread meets the error
+        closed = False
+
+        def __init__(self) -> None:
+            self.size = 0
+
+        def write(self, b) -> int:
+            if self.size:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self.size = len(b)
+            return len(b)
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(recording, "open_private", lambda path, mode, **kw: FullDisk())
+    app = make_app(live_settings(server, "burst:2000", record_dir=tmp_path / "runs"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        assert app.source.results[-1].ok and app.source.results[-1].frames.received == 2004  # established came before the run
+        await until(pilot, lambda: any("stopped" in str(n.message) for n in app._notifications))
+        told = [str(n.message) for n in app._notifications if "stopped" in str(n.message)]
+        assert len(told) == 1 and os.strerror(errno.ENOSPC) in told[0] and "goes on" in told[0]
+        assert "recorded to" not in str(app.screen.query_one("#connection").render())
+
+
 async def test_f2_saves_a_plainly_named_screenshot_without_the_token(server: AgentServer, tmp_path: Path, monkeypatch) -> None:
     token = mint_token(SECRET)
     monkeypatch.chdir(tmp_path)
@@ -382,6 +414,7 @@ async def test_f2_saves_a_plainly_named_screenshot_without_the_token(server: Age
         await until(pilot, lambda: list(tmp_path.glob("*.svg")))
     [shot] = list(tmp_path.glob("*.svg"))
     assert shot.name.startswith("wsdash-demo-") and shot.name.isascii() and " " not in shot.name
+    assert sys.platform == "win32" or shot.stat().st_mode & 0o077 == 0  # the screen can show what a user would not share
     text = shot.read_text(encoding="utf-8")
     assert "PASSED" in text.replace("&#160;", " ") and token not in text and token[-20:] not in text
 

@@ -83,7 +83,16 @@ def port_number(text: str) -> int:
     return value
 
 
-def add_budget_flags(p: argparse.ArgumentParser) -> None:
+BUDGET_FLAGS = {"connect_s": "--connect-budget", "first_event_s": "--first-event-budget", "run_s": "--run-budget", "gap_s": "--gap-budget"}
+
+
+def add_budget_flags(p: argparse.ArgumentParser, *, recorded: bool = False) -> None:
+    """The budget flags. `recorded` (replay): each defaults to None, i.e. the recording's own."""
+    if recorded:
+        g = p.add_argument_group("budgets (seconds; default: the ones the run was recorded with)")
+        for flag in BUDGET_FLAGS.values():
+            g.add_argument(flag, type=seconds, default=None, metavar="S", help="judge with S instead of the recorded budget")
+        return
     g = p.add_argument_group("budgets (seconds; defaults from the backend's tests)")
     g.add_argument("--connect-budget", type=seconds, default=2.0, metavar="S", help="connect within S (default 2)")
     g.add_argument("--first-event-budget", type=seconds, default=5.0, metavar="S", help="first agent event within S of sending (default 5)")

@@ -51,6 +51,7 @@ def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any,
 def run_headless(args: argparse.Namespace) -> int:
     from wsdash.services.agent_server import ScenarioError
     from wsdash.core.auth import mint_token
+    from wsdash.commands.golden_path import start_recording
     from wsdash.commands.run_printer import print_human
     from wsdash.services.session.handshake import SessionOptions
     from wsdash.services.session.once import run_golden_path
@@ -63,8 +64,15 @@ def run_headless(args: argparse.Namespace) -> int:
         print(f"demo agent server on {server.url}")
         if note:
             print(note)
-        result = asyncio.run(run_golden_path(SessionOptions(url=server.url, token=mint_token(secret))))
+        recorder = start_recording(getattr(args, "record", None))  # --record was accepted: honour it here too
+        try:
+            result = asyncio.run(run_golden_path(SessionOptions(url=server.url, token=mint_token(secret)), listener=recorder))
+        finally:
+            if recorder is not None:
+                recorder.close()
         print_human(result, sys.stdout)
+        if recorder is not None and recorder.error is None:
+            print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
         return result.exit_code
     finally:
         thread.__exit__(None, None, None)

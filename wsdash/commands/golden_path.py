@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from wsdash.core.redact import scrub
 from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_from, print_json, seconds, seconds_or_zero, usage_error
 
 
@@ -84,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.commands.run_printer import print_human
     from wsdash.core.auth import TokenError
     from wsdash.core.config import ConfigError
-    from wsdash.core.recording import Recorder, recording_file
     from wsdash.commands.golden_progress import Tee, progress_for
     from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
     from wsdash.services.session.once import OnceRun
@@ -103,14 +103,7 @@ def run(args: argparse.Namespace) -> int:
         grace_s=args.grace,
         budgets=budgets_from(args),
     )
-    recorder = None
-    record = getattr(args, "record", None)
-    if record:
-        record = recording_file(record)
-        try:
-            recorder = Recorder(record)
-        except OSError as exc:
-            return usage_error(f"cannot write recording {record}: {exc.strerror or exc}")
+    recorder = start_recording(getattr(args, "record", None))
     # Checkpoints as they arrive, on stderr and only for a person at a terminal (stdout keeps the
     # one JSON object or the report).
     progress = progress_for(sys.stderr)
@@ -128,9 +121,29 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.to_json())
     else:
         print_human(result, sys.stdout)
-        if recorder is not None:
-            print(f"recorded to {record} — replay it with: wsdash replay {record}")
+        if recorder is not None and recorder.error is None:
+            print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
     from wsdash.commands.history_log import log_run
 
-    log_run(args, result, recording=record if recorder is not None else None)
+    log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None)
     return result.exit_code
+
+
+def start_recording(record: str | None) -> Any:
+    """A Recorder for --record, or None. A path that cannot be written, or a disk that fills up
+    mid-run, is said once on stderr and the run goes on unrecorded: the server is what is tested."""
+    from wsdash.core.recording import Recorder, recording_file
+
+    if not record:
+        return None
+    path = recording_file(record)
+
+    def warn(message: str) -> None:  # from this thread or the recorder's timer thread
+        sys.stderr.write(f"wsdash: warning: {scrub(message)}\n")
+        sys.stderr.flush()
+
+    try:
+        return Recorder(path, on_error=warn)
+    except OSError as exc:
+        warn(f"cannot record to {path}: {exc.strerror or exc} — the run goes on unrecorded")
+        return None

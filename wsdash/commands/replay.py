@@ -1,4 +1,8 @@
-"""`wsdash replay FILE`: re-judge a recording (headless), or play it in the dashboard."""
+"""`wsdash replay FILE`: re-judge a recording (headless), or play it in the dashboard.
+
+A replay judges with the budgets the live run was judged with (they are in the recording), so it
+gives the live verdict; a budget flag overrides one of them and the replay says so.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import sys
 
 from typing import Any
 
-from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_from, print_json, usage_error
+from wsdash.commands.common import BUDGET_FLAGS, add_budget_flags, add_shared_flags, print_json, usage_error
+from wsdash.core.redact import scrub
 
 
 def register(sub: Any) -> None:
@@ -17,8 +22,34 @@ def register(sub: Any) -> None:
     rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json (implies --headless)")
     rp.add_argument("--speed", type=float, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
     add_shared_flags(rp, "present")
-    add_budget_flags(rp)
+    add_budget_flags(rp, recorded=True)
     rp.set_defaults(func=run)
+
+
+def budget_overrides(args: argparse.Namespace) -> dict[str, float]:
+    """The budgets given on the command line, by Budgets field."""
+    given = {field: getattr(args, flag[2:].replace("-", "_"), None) for field, flag in BUDGET_FLAGS.items()}
+    return {field: value for field, value in given.items() if value is not None}
+
+
+def budget_notes(start: dict[str, Any] | None, overrides: dict[str, float]) -> list[str]:
+    """What the replay judges with, where that is not what the live run was judged with."""
+    from wsdash.core.recording import recorded_budgets
+
+    recorded = recorded_budgets(start)
+    if recorded is None:
+        return ["the recording does not say which budgets its run was judged with (an older wsdash wrote it): "
+                "judged with the defaults" + (" and " + ", ".join(f"{BUDGET_FLAGS[f]} {v:g}" for f, v in overrides.items()) if overrides else "")]
+
+    def shown(value: float | None) -> str:
+        return "none" if value is None else f"{value:g} s"
+
+    return [f"judged with {BUDGET_FLAGS[field]} {value:g} instead of the recorded {shown(getattr(recorded, field))}"
+            for field, value in overrides.items() if getattr(recorded, field) != value]
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(f"wsdash: note: {scrub(text)}\n")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,12 +61,18 @@ def run(args: argparse.Namespace) -> int:
 
 def run_headless(args: argparse.Namespace) -> int:
     from wsdash.commands.run_printer import print_human
-    from wsdash.core.recording import RecordingError, replay
+    from wsdash.core.recording import RecordingError, replay, start_record
 
+    overrides = budget_overrides(args)
     try:
-        result = replay(args.file, budgets_from(args))
+        notes = budget_notes(start_record(args.file), overrides)
+        result = replay(args.file, overrides)
     except RecordingError as exc:
         return usage_error(str(exc))
+    except OSError as exc:  # a read error mid-file (a network drive gone)
+        return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
+    for note in notes:
+        _note(note)
     if args.json:
         print_json(result.to_json())
     else:
@@ -47,13 +84,16 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from wsdash.ui.app import AppSettings, make_app
     from pathlib import Path
 
-    from wsdash.core.recording import RecordingError, iter_records
+    from wsdash.core.recording import RecordingError, start_record
 
-    try:
-        next(iter(iter_records(args.file)))
-    except (RecordingError, StopIteration) as exc:
-        return usage_error(str(exc) or f"{args.file} is empty")
-    settings = AppSettings(mode="replay", replay_path=Path(args.file), budgets=budgets_from(args),
+    overrides = budget_overrides(args)
+    try:  # what can be said before the screen opens: not a recording, a newer format, bad budgets
+        notes = budget_notes(start_record(args.file), overrides)
+    except RecordingError as exc:
+        return usage_error(str(exc))
+    except OSError as exc:
+        return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
+    settings = AppSettings(mode="replay", replay_path=Path(args.file), budget_overrides=overrides, notes=notes,
                            replay_speed=args.speed if args.speed > 0 else float("inf"), title=f"wsdash · replay {Path(args.file).name}",
                            present=bool(getattr(args, "present", False)))
     make_app(settings).run()

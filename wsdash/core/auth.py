@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from wsdash.core.private_files import open_private
 from wsdash.core.redact import register_secret
 
 ISSUER = "netra-auth-service"
@@ -246,11 +247,5 @@ def write_secret_file(path: Path, secret: str) -> None:
     """Write a secret readable by the current user only (0600 on POSIX)."""
     register_secret(secret)
     path.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(path, flags, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with open_private(path, "w", encoding="utf-8") as f:
         f.write(secret + "\n")
-    try:
-        os.chmod(path, 0o600)
-    except OSError:  # pragma: no cover - Windows: the user profile dir is already private
-        pass

@@ -29,6 +29,7 @@ PROXY = "proxy"
 PERMISSION = "permission"
 NETWORK = "network"
 CONFIG = "config"
+RECORDING = "recording"  # a replayed recording that stops before its run did (cut short)
 UNKNOWN = "unknown"
 
 # "Nothing is listening": Linux 111, macOS 61, Winsock 10061, asyncio's Windows loop 1225.

@@ -6,7 +6,7 @@ A live session and a replayed recording both drive the same `Run`, so `golden-pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
 
 from wsdash.core import exit_codes
@@ -126,7 +126,15 @@ class Run:
 
     def start(self, at: float, **meta: Any) -> None:
         if self._listener:
-            self._listener.record("start", at, url=redact_url(self.url), **meta)
+            # The budgets go with the frames: a replay judges with them, so it gives this verdict.
+            self._listener.record("start", at, url=redact_url(self.url), budgets=asdict(self.contract.budgets), **meta)
+
+    def use_budgets(self, budgets: Budgets) -> None:
+        """Judge with these budgets instead (a replay learns them from the recording). Only before
+        anything was judged (ValueError otherwise)."""
+        if self.contract.connect_s is not None or self.contract.sent_at is not None or self.frames.received:
+            raise ValueError("the budgets can change only before the run began")
+        self.contract = Contract(budgets)
 
     def opened(self, at: float, connect_s: float, phases: dict[str, float], address: str | None = None) -> None:
         self.phases = dict(phases)
@@ -183,7 +191,11 @@ class Run:
         if self.error is None:
             self.error = error
         if self._listener:
-            self._listener.record("error", at, error=error.to_json())
+            if self.contract.connect_s is None and self.phases:
+                # A connect that failed: how far it got (DNS, TCP, upgrade) is the diagnosis.
+                self._listener.record("error", at, error=error.to_json(), phases=self.phases)
+            else:
+                self._listener.record("error", at, error=error.to_json())
 
     def finish(self, at: float, *, timed_out: bool = False, interrupted: str | None = None) -> RunResult:
         """Judge the run. `interrupted`: the phase a Ctrl+C cut; the verdict is then partial."""

@@ -1,8 +1,14 @@
 """Record a session as JSON lines and replay it through the same judge.
 
-Each line: {"k": kind, "t": monotonic seconds, ...}. Kinds: start, open, send, recv, close,
-error, end. Binary frames are stored base64 ("b64"). Everything is scrubbed of secrets before it
-is written (redact.scrub), so a recording can be shared.
+The format is described in docs/protocol.md ("Recording format"). Line 1 is the header
+{"k": "format", "format": "wsdash-recording/1", "wsdash": version}; then one record per line,
+{"k": kind, "t": monotonic seconds, ...}, kinds start, open, send, recv, close, error, end.
+Binary frames are stored base64 ("b64"). Everything is scrubbed of secrets before it is written
+(redact.scrub), so a recording can be shared; the file itself is user-only.
+
+Crash-safe: a recording is read after the process that wrote it was killed (a CI timeout, a
+closed terminal), so lines reach the OS within FLUSH_S and the reader takes a file that stops
+mid-run — it judges what is there and says the recording was cut.
 """
 
 from __future__ import annotations
@@ -11,30 +17,41 @@ import base64
 import json
 import math
 import os
+import threading
+import time
+from collections import deque
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
-from wsdash.core.errors import ClassifiedError
+from wsdash import __version__
 from wsdash.core.contract import Budgets
-from wsdash.core.redact import scrub, scrub_obj
+from wsdash.core.errors import RECORDING, ClassifiedError
 from wsdash.core.judged_run import Run, RunResult
+from wsdash.core.private_files import open_private
+from wsdash.core.redact import scrub, scrub_obj
 
-FORMAT = "wsdash-recording/1"
+FORMAT_NAME = "wsdash-recording"
+FORMAT_VERSION = 1  # bump when an older wsdash would misread a newer file (added fields are fine)
+FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
+FLUSH_S = 0.1  # every recorded line is handed to the OS at most this long after it was recorded
+_TICK_S = FLUSH_S / 2  # the flusher thread's period: a quiet line waits at most this
+_HEADER_MAX = 64 * 1024  # a first line longer than this is not a header (random bytes, no newline)
+BUDGET_FIELDS = ("connect_s", "first_event_s", "run_s", "gap_s")
 
 # What json's encoder uses for str and finite float with ensure_ascii=False (the C versions).
 _encode_str = json.encoder.encode_basestring
 _float_repr = float.__repr__
 _isfinite = math.isfinite
+_monotonic = time.monotonic
 
 
 class RecordingError(ValueError):
-    """A file that is not a wsdash recording, or a damaged one: says which line and why."""
+    """A file that is not a wsdash recording, or a damaged one: names the file, the line and why."""
 
 
 def recording_file(path: str | os.PathLike[str], run_number: int = 1) -> Path:
     """Where a run is recorded: `path` itself, or a new timestamped file when it is a directory."""
-    import time
-
     target = Path(path)
     if not target.is_dir():
         return target
@@ -42,13 +59,36 @@ def recording_file(path: str | os.PathLike[str], run_number: int = 1) -> Path:
 
 
 class Recorder:
-    """A RunListener writing JSON lines; buffered, flushed on close."""
+    """A RunListener writing JSON lines that survive the process.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    Lines are queued and handed to the OS in one write: by the recording call itself once
+    FLUSH_S has passed since the last write, by a timer thread when the line goes quiet, and at
+    once for every record but a frame (start, open, close, error, end: rare, and what a reader
+    needs most). A kill then loses at most FLUSH_S of frames and leaves at most one partial last
+    line, which replay reports as cut.
+
+    Opening raises OSError. A write that fails later (a full disk, a removed drive) stops the
+    recording, never the session: `error` says why, and `on_error` hears it once — from the
+    recording thread or the timer thread, so it must be safe to call from either.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, on_error: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
-        self._f: IO[str] = open(self.path, "w", encoding="utf-8", buffering=1 << 16)
+        self.error: str | None = None
+        self._on_error = on_error
+        self._file: IO[bytes] = open_private(self.path, "wb", buffering=0)
+        # Appended by the recording thread, drained under the lock by whoever flushes: a deque's
+        # append and popleft are atomic, so the per-frame path takes no lock.
+        self._lines: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._flushed_at = _monotonic()
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-        self._f.write(self._dumps({"k": "format", "format": FORMAT}) + "\n")
+        self._lines.append(self._dumps({"k": "format", "format": FORMAT, "wsdash": __version__}) + "\n")
+        self.flush()
+        self._stop = threading.Event()
+        self._timer = threading.Thread(target=self._flush_quiet_lines, name=f"wsdash recorder {self.path.name}", daemon=True)
+        self._timer.start()
 
     def record(self, kind: str, at: float, **data: Any) -> None:
         if kind == "recv" or kind == "send":
@@ -62,20 +102,81 @@ class Recorder:
                 # The per-frame path, written by hand: byte-for-byte what the encoder makes of
                 # {"k": kind, "t": at, "data": scrub(raw)[, "message": true]}, at a third of the cost.
                 text = scrub(raw)
-                self._f.write(f'{{"k":"{kind}","t":{_float_repr(at)},"data":{_encode_str(text)}'
-                              + (',"message":true}\n' if data.get("message") else "}\n"))
+                self._lines.append(f'{{"k":"{kind}","t":{_float_repr(at)},"data":{_encode_str(text)}'
+                                   + (',"message":true}\n' if data.get("message") else "}\n"))
+                if _monotonic() - self._flushed_at >= FLUSH_S:
+                    self.flush()
                 return
             else:
                 line = {"k": kind, "t": at, "data": scrub(raw)}
                 if data.get("message"):
                     line["message"] = True
-        else:
-            line = {"k": kind, "t": at, **scrub_obj(data)}
-        self._f.write(self._dumps(line) + "\n")
+            self._lines.append(self._dumps(line) + "\n")
+            if _monotonic() - self._flushed_at >= FLUSH_S:
+                self.flush()
+            return
+        self._lines.append(self._dumps({"k": kind, "t": at, **scrub_obj(data)}) + "\n")
+        self.flush()
+
+    def flush(self) -> None:
+        """Hand every queued line to the OS now (not fsync: a killed process loses nothing the
+        OS has; a machine that loses power is another matter)."""
+        report = None
+        with self._lock:
+            self._flushed_at = _monotonic()
+            lines = self._lines
+            n = len(lines)
+            if not n or self._file.closed:
+                return
+            data = "".join([lines.popleft() for _ in range(n)]).encode("utf-8", "surrogatepass")
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[self._file.write(view) or 0:]  # a raw write may take only part
+            except OSError as exc:
+                report = self._stopped_by(exc)
+        if report is not None:
+            self._tell(report)  # outside the lock: it may take its time (a UI thread hop)
+
+    def _stopped_by(self, exc: OSError) -> str | None:
+        """Stop recording after a failed write; the message, the first time only."""
+        self._lines = deque(maxlen=0)  # later records are dropped where they are made
+        if self.error is not None:
+            return None
+        self.error = (f"recording to {self.path} stopped: {exc.strerror or exc} — what was written before "
+                      "stays replayable; the run goes on unrecorded")
+        return self.error
+
+    def _flush_quiet_lines(self) -> None:
+        while not self._stop.wait(_TICK_S):
+            if self._lines:
+                self.flush()
 
     def close(self) -> None:
-        if not self._f.closed:
-            self._f.close()
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        if self._timer is not threading.current_thread():
+            self._timer.join()
+        self.flush()
+        report = None
+        with self._lock:
+            self._lines = deque(maxlen=0)
+            try:
+                self._file.close()
+            except OSError as exc:  # a network drive can report a lost write only now
+                report = self._stopped_by(exc)
+        if report is not None:
+            self._tell(report)
+
+    def _tell(self, report: str) -> None:
+        if self._on_error is None:
+            return
+        try:
+            self._on_error(report)
+        except Exception:  # noqa: BLE001 - the terminal it writes to may be gone (SIGHUP): `error` still says it
+            pass
 
     def __enter__(self) -> "Recorder":
         return self
@@ -84,79 +185,164 @@ class Recorder:
         self.close()
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+# ---- reading ----------------------------------------------------------------------------------
+
+def _header(name: str, line: bytes) -> dict[str, Any]:
+    """The format header (line 1), or RecordingError saying what the file is instead."""
+    not_ours = f"{name}: not a wsdash recording (its first line is not a {FORMAT_NAME} header)"
     try:
-        f = open(path, encoding="utf-8")
+        rec = json.loads(line.decode("utf-8"))
+    except ValueError:
+        raise RecordingError(not_ours) from None
+    fmt = rec.get("format") if isinstance(rec, dict) and rec.get("k") == "format" else None
+    head, _, version = fmt.partition("/") if isinstance(fmt, str) else ("", "", "")
+    if head != FORMAT_NAME or not version.isdigit() or int(version) < 1:
+        raise RecordingError(not_ours)
+    if int(version) > FORMAT_VERSION:
+        writer = rec.get("wsdash")
+        upgrade = f": replay it with wsdash {writer} or later" if isinstance(writer, str) else ": upgrade wsdash to replay it"
+        raise RecordingError(f"{name} was written by a newer wsdash (format {int(version)}); this one reads format {FORMAT_VERSION}{upgrade}")
+    return rec
+
+
+def _cut(name: str, bad: tuple[int, bool] | None) -> dict[str, Any]:
+    """The record standing for a recording that ends before its run did."""
+    message = f"{name} was cut short: the process recording it stopped before the run ended (there is no 'end' record)"
+    if bad is not None:
+        number, complete = bad
+        message += (f"; its last line ({number}) is not a complete record" if complete
+                    else f"; its last line ({number}) was cut off mid-write") + " and is left out"
+    return {"k": "cut", "line": None if bad is None else bad[0], "message": message,
+            "hint": "judged on what was recorded before the cut: events after it are unknown, not missing"}
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Every record in order, the header first. A recording that stops before its 'end' record
+    (its writer was killed, the disk filled) ends with a {"k": "cut", ...} record saying so, its
+    last line left out when that was cut mid-write. Anything else that is not a record raises
+    RecordingError naming the file and the line."""
+    name = os.fspath(path)
+    if os.path.isdir(name):
+        raise RecordingError(f"{name} is a directory, not a recording")
+    try:
+        f = open(name, "rb")
     except OSError as exc:
-        raise RecordingError(f"cannot open recording {path}: {exc.strerror or exc}") from None
+        raise RecordingError(f"cannot open recording {name}: {exc.strerror or exc}") from None
     with f:
-        for number, line in enumerate(f, 1):
+        first = f.readline(_HEADER_MAX)
+        if not first:
+            raise RecordingError(f"{name} is empty: not a wsdash recording")
+        yield _header(name, first)
+        bad: tuple[int, bool] | None = None  # (line, ended by a newline) not a record: fine if last
+        for number, line in enumerate(f, 2):
             if not line.strip():
                 continue
+            if bad is not None:
+                raise RecordingError(f"{name}:{bad[0]}: not a JSON line — is this a wsdash recording?")
             try:
-                rec = json.loads(line)
+                rec = json.loads(line.decode("utf-8", "surrogatepass"))
             except ValueError:
-                raise RecordingError(f"{path}:{number}: not a JSON line — is this a wsdash recording?") from None
+                bad = (number, line.endswith(b"\n"))
+                continue
             if not isinstance(rec, dict) or "k" not in rec:
-                raise RecordingError(f"{path}:{number}: not a wsdash record (no 'k' field)")
-            if number == 1 and rec.get("format") != FORMAT:
-                raise RecordingError(f"{path}: not a wsdash recording (expected format {FORMAT})")
+                raise RecordingError(f"{name}:{number}: not a wsdash record (no 'k' field)")
             yield rec
-
-
-def feed(run: Run, rec: dict[str, Any]) -> bool:
-    """Apply one record to a Run. Returns True on the final record ('end'). A damaged record
-    raises RecordingError naming it, never anything else."""
-    try:
-        return _apply(run, rec)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise RecordingError(f"a damaged {rec.get('k')!r} record (t={rec.get('t')!r}): {exc}") from None
-
-
-def _apply(run: Run, rec: dict[str, Any]) -> bool:
-    kind, at = rec["k"], float(rec.get("t", 0.0))
-    if kind == "start":
-        run.url = str(rec.get("url", ""))
-        run.token = rec.get("token")
-    elif kind == "open":
-        run.opened(at, float(rec.get("connect_s", 0.0)), rec.get("phases") or {}, rec.get("address"))
-    elif kind == "send":
-        run.sent(at, rec.get("data", ""), is_message=bool(rec.get("message")))
-    elif kind == "recv":
-        data: str | bytes = base64.b64decode(rec["b64"]) if "b64" in rec else rec.get("data", "")
-        run.received(at, data)
-    elif kind == "close":
-        run.closed(at, int(rec.get("code", 1006)), str(rec.get("reason", "")), str(rec.get("by", "server")))
-    elif kind == "error":
-        e = rec.get("error") or {}
-        run.failed(at, ClassifiedError(e.get("kind", "unknown"), e.get("message", ""), e.get("hint", ""), e.get("code")))
-    elif kind == "end":
-        return True
-    return False
+            if rec["k"] == "end":
+                return  # one run per file: nothing after its end is judged
+        yield _cut(name, bad)
 
 
 def records_of_run(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    """The records to feed, in order (the format line left out). Raises RecordingError."""
+    """The records to feed, in order (the header left out). Raises RecordingError."""
     for rec in iter_records(path):
         if rec["k"] != "format":
             yield rec
 
 
-def replay(path: str | os.PathLike[str], budgets: Budgets | None = None) -> RunResult:
-    """Re-judge a recording as fast as possible; the same result a live run would give."""
-    run = Run("", budgets)
+def start_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The run's 'start' record (url, token summary, auth, budgets), or None. Raises RecordingError."""
+    for rec in records_of_run(path):
+        return rec if rec["k"] == "start" else None
+    return None
+
+
+def recorded_budgets(start: dict[str, Any] | None) -> Budgets | None:
+    """The budgets the live run was judged with; None when the recording predates them."""
+    raw = (start or {}).get("budgets")
+    if raw is None:
+        return None
+    try:
+        values = {k: (None if k == "gap_s" and raw.get(k) is None else float(raw[k])) for k in BUDGET_FIELDS}
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise RecordingError(f"a damaged 'start' record: budgets {raw!r}") from None
+    if any(v is not None and not (math.isfinite(v) and v >= 0) for v in values.values()):
+        raise RecordingError(f"a damaged 'start' record: budgets {raw!r}")
+    return Budgets(**values)
+
+
+def judging_budgets(start: dict[str, Any] | None, overrides: dict[str, float] | None = None) -> Budgets:
+    """What a replay judges with: the recorded budgets (the defaults for an older recording),
+    each overridden by the one given on the command line."""
+    return replace(recorded_budgets(start) or Budgets(), **(overrides or {}))
+
+
+def feed(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None = None) -> bool:
+    """Apply one record to a Run. Returns True on the final record ('end', or 'cut' for a
+    recording that stops early). A damaged record raises RecordingError naming it."""
+    try:
+        return _apply(run, rec, overrides)
+    except RecordingError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RecordingError(f"a damaged {rec.get('k')!r} record (t={rec.get('t')!r}): {exc}") from None
+
+
+def _apply(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None) -> bool:
+    kind, at = rec["k"], float(rec.get("t", 0.0))
+    if kind == "start":
+        run.url = str(rec.get("url", ""))
+        run.token = rec.get("token")
+        run.use_budgets(judging_budgets(rec, overrides))
+    elif kind == "open":
+        run.opened(at, float(rec.get("connect_s", 0.0)), rec.get("phases") or {}, rec.get("address"))
+    elif kind == "send":
+        run.sent(at, rec.get("data", ""), is_message=bool(rec.get("message")))
+    elif kind == "recv":
+        data: str | bytes = base64.b64decode(rec["b64"], validate=True) if "b64" in rec else rec.get("data", "")
+        run.received(at, data)
+    elif kind == "close":
+        run.closed(at, int(rec.get("code", 1006)), str(rec.get("reason", "")), str(rec.get("by", "server")))
+    elif kind == "error":
+        e = rec.get("error") or {}
+        if "phases" in rec:  # a connect that failed: the phases it got through
+            run.phases = {str(k): float(v) for k, v in rec["phases"].items()}
+        run.failed(at, ClassifiedError(e.get("kind", "unknown"), e.get("message", ""), e.get("hint", ""), e.get("code")))
+    elif kind == "cut":
+        run.failed(at, ClassifiedError(RECORDING, rec["message"], rec["hint"]))
+        return True
+    elif kind == "end":
+        return True
+    return False
+
+
+def replay(path: str | os.PathLike[str], overrides: dict[str, float] | None = None) -> RunResult:
+    """Re-judge a recording as fast as possible: the result the live run gave, with the recorded
+    budgets unless `overrides` (BUDGET_FIELDS → seconds) says otherwise. Raises RecordingError."""
+    run = Run("", None)
     last_t: float | None = None
     timed_out = False
     interrupted = None
     for rec in records_of_run(path):
-        if feed(run, rec):
-            timed_out = bool(rec.get("timed_out"))
-            interrupted = rec.get("interrupted")
-        last_t = time_of(rec, last_t)
-        if rec["k"] == "end":
-            break
+        try:
+            last_t = time_of(rec, last_t)
+            if feed(run, rec, overrides):
+                timed_out = bool(rec.get("timed_out"))
+                interrupted = rec.get("interrupted")
+                break
+        except RecordingError as exc:
+            raise RecordingError(f"{os.fspath(path)}: {exc}") from None
     if last_t is None:
-        raise RecordingError(f"{path}: the recording is empty")
+        raise RecordingError(f"{os.fspath(path)} holds no run: its writer stopped before the run began")
     return run.finish(last_t, timed_out=timed_out, interrupted=interrupted)
 
 

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from wsdash.core.config import Config
 from wsdash.core.errors import UNKNOWN, ClassifiedError, classify
 from wsdash.core.event_store import DEFAULT_CAPACITY, EventStore
+from wsdash.core.private_files import make_private
 from wsdash.core.contract import Budgets
 from wsdash.core.redact import redact_url, scrub
 from wsdash.ui import gc_tuning
@@ -41,6 +42,7 @@ class AppSettings:
     health_timeout_s: float = 5.0
     replay_path: Path | None = None
     replay_speed: float = 1.0
+    budget_overrides: dict[str, float] = field(default_factory=dict)  # replay: budgets from flags, the rest as recorded
     autorun: bool = False  # run a golden path as soon as connected (demo)
     present: bool = False  # open in the presentation view (`--present`)
     capacity: int = DEFAULT_CAPACITY
@@ -114,7 +116,7 @@ class WsDashApp(App[None]):
         if s.mode == "replay":
             from wsdash.services.session.replay import ReplayPlayer
 
-            self.source = ReplayPlayer(s.replay_path, self.store, s.budgets, speed=s.replay_speed)
+            self.source = ReplayPlayer(s.replay_path, self.store, s.budget_overrides, speed=s.replay_speed)
         else:
             from wsdash.services.session.live import LiveSession
             from wsdash.services.session.handshake import SessionOptions
@@ -194,11 +196,22 @@ class WsDashApp(App[None]):
     def _recorder(self) -> Any:
         from wsdash.core.recording import Recorder, recording_file
 
+        import asyncio
+        from functools import partial
+
         folder = self.settings.record_dir
         assert folder is not None
+        loop = asyncio.get_running_loop()
+
+        def failed(message: str) -> None:  # the recorder's timer thread or this loop: hop onto the loop
+            try:
+                loop.call_soon_threadsafe(partial(self.tell, message, severity="error", timeout=10))
+            except RuntimeError:  # the app has closed its loop: nobody left to tell
+                pass
+
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            return Recorder(recording_file(folder, self.source.status.runs + 1))
+            return Recorder(recording_file(folder, self.source.status.runs + 1), on_error=failed)
         except OSError as exc:  # the run goes on unrecorded: the socket is not the problem
             self.tell(f"cannot record to {folder}: {exc.strerror or exc} — this run is not recorded", severity="error")
             return None
@@ -332,6 +345,7 @@ class WsDashApp(App[None]):
     def action_screenshot(self) -> None:
         try:
             path = self.save_screenshot(filename=screenshot_name(self.settings.mode), path=str(Path.cwd()))
+            make_private(path)  # the screen can show what a user would not share by accident
         except OSError as exc:
             self.tell(f"could not save the screenshot in {Path.cwd()}: {exc.strerror or exc}", severity="error")
             return

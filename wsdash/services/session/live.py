@@ -280,7 +280,8 @@ class LiveSession:
         listener = getattr(run, "_listener", None)
         if listener is not None and hasattr(listener, "close"):
             listener.close()
-            self.last_recording = str(getattr(listener, "path", "")) or None
+            # a recording stopped by a full disk is not "recorded to": the toast said where it stopped
+            self.last_recording = None if getattr(listener, "error", None) else str(getattr(listener, "path", "")) or None
 
     @property
     def last_result(self) -> RunResult | None:

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from wsdash.core.event_store import EventStore
-from wsdash.core.contract import Budgets
 from wsdash.services.session.live import LiveStatus
 from wsdash.core.protocol import Event
 from wsdash.core.recording import RecordingError, time_of, feed, iter_records, records_of_run
@@ -43,10 +42,10 @@ REPLAYING, PAUSED, DONE = "replaying", "paused", "done"
 
 
 class ReplayPlayer:
-    def __init__(self, path: str | Path, store: EventStore | None = None, budgets: Budgets | None = None, speed: float = 1.0) -> None:
+    def __init__(self, path: str | Path, store: EventStore | None = None, overrides: dict[str, float] | None = None, speed: float = 1.0) -> None:
         self.path = Path(path)
         self.store = store if store is not None else EventStore()
-        self.budgets = budgets
+        self.overrides = overrides  # budgets given on the command line; the rest as recorded
         self.speed = speed
         self.status = LiveStatus(state=REPLAYING)
         self.results: list[RunResult] = []
@@ -112,7 +111,7 @@ class ReplayPlayer:
             sent = run.contract.sent_at
             self.store.append(event, event.received - sent if sent is not None else None, run_no)
 
-        run = Run("", self.budgets, on_event=on_event)
+        run = Run("", None, on_event=on_event)  # the recorded budgets arrive with its start record
         self.run = run
         self.status.runs = run_no
         prev: float | None = None
@@ -128,7 +127,7 @@ class ReplayPlayer:
                 self.run = None  # a replay cut short by "from the start" or by quitting is not a verdict
                 return
             prev = last = at
-            if feed(run, rec):
+            if feed(run, rec, self.overrides):
                 timed_out = bool(rec.get("timed_out"))
                 break
             count += 1

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Callable
 
+from wsdash.core.private_files import open_private
 from wsdash.services.tiers.model import ERROR, FAILED, SKIPPED, ST_BLOCKED, ST_CANCELLED, ST_ERROR, ST_FAILED, ST_TIMEOUT, XFAILED, TestResult, TierResult
 from wsdash.services.tiers.skips import limit_text
 from wsdash.services.tiers.spec import KIND_COMMAND
@@ -195,7 +196,8 @@ def write_junit(path: str | os.PathLike[str], results: Sequence[TierResult], *, 
     tree = junit_tree(results, scrub=scrub)
     tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
     try:
-        tree.write(tmp, encoding="utf-8", xml_declaration=True)
+        with open_private(tmp, "wb") as f:  # test output can quote what a user would not share: 0600
+            tree.write(f, encoding="utf-8", xml_declaration=True)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
