@@ -192,8 +192,8 @@ class Run:
             self.error = error
         if self._listener:
             if self.contract.connect_s is None and self.phases:
-                # A connect that failed: how far it got (DNS, TCP, upgrade) is the diagnosis.
-                self._listener.record("error", at, error=error.to_json(), phases=self.phases)
+                # A connect that failed: how far it got (DNS, TCP, upgrade), and where, is the diagnosis.
+                self._listener.record("error", at, error=error.to_json(), phases=self.phases, address=self.address)
             else:
                 self._listener.record("error", at, error=error.to_json())
 

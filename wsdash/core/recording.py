@@ -314,8 +314,9 @@ def _apply(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None) ->
         run.closed(at, int(rec.get("code", 1006)), str(rec.get("reason", "")), str(rec.get("by", "server")))
     elif kind == "error":
         e = rec.get("error") or {}
-        if "phases" in rec:  # a connect that failed: the phases it got through
+        if "phases" in rec:  # a connect that failed: the phases it got through, and where
             run.phases = {str(k): float(v) for k, v in rec["phases"].items()}
+            run.address = rec.get("address")
         run.failed(at, ClassifiedError(e.get("kind", "unknown"), e.get("message", ""), e.get("hint", ""), e.get("code")))
     elif kind == "cut":
         run.failed(at, ClassifiedError(RECORDING, rec["message"], rec["hint"]))
