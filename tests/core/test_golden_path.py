@@ -62,10 +62,22 @@ def test_nested_agents_judged_on_the_outermost() -> None:
 
 
 def test_unpaired_tool_completed_matches_by_execution_id_then_name() -> None:
-    seq = GOLDEN[:4] + [("tool_completed", 0.45, {"tool_name": "t", "execution_id": "e2"})] + GOLDEN[4:]
-    assert codes(judge(seq)) == [("unpaired_tool_completed", "tool_completed")]
+    # The mismatching id arrives while tool t (e1) is still open: a name match would close it.
+    seq = GOLDEN[:3] + [("tool_completed", 0.35, {"tool_name": "t", "execution_id": "e2"})] + GOLDEN[4:]
+    v = judge(seq)
+    assert codes(v) == [("unclosed_tool", "tool_executing"), ("unpaired_tool_completed", "tool_completed")]
+    # both ids carried: e2 closes e2 although e1, of the same name, opened first
+    two = GOLDEN[:2] + [("tool_executing", 0.3, {"tool_name": "t", "execution_id": "e1"}),
+                        ("tool_executing", 0.31, {"tool_name": "t", "execution_id": "e2"}),
+                        ("tool_completed", 0.32, {"tool_name": "t", "execution_id": "e2"})] + GOLDEN[4:]
+    v = judge(two)
+    assert codes(v) == [("unclosed_tool", "tool_executing")] and v.violations[0].detail == "tool t started but never completed"
     by_name = GOLDEN[:2] + [("tool_executing", 0.3, {"tool_name": "x"}), ("tool_completed", 0.4, {"tool_name": "x"})] + GOLDEN[4:]
     assert judge(by_name).ok
+    one_id = GOLDEN[:2] + [("tool_executing", 0.3, {"tool_name": "x"}), ("tool_completed", 0.4, {"tool_name": "x", "execution_id": "e7"})] + GOLDEN[4:]
+    assert judge(one_id).ok  # an id on one side only: the name pairs them
+    other_name = GOLDEN[:2] + [("tool_executing", 0.3, {"tool_name": "x"}), ("tool_completed", 0.4, {"tool_name": "y"})] + GOLDEN[4:]
+    assert codes(judge(other_name)) == [("unclosed_tool", "tool_executing"), ("unpaired_tool_completed", "tool_completed")]
 
 
 def test_unclosed_tool() -> None:
@@ -137,3 +149,39 @@ def test_tool_completed_before_its_executing_is_out_of_order() -> None:
 def test_an_early_completion_never_matched_is_unpaired() -> None:
     seq = GOLDEN[:2] + [("tool_completed", 0.3, {"tool_name": "ghost"})] + GOLDEN[2:]
     assert codes(judge(seq)) == [("unpaired_tool_completed", "tool_completed")]
+
+
+def test_a_swapped_tool_is_out_of_order_whichever_tool_it_is() -> None:
+    # docs/protocol.md §5.3: one rule for the first tool and the tenth
+    second = [("tool_completed", 0.42, {"tool_name": "r", "execution_id": "e2"}),
+              ("tool_executing", 0.44, {"tool_name": "r", "execution_id": "e2"})]
+    v = judge(GOLDEN[:4] + second + GOLDEN[4:])
+    assert codes(v) == [("out_of_order", "tool_completed")]
+    assert v.violations[0].detail == "tool_completed for r arrived before its tool_executing (+440 ms)"
+
+
+def test_an_unmatched_completion_is_judged_when_the_run_completes() -> None:
+    c = Contract()
+    c.message_sent(0.0)
+    for t, at, *rest in GOLDEN[:4] + [("tool_completed", 0.45, {"tool_name": "ghost"})]:
+        assert c.feed(ev(t, at, **(rest[0] if rest else {}))) == []  # held: its tool_executing may still come
+    found = c.feed(ev("agent_completed", 0.5))
+    assert [(x.code, x.detail) for x in found] == [("unpaired_tool_completed", "tool_completed for ghost has no tool_executing to match")]
+    assert codes(c.finish(0.6)) == [("unpaired_tool_completed", "tool_completed")]  # reported once
+
+
+def test_a_tool_executing_after_the_run_does_not_pair_a_held_completion() -> None:
+    seq = GOLDEN[:4] + [("tool_completed", 0.45, {"tool_name": "late", "execution_id": "e3"}), GOLDEN[4],
+                        ("tool_executing", 0.6, {"tool_name": "late", "execution_id": "e3"})]
+    assert codes(judge(seq)) == [("out_of_order", "tool_executing"), ("unpaired_tool_completed", "tool_completed")]
+
+
+def test_only_an_inner_agent_completed_is_missing_the_outermost() -> None:
+    seq = [("agent_started", 0.1, {"agent_name": "sup"}), ("agent_thinking", 0.2), ("agent_started", 0.3, {"agent_name": "triage"}),
+           ("tool_executing", 0.4, {"tool_name": "t"}), ("tool_completed", 0.5, {"tool_name": "t"}),
+           ("agent_completed", 0.6, {"agent_name": "triage"})]
+    v = judge(seq, end=3.0, ended_by="timeout")
+    assert not v.completed and codes(v) == [("missing", "agent_completed")]
+    assert v.violations[0].detail == ("agent_completed never arrived for the outermost agent (sup): only inner agents completed "
+                                      "(1 agent_completed) (nothing more arrived before the 3000 ms timeout)")
+    assert not judge(seq[:-1] + [("agent_completed", 0.6), ("agent_completed", 0.7)]).violations
