@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,15 @@ Ev = tuple[str, dict[str, Any]]  # (golden type, fields) before an envelope shap
 PROGRESS = (AGENT_THINKING, TOOL_EXECUTING, TOOL_COMPLETED)
 TOOL_NAMES = ("cost_analyzer", "search", "report_builder")  # shared by calls that carry an execution_id
 AGENTS = ("supervisor_agent", "triage_agent", "data_agent", "optimizer")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# scripts/mutation.py runs these once per mutant and scales the examples down (a wrong judge fails early).
+SCALE = float(os.environ.get("WSDASH_EXAMPLES_SCALE", "1"))
+
+
+def examples(n: int) -> int:
+    return max(10, round(n * SCALE))
+
+
+SETTINGS = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---- generating runs in golden order ----------------------------------------------------------
@@ -298,7 +307,7 @@ async def dashboard_replay(path: Path) -> RunResult:
     return player.results[0]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(any_runs(), envelopes, st.lists(st.tuples(st.integers(0, 40), st.sampled_from(NOISE)), max_size=4), st.booleans())
 def test_live_recording_and_replay_judge_alike(tmp_path: Path, run: list[Ev], envelope: str, noise, timed_out: bool) -> None:
     path = tmp_path / "run.jsonl"
@@ -312,7 +321,7 @@ def verdict_of(result: RunResult) -> dict[str, Any]:
     return {k: data[k] for k in ("ok", "completed", "checkpoints", "violations", "timings")}
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(any_runs(), st.booleans())
 def test_every_envelope_gets_the_same_verdict(tmp_path: Path, run: list[Ev], timed_out: bool) -> None:
     verdicts = {e: verdict_of(live(run, e, [], tmp_path / f"{e}.jsonl", timed_out)) for e in ENVELOPES}
@@ -348,7 +357,7 @@ def read_everything(event: Event) -> None:
     c.finish(1.0)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.binary(max_size=300))
 def test_no_bytes_raise(data: bytes) -> None:
     read_everything(parse_frame(data, 1.0))
@@ -357,13 +366,13 @@ def test_no_bytes_raise(data: bytes) -> None:
         read_everything(parse_frame(text, 1.0))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.text(max_size=300))
 def test_no_text_raises(text: str) -> None:
     read_everything(parse_frame(text, 1.0))
 
 
-@settings(max_examples=150, deadline=None)  # generating nested frames is the slow part
+@settings(max_examples=examples(150), deadline=None)  # generating nested frames is the slow part
 @given(json_values | frame_values | nested_frames)
 def test_no_json_value_raises(value: Any) -> None:
     read_everything(normalise(value, "", 1.0))
