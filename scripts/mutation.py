@@ -7,7 +7,7 @@ they would miss. Configuration: [tool.mutmut] in pyproject.toml; results and the
 Slow (about an hour on two cores), so not part of `pytest` or CI:
 
     pip install -e ".[test,mutation]"
-    python scripts/mutation.py [--max-children 2] [--examples-scale 0.1] [--goal 90]
+    python scripts/mutation.py [--fresh] [--max-children 2] [--examples-scale 0.1] [--goal 90]
 
 Exit 0 when the killed share reaches the goal, 1 below it, 2 when mutmut is missing. Survivors are
 printed with their diffs (`mutmut show NAME`); each one left must be explained in docs/testing.md.
@@ -54,8 +54,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="hypothesis examples per property, as a share of the normal run's (default 0.1)")
     parser.add_argument("--goal", type=float, default=90.0, help="the killed share to reach, in %% (default 90)")
     parser.add_argument("--report-only", action="store_true", help="print the last run's score without running")
+    parser.add_argument("--fresh", action="store_true",
+                        help="forget earlier results (mutants/): mutmut keeps a mutant's verdict until its code changes, "
+                             "so after changing only tests, a fresh run is the honest score")
     args = parser.parse_args(argv)
 
+    if args.fresh and not args.report_only:
+        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     if not args.report_only:
         env = {**os.environ, "WSDASH_EXAMPLES_SCALE": str(args.examples_scale)}
         run = mutmut("run", "--max-children", str(args.max_children), env=env)

@@ -234,6 +234,11 @@ def test_details_of_run_endings() -> None:
                           ("closed", " (the connection closed before it arrived)"),
                           ("error", " (the run ended with an error before it arrived)"), (None, "")]:
         assert details(judge(GOLDEN[:4], end=3.0, ended_by=ended_by)) == [("missing", "agent_completed", f"agent_completed never arrived{why}")]
+    two_inner = [("agent_started", 0.1, {"agent_name": "sup"}), ("agent_started", 0.11), ("agent_completed", 0.12),
+                 ("agent_started", 0.13)] + GOLDEN[1:]
+    assert details(judge(two_inner, ended_by="timeout", end=1.0))[0][2] == (
+        "agent_completed never arrived for the outermost agent (sup): only inner agents completed (2 agent_completed) "
+        "(nothing more arrived before the 1000 ms timeout)")
     unnamed = [("agent_started", 0.1), ("agent_thinking", 0.15), ("agent_started", 0.2)] + GOLDEN[2:]
     assert details(judge(unnamed, ended_by="closed")) == [
         ("missing", "agent_completed", "agent_completed never arrived for the outermost agent: only inner agents completed "

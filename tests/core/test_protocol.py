@@ -230,7 +230,8 @@ def test_long_values_are_cut_with_an_ellipsis() -> None:
     assert exactly.summary() == "y" * 60
     thinking = parse_frame(json.dumps({"type": "agent_thinking", "thought": "z" * 100}))
     assert thinking.summary(200) == "z" * 79 + "…"
-    assert thinking.summary(10) == "z" * 9 + "…" and len(parse_frame(json.dumps({"type": "agent_thinking", "thought": "abc"})).summary(3)) == 3
+    assert thinking.summary(10) == "z" * 9 + "…"
+    assert parse_frame(json.dumps({"type": "agent_thinking", "thought": "abc"})).summary(3) == "abc"  # exactly the width fits
     odd = parse_frame(json.dumps({"type": "tool_executing", "parameters": {"when": None}}))
     assert odd.summary() == '{"when": null}'
 
@@ -304,7 +305,7 @@ class Text(str):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (1e11, 1e11), (1e11 + 1000, 1e8 + 1), (0, 0.0), (-5, -5.0), ("", None), ([1], None), ({"t": 1}, None), (False, None),
+    (1e11, 1e11), (1e11 + 1000, 1e8 + 1), (1e11 + 0.5, 1e8 + 0.0005), (0, 0.0), (-5, -5.0), ("", None), ([1], None), ({"t": 1}, None), (False, None),
     (float("inf"), None), (float("-inf"), None), (Text(ISO), EPOCH), (Text(""), None),
     ("2025-09-01T12:00:00.500z", None),  # only an upper-case Z is a zone
     ("Z", None), ("2025-09-01", 1756684800.0),
@@ -312,3 +313,16 @@ class Text(str):
 def test_timestamp_edges(value, expected) -> None:
     got = parse_timestamp(value)
     assert got == pytest.approx(expected) if expected is not None else got is None
+
+
+@pytest.mark.skipif(not hasattr(__import__("time"), "tzset"), reason="time.tzset is POSIX-only")
+def test_a_naive_timestamp_is_utc_whatever_the_machines_zone(monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "WSD+05")  # a POSIX zone string: five hours behind UTC, no tz database needed
+    time.tzset()
+    try:
+        assert parse_timestamp("2025-09-01T12:00:00.500") == pytest.approx(EPOCH)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -68,8 +68,8 @@ class Verdict:
     total_s: float | None
 
 
-def _ms(seconds: float | None) -> str:
-    return "?" if seconds is None else f"{seconds * 1000:.0f} ms"
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
 def _match(tools: list[tuple[str | None, str | None]], key: tuple[str | None, str | None]) -> int | None:

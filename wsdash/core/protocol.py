@@ -138,7 +138,7 @@ def parse_timestamp(value: Any) -> float | None:
 
 def _parse_iso(value: str) -> float | None:
     try:
-        dt = _fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        dt = _fromisoformat(value)  # Python 3.11+ reads a trailing "Z" itself
     except ValueError:
         return None
     if dt.tzinfo is None:
