@@ -260,6 +260,8 @@ def test_details_of_tool_pairing() -> None:
     ]
     nameless = GOLDEN[:2] + [("tool_completed", 0.25, {}), ("tool_executing", 0.3, {})] + GOLDEN[4:]
     assert codes(judge(nameless)) == [("unclosed_tool", "tool_executing"), ("unpaired_tool_completed", "tool_completed")]  # nothing to pair by
+    empty = GOLDEN[:2] + [("tool_completed", 0.25, {"tool_name": ""}), ("tool_executing", 0.3, {"tool_name": ""})] + GOLDEN[4:]
+    assert details(judge(empty)) == [("out_of_order", "tool_completed", "tool_completed for a tool arrived before its tool_executing (+300 ms)")]
     named = GOLDEN[:2] + [("tool_completed", 0.25, {"tool_name": "n"}), ("tool_executing", 0.3, {"tool_name": "n"})] + GOLDEN[4:]
     assert details(judge(named)) == [("out_of_order", "tool_completed", "tool_completed for n arrived before its tool_executing (+300 ms)")]
     # a completion pairs with the earliest matching open call, once

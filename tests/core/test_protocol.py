@@ -199,6 +199,7 @@ def test_client_messages_are_exact() -> None:
     ({"type": "agent_started"}, "agent started"),
     ({"type": "agent_thinking", "thought": "Hmm", "step_number": 2, "progress_percentage": 40}, "step 2 40% Hmm"),
     ({"type": "agent_thinking", "reasoning": "r", "message": "m"}, "r"),
+    ({"type": "agent_thinking", "thought": None, "reasoning": "r", "message": "m"}, "r"),  # an explicit null thought
     ({"type": "agent_thinking", "message": "only a message"}, "only a message"),
     ({"type": "agent_thinking", "step_number": 0}, "step 0"),
     ({"type": "tool_executing", "tool_args": {"q": "é"}}, '{"q": "é"}'),
@@ -206,6 +207,8 @@ def test_client_messages_are_exact() -> None:
     ({"type": "tool_completed", "status": "ok", "duration_ms": 12, "output": "rows"}, "ok in 12 rows"),
     ({"type": "tool_completed", "success": True, "execution_time_ms": 5, "result": "r"}, "True in 5 r"),
     ({"type": "tool_completed", "results": {"n": 1}}, '{"n": 1}'),
+    ({"type": "tool_completed", "duration": 1, "execution_time_ms": 2, "duration_ms": 3, "status": None}, "in 1"),
+    ({"type": "agent_completed", "final_response": "f", "result": "done"}, "f"),
     ({"type": "agent_completed", "result": "done", "response": "x"}, "done"),
     ({"type": "agent_completed", "response": "resp"}, "resp"),
     ({"type": "agent_completed", "status": "completed"}, "completed"),
@@ -215,6 +218,7 @@ def test_client_messages_are_exact() -> None:
     ({"type": "quantum_flux"}, "unknown type 'quantum_flux'"),
     ({"type": "agent_update", "event": "quantum_flux"}, "unknown type 'agent_update'"),
     ({"type": "heartbeat", "status": "alive"}, "alive"),
+    ({"type": "heartbeat", "message": "m", "status": "alive"}, "m"),
     ({"type": "connection_established", "connection_id": "c-1"}, "c-1"),
     ({"type": "thread_update", "thread_id": "t-1"}, "t-1"),
     ({"type": "heartbeat", "timestamp": 1.0, "data": {"load": 3}}, '{"load": 3}'),
@@ -326,3 +330,48 @@ def test_a_naive_timestamp_is_utc_whatever_the_machines_zone(monkeypatch) -> Non
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize("frame, cut_at", [
+    ({"type": "tool_executing", "parameters": "p" * 200}, 80),
+    ({"type": "tool_completed", "results": "r" * 200}, 70),
+    ({"type": "agent_completed", "final_response": "f" * 200}, 90),
+    ({"type": "error", "message": "m" * 200}, 90),
+    ({"type": "heartbeat", "message": "h" * 200}, 90),
+    ({"type": "agent_started", "task_description": "t" * 200}, 60),
+])
+def test_each_kind_of_value_has_its_width(frame, cut_at) -> None:
+    value = next(v for k, v in frame.items() if k != "type")
+    assert parse_frame(json.dumps(frame)).summary(500) == value[: cut_at - 1] + "…"
+
+
+def test_the_stream_line_is_a_hundred_characters_by_default() -> None:
+    assert parse_frame(json.dumps({"type": "error", "code": "C" * 150})).summary() == "C" * 99 + "…"
+
+
+@pytest.mark.parametrize("data", ["[1]", "7", '{"type": ', b"\x00bin", "", "{}", '{"type": "agent_started"}'])
+def test_every_event_keeps_its_raw_frame_and_arrival_time(data) -> None:
+    event = parse_frame(data, 2.5)
+    assert event.received == 2.5 and event.raw == data
+    if event.kind == MALFORMED:
+        assert event.type == MALFORMED and event.fields == {} and event.raw_type is None
+    assert parse_frame(data).received == 0.0
+    if not isinstance(data, bytes) and event.kind != MALFORMED:
+        assert normalise(json.loads(data)).raw == "" and normalise(json.loads(data)).received == 0.0
+        assert normalise(json.loads(data), data, 3.0).received == 3.0 and normalise(json.loads(data), data).raw == data
+    assert normalise([1]).raw == "" and normalise([1]).received == 0.0 and normalise([1], "[1]", 4.0).received == 4.0
+
+
+def test_an_untyped_object_keeps_its_fields() -> None:
+    e = parse_frame('{"hello": 1, "data": {"x": 2}}', 1.5)
+    assert e.fields == {"hello": 1, "x": 2} and e.raw_type is None and e.received == 1.5
+
+
+def test_invalid_json_notes_quote_the_decoder() -> None:
+    assert "BOM" in parse_frame("\ufeff{}").note  # json's own words for a byte-order mark, not a generic error
+    text = "{" + " " * 99_998 + "x"
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        reason = str(exc)
+    assert len(reason) > 81 and parse_frame(text).note == f"invalid JSON: {reason[:80]}"

@@ -189,7 +189,7 @@ def normalise(frame: Any, raw: str | bytes = "", received: float = 0.0) -> Event
         name = AGENT_THINKING
         note = "server bug: agent_thinking sent with type 'reasoning'"
     fields = _merge(frame)
-    if "reasoning" in fields and "thought" not in fields and name == AGENT_THINKING:
+    if "reasoning" in fields and name == AGENT_THINKING:
         fields.setdefault("thought", fields["reasoning"])
     if name is None:
         return Event(UNKNOWN, "untyped", raw, received, None, fields, note="object without a 'type' field")
