@@ -167,6 +167,7 @@ def test_nested_runs_complete_only_with_the_outermost_agent(run: list[Ev]) -> No
         c.feed(parse_frame(text, i * 0.01))
         done_at.append(c.done)
     assert done_at == [False] * (len(run) - 1) + [True]
+    assert c.checkpoints["agent_completed"] == (len(run) - 1) * 0.01  # the outermost completion's, not an inner one's
 
 
 # ---- (b) a fault gets the same codes wherever it is ------------------------------------------

@@ -182,6 +182,7 @@ def test_only_an_inner_agent_completed_is_missing_the_outermost() -> None:
            ("agent_completed", 0.6, {"agent_name": "triage"})]
     v = judge(seq, end=3.0, ended_by="timeout")
     assert not v.completed and codes(v) == [("missing", "agent_completed")]
+    assert v.checkpoints["agent_completed"] is None  # no tick for a completion the run never had
     assert v.violations[0].detail == ("agent_completed never arrived for the outermost agent (sup): only inner agents completed "
                                       "(1 agent_completed) (nothing more arrived before the 3000 ms timeout)")
     assert not judge(seq[:-1] + [("agent_completed", 0.6), ("agent_completed", 0.7)]).violations

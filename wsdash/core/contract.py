@@ -158,7 +158,7 @@ class Contract:
         if gap_s is not None and self.last_at is not None and at - self.last_at > gap_s:
             self._add(GAP_TOO_LONG, t, f"{_ms(at - self.last_at)} passed between {self.last_type} and {t}, over the {_ms(gap_s)} limit")
         checkpoints = self.checkpoints
-        if checkpoints[t] is None:
+        if checkpoints[t] is None and t != AGENT_COMPLETED:  # agent_completed: the outermost one's, below
             checkpoints[t] = off
         self.seen_types.add(t)
         if t == AGENT_STARTED:
@@ -173,6 +173,7 @@ class Contract:
             self.depth = max(0, self.depth - 1)
             if self.depth == 0:
                 self.completed_at = at
+                checkpoints[AGENT_COMPLETED] = off  # an inner agent's completion is not the run's
                 if self.held_completions and TOOL_EXECUTING in self.seen_types:
                     # the run is over: no tool_executing can pair them any more (a late one is out_of_order)
                     self.violations.extend(self._unpaired())
