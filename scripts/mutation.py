@@ -4,7 +4,7 @@ mutmut changes the code one small edit at a time (`<` for `<=`, a constant, a dr
 the tests that reach the changed function: a mutant the tests do not notice ("survived") is a bug
 they would miss. Configuration: [tool.mutmut] in pyproject.toml; results and the score: docs/testing.md.
 
-Slow (about an hour on two cores), so not part of `pytest` or CI:
+Slow (about ten minutes on two cores), so not part of `pytest` or CI:
 
     pip install -e ".[test,mutation]"
     python scripts/mutation.py [--fresh] [--max-children 2] [--examples-scale 0.1] [--goal 90]
