@@ -25,11 +25,15 @@ EXPECTED = {
     "reorder": ([("out_of_order", "agent_thinking")], None, 1),
     "duplicate": ([("out_of_order", "agent_completed")], None, 1),
     "unpaired-tool": ([("unpaired_tool_completed", "tool_completed")], None, 1),
+    # the second tool's completion before its start: the same code as a swapped first tool (§5.3)
+    "swapped-tool": ([("out_of_order", "tool_completed")], None, 1),
     "malformed": ([], None, 0),
     # wsdash closes with 1007 at the bad frame: the rest never comes, and the error says why
     "bad-utf8": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
     "slow-first:0.3": ([("first_event_late", "agent_started")], None, 1),
     "stall": ([("missing", "agent_completed")], None, 1),
+    # only the sub-agent completed: the run never finished, and that is a violation, not a pass (§5.1)
+    "unfinished": ([("missing", "agent_completed")], None, 1),
     "drop": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
     "close:1011": ([("missing", "tool_executing"), ("missing", "tool_completed"), ("missing", "agent_completed")], "closed", 1),
     "close:1008": ([], "auth", 3),
@@ -123,15 +127,39 @@ async def test_handshake_is_acknowledged_before_the_message(server) -> None:
     assert types[:3] == ["connection_established", "handshake_response", "handshake_complete"]
 
 
-async def test_older_server_without_any_first_frame(server) -> None:
-    # A server that says nothing first: the client proceeds after the wait (thread_id null).
-    from wsdash.services.agent_server import AgentServer
+async def test_older_server_without_any_first_frame(server, tmp_path) -> None:
+    # A server that says nothing first (?greet=0): the client waits first_frame_wait_s, then sends
+    # the chat message with thread_id null, and the run holds (docs/protocol.md §3.2).
+    import json
 
-    class Silent(AgentServer):
-        pass
+    from wsdash.core.recording import Recorder, iter_records
 
-    result = await run_golden_path(SessionOptions(url=server.url, token=mint_token(SECRET), timeout_s=2, first_frame_wait_s=0.05))
-    assert result.ok
+    wait = 0.3
+    path = tmp_path / "silent.jsonl"
+    with Recorder(path) as rec:
+        result = await run_golden_path(SessionOptions(url=server.url + "?greet=0", token=mint_token(SECRET), timeout_s=2,
+                                                      first_frame_wait_s=wait), listener=rec)
+    assert result.ok, result.to_json()
+    records = list(iter_records(path))
+    assert not [r for r in records if r["k"] == "recv" and r["t"] < next(x["t"] for x in records if x.get("message"))], \
+        "the server was not silent: the test would not exercise the first-frame wait"
+    opened = next(r["t"] for r in records if r["k"] == "open")
+    message = next(r for r in records if r.get("message"))
+    assert json.loads(message["data"])["payload"]["thread_id"] is None
+    assert message["t"] - opened >= wait * 0.9  # it waited for a first frame that never came, then went on
+
+
+async def test_unfinished_run_fails_end_to_end(cli, server_thread) -> None:
+    # The sub-agent completes, the outermost agent never does: not `completed`, a violation, exit 1.
+    import json
+
+    proc = cli("golden-path", "--url", server_thread.url + "?scenario=unfinished", "--token", mint_token(SECRET),
+               "--timeout", "1", "--json")
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert data["completed"] is False and data["ok"] is False
+    assert [(v["code"], v["event"]) for v in data["violations"]] == [("missing", "agent_completed")]
+    assert "outermost agent (supervisor_agent)" in data["violations"][0]["detail"]
 
 
 async def test_unknown_scenario_is_refused_with_the_list(server) -> None:

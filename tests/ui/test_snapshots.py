@@ -55,8 +55,19 @@ def test_golden_path_passed(snap_compare, tmp_path: Path) -> None:
 
 def test_contract_violation(snap_compare, tmp_path: Path) -> None:
     frames = [f for f in GOLDEN_FRAMES if f[1]["type"] != "agent_thinking"]
-    frames.insert(3, (0.9, '{"type": "agent_thinking", '))  # and a malformed frame
-    assert snap_compare(app_for(tmp_path, frames), terminal_size=(120, 40), run_before=settled)
+    frames.insert(2, (0.9, '{"type": "agent_thinking", '))  # and a malformed frame, while the tool runs
+    offsets = [at for at, _ in frames]
+    assert offsets == sorted(offsets), "a recording's clock never runs backwards"
+    app = app_for(tmp_path, frames)
+
+    async def run_before(pilot) -> None:
+        await settled(pilot)
+        # what the screen must show, whatever the pixels: the verdict of exactly this input
+        result = pilot.app.source.results[-1]
+        assert [(v.code, v.event) for v in result.verdict.violations] == [("missing", "agent_thinking")]
+        assert (result.frames.received, result.frames.malformed) == (6, 1)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
 def test_failing_tier_and_docker_down(snap_compare, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from wsdash.commands.common import port_number, seconds, seconds_or_zero, usage_error
 
-SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, malformed, bad-utf8, "
+SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, swapped-tool, malformed, bad-utf8, unfinished, "
                   "slow-first:<s>, stall, drop, close:<code>, auth-reject, burst:<n>")
 
 

@@ -68,8 +68,8 @@ class Verdict:
     total_s: float | None
 
 
-def _ms(seconds: float | None) -> str:
-    return "?" if seconds is None else f"{seconds * 1000:.0f} ms"
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
 def _match(tools: list[tuple[str | None, str | None]], key: tuple[str | None, str | None]) -> int | None:
@@ -101,8 +101,11 @@ class Contract:
     last_type: str | None = None
     progress_in_run: bool = False
     open_tools: list[tuple[str | None, str | None]] = field(default_factory=list)
-    early_completions: list[tuple[str | None, str | None]] = field(default_factory=list)  # before any tool_executing
+    # tool_completed frames that matched no open call: their tool_executing may still come (§5.3)
+    held_completions: list[tuple[str | None, str | None]] = field(default_factory=list)
     seen_types: set[str] = field(default_factory=set)
+    outer_agent: str | None = None  # the outermost agent's name, for `missing agent_completed`
+    agents_completed: int = 0  # inner and outermost agent_completed frames within the run
 
     def connected(self, seconds: float) -> None:
         self.connect_s = seconds
@@ -155,18 +158,26 @@ class Contract:
         if gap_s is not None and self.last_at is not None and at - self.last_at > gap_s:
             self._add(GAP_TOO_LONG, t, f"{_ms(at - self.last_at)} passed between {self.last_type} and {t}, over the {_ms(gap_s)} limit")
         checkpoints = self.checkpoints
-        if checkpoints[t] is None:
+        if checkpoints[t] is None and t != AGENT_COMPLETED:  # agent_completed: the outermost one's, below
             checkpoints[t] = off
         self.seen_types.add(t)
         if t == AGENT_STARTED:
             if not self.started and self.first_type != AGENT_STARTED:
                 self._add(OUT_OF_ORDER, self.first_type, f"{self.first_type} arrived before agent_started (which came at +{_ms(off)}): agent_started must be the first agent event")
+            if self.depth == 0:
+                self.outer_agent = event.agent_name
             self.started = True
             self.depth += 1
         elif t == AGENT_COMPLETED:
+            self.agents_completed += 1
             self.depth = max(0, self.depth - 1)
             if self.depth == 0:
                 self.completed_at = at
+                checkpoints[AGENT_COMPLETED] = off  # an inner agent's completion is not the run's
+                if self.held_completions and TOOL_EXECUTING in self.seen_types:
+                    # the run is over: no tool_executing can pair them any more (a late one is out_of_order)
+                    self.violations.extend(self._unpaired())
+                    self.held_completions.clear()
                 if not self.progress_in_run and self.started:
                     self._add(NO_PROGRESS, AGENT_COMPLETED, "the agent completed without any agent_thinking or tool event in between")
                 if off > self.budgets.run_s:
@@ -184,11 +195,11 @@ class Contract:
 
     def _open_tool(self, event: Event, off: float) -> None:
         key = (event.execution_id, event.tool_name)
-        i = _match(self.early_completions, key)
+        i = _match(self.held_completions, key)
         if i is None:
             self.open_tools.append(key)
             return
-        del self.early_completions[i]  # its completion came first: out of order, not unpaired
+        del self.held_completions[i]  # its completion came first: out of order, not unpaired
         label = key[1] or key[0] or "a tool"
         self._add(OUT_OF_ORDER, TOOL_COMPLETED, f"tool_completed for {label} arrived before its tool_executing (+{_ms(off)})")
 
@@ -198,11 +209,15 @@ class Contract:
         if i is not None:
             del self.open_tools[i]
             return
-        if TOOL_EXECUTING in self.seen_types:
-            label = key[1] or key[0] or "a tool"
-            self._add(UNPAIRED_TOOL_COMPLETED, TOOL_COMPLETED, f"tool_completed for {label} has no earlier tool_executing to match")
-        else:  # its tool_executing may still come (out of order); judged when it does, or at the end
-            self.early_completions.append(key)
+        # Held wherever it happens (first tool or tenth): its tool_executing may still come, which
+        # makes it `out_of_order`; judged `unpaired_tool_completed` when the run ends without it.
+        self.held_completions.append(key)
+
+    def _unpaired(self) -> list[Violation]:
+        """The held completions, judged at the end of the run: their tool_executing never came."""
+        return [Violation(UNPAIRED_TOOL_COMPLETED, TOOL_COMPLETED,
+                          f"tool_completed for {name or exec_id or 'a tool'} has no tool_executing to match")
+                for exec_id, name in self.held_completions]
 
     def finish(self, at: float, *, ended_by: str | None = None) -> Verdict:
         """Close the run. `ended_by` says why it stopped early: 'timeout', 'closed', 'error',
@@ -221,10 +236,14 @@ class Contract:
             for name in GOLDEN_EVENTS:
                 if name not in self.seen_types:
                     violations.append(Violation(MISSING, name, f"{name} never arrived{why}"))
+            if not self.done and AGENT_COMPLETED in self.seen_types:
+                # Only inner agents completed: the run never finished, whatever its event types say.
+                outer = f" ({self.outer_agent})" if self.outer_agent else ""
+                violations.append(Violation(MISSING, AGENT_COMPLETED,
+                                            f"agent_completed never arrived for the outermost agent{outer}: only inner "
+                                            f"agents completed ({self.agents_completed} agent_completed){why}"))
             if TOOL_EXECUTING in self.seen_types:
-                for exec_id, name in self.early_completions:
-                    violations.append(Violation(UNPAIRED_TOOL_COMPLETED, TOOL_COMPLETED,
-                                                f"tool_completed for {name or exec_id or 'a tool'} has no tool_executing to match"))
+                violations.extend(self._unpaired())
             if self.done and self.open_tools and TOOL_COMPLETED in self.seen_types:
                 labels = ", ".join(n or i or "?" for i, n in self.open_tools)
                 violations.append(Violation(UNCLOSED_TOOL, TOOL_EXECUTING, f"tool {labels} started but never completed"))

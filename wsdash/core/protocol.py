@@ -138,7 +138,7 @@ def parse_timestamp(value: Any) -> float | None:
 
 def _parse_iso(value: str) -> float | None:
     try:
-        dt = _fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        dt = _fromisoformat(value)  # Python 3.11+ reads a trailing "Z" itself
     except ValueError:
         return None
     if dt.tzinfo is None:
@@ -189,7 +189,7 @@ def normalise(frame: Any, raw: str | bytes = "", received: float = 0.0) -> Event
         name = AGENT_THINKING
         note = "server bug: agent_thinking sent with type 'reasoning'"
     fields = _merge(frame)
-    if "reasoning" in fields and "thought" not in fields and name == AGENT_THINKING:
+    if "reasoning" in fields and name == AGENT_THINKING:
         fields.setdefault("thought", fields["reasoning"])
     if name is None:
         return Event(UNKNOWN, "untyped", raw, received, None, fields, note="object without a 'type' field")

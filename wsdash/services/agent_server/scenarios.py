@@ -14,7 +14,8 @@ from wsdash.core.protocol import GOLDEN_EVENTS
 
 Step = tuple[Any, ...]
 
-SIMPLE = ("golden", "nested", "reorder", "duplicate", "unpaired-tool", "malformed", "bad-utf8", "stall", "drop", "auth-reject")
+SIMPLE = ("golden", "nested", "reorder", "duplicate", "unpaired-tool", "swapped-tool", "malformed", "bad-utf8", "stall",
+          "unfinished", "drop", "auth-reject")
 PARAMETRIC = ("missing:<event>", "slow-first:<seconds>", "close:<code>", "burst:<n>")
 SENDABLE_CLOSE = lambda code: code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014) or 3000 <= code <= 4999  # noqa: E731
 
@@ -88,6 +89,10 @@ def script(name: str, message: str, user_id: str) -> list[Step]:
     if name == "unpaired-tool":  # a completion for a tool that never started
         ghost = dict(steps[3][2], tool_name="web_search", execution_id="exec-ghost")
         return steps[:4] + [("event", "tool_completed", ghost)] + steps[4:]
+    if name == "swapped-tool":  # a second tool call whose completion arrives before its start
+        second = {**steps[2][2], "tool_name": "report_builder", "execution_id": "exec-second"}
+        done = {**steps[3][2], "tool_name": "report_builder", "execution_id": "exec-second"}
+        return steps[:4] + [("event", "tool_completed", done), ("event", "tool_executing", second)] + steps[4:]
     if name == "malformed":
         bad: list[Step] = [
             ("raw", '{"type": "agent_thinking", "reasoning": '),  # truncated JSON
@@ -103,6 +108,8 @@ def script(name: str, message: str, user_id: str) -> list[Step]:
         return [("sleep", float(arg))] + steps
     if name == "stall":
         return steps[:-1] + [("stall",)]
+    if name == "unfinished":  # the sub-agent completes, the outermost agent never does
+        return nested_steps(message, user_id)[:-1] + [("stall",)]
     if name == "drop":
         return steps[:2] + [("drop",)]
     if head == "close":

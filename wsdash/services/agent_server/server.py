@@ -37,6 +37,7 @@ class _Conn:
     auth_error: str | None
     subprotocol: str | None
     pace: float
+    greet: bool = True  # False (?greet=0): say nothing first, like the oldest servers (docs/protocol.md §3.2)
 
 
 class AgentServer:
@@ -159,6 +160,7 @@ class AgentServer:
             auth_error=auth_error,
             subprotocol=subprotocol,
             pace=pace,
+            greet=query.get("greet") not in ("0", "false"),
         )
         return None
 
@@ -202,7 +204,8 @@ class AgentServer:
             if head == "close" and int(arg) in AUTH_CLOSE_CODES:  # auth closes come at once, like a real server's
                 await ws.close(int(arg), "Authentication failed")
                 return
-            await ws.send(json.dumps(envelopes.connection_established(conn.envelope, uuid.uuid4().hex[:12], conn.user_id)))
+            if conn.greet:
+                await ws.send(json.dumps(envelopes.connection_established(conn.envelope, uuid.uuid4().hex[:12], conn.user_id)))
             acknowledged = not conn.handshake
             thread_id = f"thread-{uuid.uuid4().hex[:8]}"
             if conn.handshake:
