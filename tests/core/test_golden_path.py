@@ -184,7 +184,7 @@ def test_only_an_inner_agent_completed_is_missing_the_outermost() -> None:
     assert not v.completed and codes(v) == [("missing", "agent_completed")]
     assert v.checkpoints["agent_completed"] is None  # no tick for a completion the run never had
     assert v.violations[0].detail == ("agent_completed never arrived for the outermost agent (sup): only inner agents completed "
-                                      "(1 agent_completed) (nothing more arrived before the 3000 ms timeout)")
+                                      "(1 agent_completed) (nothing more arrived before the timeout, 3000 ms after the message)")
     assert not judge(seq[:-1] + [("agent_completed", 0.6), ("agent_completed", 0.7)]).violations
 
 
@@ -231,7 +231,7 @@ def test_details_of_run_endings() -> None:
     assert details(judge([], end=3.0, ended_by="closed")) == []  # no run: the error says why (§5.9)
     assert details(judge([], end=3.0)) == [(  "missing", e, f"{e} never arrived") for e in
                                            ("agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed")]
-    for ended_by, why in [("timeout", " (nothing more arrived before the 3000 ms timeout)"),
+    for ended_by, why in [("timeout", " (nothing more arrived before the timeout, 3000 ms after the message)"),
                           ("closed", " (the connection closed before it arrived)"),
                           ("error", " (the run ended with an error before it arrived)"), (None, "")]:
         assert details(judge(GOLDEN[:4], end=3.0, ended_by=ended_by)) == [("missing", "agent_completed", f"agent_completed never arrived{why}")]
@@ -239,7 +239,7 @@ def test_details_of_run_endings() -> None:
                  ("agent_started", 0.13)] + GOLDEN[1:]
     assert details(judge(two_inner, ended_by="timeout", end=1.0))[0][2] == (
         "agent_completed never arrived for the outermost agent (sup): only inner agents completed (2 agent_completed) "
-        "(nothing more arrived before the 1000 ms timeout)")
+        "(nothing more arrived before the timeout, 1000 ms after the message)")
     unnamed = [("agent_started", 0.1), ("agent_thinking", 0.15), ("agent_started", 0.2)] + GOLDEN[2:]
     assert details(judge(unnamed, ended_by="closed")) == [
         ("missing", "agent_completed", "agent_completed never arrived for the outermost agent: only inner agents completed "
