@@ -8,7 +8,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_from, print_json, seconds, seconds_or_zero, usage_error
+from wsdash.commands.common import (
+    EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, budgets_from, print_run_json, seconds, seconds_or_zero,
+    usage_error,
+)
 
 
 def register(sub: Any) -> None:
@@ -25,6 +28,7 @@ def register(sub: Any) -> None:
     gp.add_argument("--grace", type=seconds_or_zero, default=0.5, metavar="S", help="keep listening S after completion to judge late frames (default 0.5)")
     gp.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
     gp.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    add_all_events_flag(gp)
     add_shared_flags(gp)
     add_budget_flags(gp)
     gp.set_defaults(func=run)
@@ -80,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
     from wsdash.services.session.once import run_golden_path
 
+    if args.all_events and not args.json:
+        return usage_error("--all-events lists the events in the JSON output: add --json")
     try:
         ep = resolve_run_endpoint(args)
     except (ConfigError, TokenError) as exc:
@@ -102,14 +108,19 @@ def run(args: argparse.Namespace) -> int:
             recorder = Recorder(record)
         except OSError as exc:
             return usage_error(f"cannot write recording {record}: {exc.strerror or exc}")
+    spool = EventSpool() if args.all_events else None
     try:
-        result = asyncio.run(run_golden_path(opts, listener=recorder))
+        try:
+            result = asyncio.run(run_golden_path(opts, listener=recorder, row_sink=spool))
+        finally:
+            if recorder is not None:
+                recorder.close()
+        if args.json:
+            print_run_json(result, spool)
     finally:
-        if recorder is not None:
-            recorder.close()
-    if args.json:
-        print_json(result.to_json())
-    else:
+        if spool is not None:
+            spool.close()
+    if not args.json:
         print_human(result, sys.stdout)
         if recorder is not None:
             print(f"recorded to {record} — replay it with: wsdash replay {record}")

@@ -18,6 +18,7 @@ from wsdash.core.errors import ClassifiedError
 from wsdash.core.contract import Budgets
 from wsdash.core.redact import scrub, scrub_obj
 from wsdash.core.judged_run import Run, RunResult
+from wsdash.core.run_rows import RowSink
 
 FORMAT = "wsdash-recording/1"
 
@@ -142,9 +143,9 @@ def records_of_run(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def replay(path: str | os.PathLike[str], budgets: Budgets | None = None) -> RunResult:
+def replay(path: str | os.PathLike[str], budgets: Budgets | None = None, row_sink: RowSink | None = None) -> RunResult:
     """Re-judge a recording as fast as possible; the same result a live run would give."""
-    run = Run("", budgets)
+    run = Run("", budgets, row_sink=row_sink)
     last_t: float | None = None
     timed_out = False
     for rec in records_of_run(path):

@@ -13,6 +13,7 @@ from wsdash.core.connection import ConnectError, open_ws
 from wsdash.core.errors import classify, close_of
 from wsdash.core.judged_run import Run, RunListener, RunResult
 from wsdash.core.protocol import Event
+from wsdash.core.run_rows import RowSink
 from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
 
 
@@ -21,13 +22,14 @@ async def run_golden_path(
     *,
     listener: RunListener | None = None,
     on_event: Callable[[Event], None] | None = None,
-    keep_events: int | None = None,
+    row_sink: RowSink | None = None,
 ) -> RunResult:
-    """One run, judged. Never raises for network or server behaviour."""
+    """One run, judged. Never raises for network or server behaviour. `row_sink` sees every
+    event's row as it arrives (the result keeps a bounded selection: core/run_rows.py)."""
     from websockets.exceptions import ConnectionClosed
 
     loop = asyncio.get_running_loop()
-    run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, keep_events=keep_events)
+    run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, row_sink=row_sink)
     run.token = token_summary(opts.token)
     run.start(loop.time(), token=run.token, auth=opts.auth)
     t0 = loop.time()
@@ -60,19 +62,27 @@ async def run_golden_path(
 
 async def _receive(ws: Any, run: Run, opts: SessionOptions) -> bool:
     """Receive until the outermost agent_completed plus a grace period. True when timed out."""
+    from websockets.exceptions import ConnectionClosedOK
+
     loop = asyncio.get_running_loop()
+    clock = loop.time
     contract = run.contract
     received = run.received
+    recv = ws.recv
     in_grace = False
     try:
-        async with asyncio.timeout_at(loop.time() + opts.timeout_s) as cm:
-            async for data in ws:
-                received(loop.time(), data)
+        async with asyncio.timeout_at(clock() + opts.timeout_s) as cm:
+            while True:  # `async for data in ws`, without an async generator's hop per frame
+                try:
+                    data = await recv()
+                except ConnectionClosedOK:
+                    break
+                received(clock(), data)
                 if run.error is not None:
                     return False
-                if not in_grace and contract.done:
+                if not in_grace and contract.completed_at is not None:  # contract.done
                     in_grace = True
-                    cm.reschedule(loop.time() + opts.grace_s)
+                    cm.reschedule(clock() + opts.grace_s)
         # The server closed the connection normally.
         if ws.close_code is not None:
             run.closed(loop.time(), ws.close_code, ws.close_reason or "")
