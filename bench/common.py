@@ -21,7 +21,7 @@ import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "BENCHMARKS.md"
@@ -256,3 +256,76 @@ def peak_rss_mb() -> float | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+# ---- the same wire as wsdash, and the server on its own ---------------------------------------
+
+def raw_connect(url: str) -> Any:
+    """A plain `websockets` client connection, opened as wsdash opens its own (`core.connection.
+    open_ws`: no permessage-deflate, 64 MiB frames), so a baseline and wsdash receive the same bytes
+    and the baseline is not charged for inflating frames that wsdash never has to."""
+    from websockets.asyncio.client import connect
+
+    return connect(url, max_size=64 * 1024 * 1024, open_timeout=10, compression=None)
+
+
+def drain_burst(url: str, frames_after_message: int, timeout: float = 300.0) -> float:
+    """The server alone: seconds from sending the chat message until `frames_after_message` text
+    frames have arrived, read by a client that does nothing per frame but step over its header
+    (no parsing of payloads, no JSON, no event loop). Opened like wsdash (no extensions)."""
+    import json
+    import socket
+
+    from websockets.client import ClientProtocol
+    from websockets.frames import Frame, Opcode
+    from websockets.uri import parse_uri
+
+    from wsdash.core.protocol import user_message
+
+    uri = parse_uri(url)
+    proto = ClientProtocol(uri, max_size=None)
+    with socket.create_connection((uri.host, uri.port), timeout=timeout) as sock:
+        proto.send_request(proto.connect())
+        sock.sendall(b"".join(proto.data_to_send()))
+        established = False
+        while not established:  # the 101 response, then connection_established
+            data = sock.recv(65536)
+            if not data:
+                raise RuntimeError(f"the server closed the connection during the handshake: {proto.handshake_exc!r}")
+            proto.receive_data(data)
+            established = any(isinstance(e, Frame) and e.opcode is Opcode.TEXT for e in proto.events_received())
+        proto.send_text(json.dumps(user_message("burst", None, "bench")).encode())
+        t0 = time.perf_counter()
+        sock.sendall(b"".join(proto.data_to_send()))
+        counted, skip, pending = 0, 0, b""
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError(f"the server closed after {counted:,} of {frames_after_message:,} frames")
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            data = pending + chunk[skip:] if pending else chunk[skip:] if skip else chunk
+            i, end = 0, len(data)
+            while i + 2 <= end:  # server frames: FIN/opcode byte, unmasked length, payload
+                size = data[i + 1] & 0x7F
+                head = 2
+                if size == 126:
+                    if i + 4 > end:
+                        break
+                    size, head = int.from_bytes(data[i + 2:i + 4], "big"), 4
+                elif size == 127:
+                    if i + 10 > end:
+                        break
+                    size, head = int.from_bytes(data[i + 2:i + 10], "big"), 10
+                if data[i] & 0x0F == 1:
+                    counted += 1
+                i += head + size
+            if i >= end:
+                skip, pending = i - end, b""
+                if counted >= frames_after_message and skip == 0:
+                    return time.perf_counter() - t0
+            else:
+                skip, pending = 0, data[i:]
+            if counted >= frames_after_message and skip == 0 and not pending:
+                return time.perf_counter() - t0

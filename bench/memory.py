@@ -13,6 +13,12 @@ A second figure, `live`: one long run's frames (agent_started, then thinking, to
 heartbeats in every envelope) fed through `LiveSession._feed` — the run's judge and per-run rows
 as well as the store — which is what the dashboard does in a burst.
 
+A third, what a user runs: `wsdash golden-path --json` as a process of its own against the
+embedded server's `burst:N` (server in another process), its peak RSS read from the kernel when it
+exits (`wait4`), with `--record` (every frame to a file) and with `--all-events` (every event in
+the JSON, streamed). Each output is checked: the verdict PASSED, every frame counted, the event
+list bounded (or complete, with `--all-events`). Goal: < 200 MB at 1,000,000 frames, all three.
+
     python bench/memory.py [--sizes 10000,100000,1000000] [--quick] [--no-write]
 """
 
@@ -20,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    append_row, common_args, machine, peak_rss_mb, table_header, table_row, today, verdict,
+    ServerProcess, append_row, burst_url, common_args, machine, peak_rss_mb, table_header, table_row, today, verdict,
 )
 
 SECTION = "memory"
@@ -40,8 +48,10 @@ INTRO = ("`python bench/memory.py`: peak RSS of a fresh process that parses N re
          "`live`: one long run's frames (agent_started, then thinking, tool pairs, heartbeats) through `LiveSession._feed` "
          "(judge + per-run rows + store).")
 HEADER = table_header([
-    "date", "floor MB", "store MB at 10k / 100k / 1M (goal < 200, flat)", "live MB at 10k / 100k / 1M", "machine",
+    "date", "floor MB", "store MB at 10k / 100k / 1M (goal < 200, flat)", "live MB at 10k / 100k / 1M",
+    "`golden-path --json` MB at 10k / 100k / 1M (goal < 200)", "with `--record`", "with `--all-events`", "machine",
 ])
+COMMANDS = {"json": [], "record": ["--record"], "all-events": ["--all-events"]}
 
 
 def frames() -> list[str | bytes]:
@@ -104,7 +114,7 @@ def child(mode: str, n: int) -> int:
         start, progress = live_frames()
         k = len(progress)
         session = LiveSession(SessionOptions(url="ws://127.0.0.1:9/ws"), lambda: None)
-        session.run = session._new_run() if hasattr(session, "_new_run") else _run_like_live(session)
+        session.run = session._new_run()
         session.run.contract.message_sent(0.0)
         feed = session._feed
         feed(0.0, start)
@@ -117,10 +127,43 @@ def child(mode: str, n: int) -> int:
     return 0
 
 
-def _run_like_live(session: Any) -> Any:
-    from wsdash.core.judged_run import Run
-
-    return Run(session.opts.url, session.opts.budgets)
+def run_command(url: str, n: int, variant: str, tmp: str) -> dict[str, Any]:
+    """`wsdash golden-path --json [--record F | --all-events]` on `burst:n` in a process of its own:
+    its peak RSS (from wait4, the kernel's own count) and a check of what it printed."""
+    out_path = os.path.join(tmp, "out.json")
+    extra = list(COMMANDS[variant])
+    if extra == ["--record"]:
+        extra.append(os.path.join(tmp, "run.jsonl"))
+    cmd = [sys.executable, "-m", "wsdash", "golden-path", "--url", burst_url(url, n), "--json",
+           "--timeout", "1800", "--run-budget", "1800", *extra]
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    with open(out_path, encoding="utf-8") as f:
+        data = json.load(f)
+    frames = n + 5  # connection_established, agent_started, the burst, the tool pair, agent_completed
+    listed = len(data["events"]) + data["events_omitted"]
+    complete = len(data["events"]) == frames
+    problems = [what for what, bad in (
+        (f"exit {proc.returncode}: {err[-300:]}", proc.returncode != 0),
+        ("not PASSED", not data["ok"]),
+        (f"{data['frames']['received']} frames counted", data["frames"]["received"] != frames),
+        (f"{listed} events listed + omitted", listed != frames),
+        ("--all-events left some out", variant == "all-events" and not complete),
+        ("the event list is not bounded", variant != "all-events" and n >= 10_000 and complete),
+    ) if bad]
+    if problems:
+        raise RuntimeError(f"golden-path {variant} on burst:{n}: " + "; ".join(problems))
+    for name in ("out.json", "run.jsonl"):
+        try:
+            os.unlink(os.path.join(tmp, name))
+        except FileNotFoundError:
+            pass
+    return {"rss_mb": usage.ru_maxrss / 1024, "events": len(data["events"]), "omitted": data["events_omitted"]}
 
 
 def spawn(mode: str, n: int) -> dict[str, Any]:
@@ -135,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default=",".join(str(n) for n in SIZES), help="comma-separated event counts")
     parser.add_argument("--live-sizes", default=None, help="event counts for the `live` figure (default: --sizes; quick: 10000,100000; empty: skip)")
+    parser.add_argument("--command-sizes", default=None, help="burst sizes for the `golden-path` figures (default: --sizes; quick: 10000,100000; empty: skip)")
     parser.add_argument("--child", choices=("store", "live", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     common_args(parser)
@@ -150,6 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     live_default = "10000,100000" if args.quick else args.sizes
     live_sizes = [int(x) for x in (args.live_sizes if args.live_sizes is not None else live_default).split(",") if x]
     live = {n: spawn("live", n) for n in live_sizes}
+    command_default = "10000,100000" if args.quick else args.sizes
+    command_sizes = [int(x) for x in (args.command_sizes if args.command_sizes is not None else command_default).split(",") if x]
+    commands: dict[str, dict[int, dict[str, Any]]] = {v: {} for v in COMMANDS}
+    if command_sizes and hasattr(os, "wait4"):
+        with ServerProcess() as srv, tempfile.TemporaryDirectory(prefix="wsdash-bench-memory-") as tmp:
+            for n in command_sizes:
+                for variant in COMMANDS:
+                    r = commands[variant][n] = run_command(srv.url, n, variant, tmp)
+                    print(f"golden-path --json {' '.join(COMMANDS[variant])} burst:{n:,}: {r['rss_mb']:.1f} MB peak, "
+                          f"{r['events']:,} events listed, {r['omitted']:,} left out", flush=True)
     print(f"floor (imports + frames, nothing kept): {floor:6.1f} MB")
     print(f"{'events':>10}  {'store MB':>9}  {'kept':>6}  {'s':>6}  {'live MB':>8}  {'s':>6}")
     for n in sorted(set(sizes) | set(live)):
@@ -170,10 +224,21 @@ def main(argv: list[str] | None = None) -> int:
         lo_n, hi_n = min(live), max(live)
         lo, hi = live[lo_n]["rss_mb"], live[hi_n]["rss_mb"]
         print(f"live path {lo_n:,} → {hi_n:,}: {lo:.1f} → {hi:.1f} MB ({'bounded' if hi - lo <= max(5.0, 0.1 * lo) else 'grows with N'})")
+    for variant, runs in commands.items():
+        if runs:
+            top_n = max(runs)
+            top_mb = runs[top_n]["rss_mb"]
+            note = "" if top_n >= 1_000_000 else " (1,000,000 not measured: the goal is not checked)"
+            print(f"golden-path --json {' '.join(COMMANDS[variant])} at {top_n:,}: {top_mb:.1f} MB "
+                  f"(goal < {GOAL_MB:.0f} at 1,000,000): {verdict(top_mb < GOAL_MB) if not note else '-'}{note}")
     if not args.no_write:
+        def cells(runs: dict[int, dict[str, Any]]) -> str:
+            return " / ".join(f"{runs[n]['rss_mb']:.0f}" if n in runs else "-" for n in SIZES)
+
         row = table_row([
             today(), f"{floor:.0f}", " / ".join(f"{store[n]['rss_mb']:.0f}" for n in sizes),
-            " / ".join(f"{live[n]['rss_mb']:.0f}" if n in live else "-" for n in sizes), machine(),
+            " / ".join(f"{live[n]['rss_mb']:.0f}" if n in live else "-" for n in sizes),
+            cells(commands["json"]), cells(commands["record"]), cells(commands["all-events"]), machine(),
         ])
         append_row(SECTION, HEADER, row, INTRO)
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any, Callable, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from wsdash.core import exit_codes
 from wsdash.core.redact import scrub, scrub_obj
@@ -111,22 +111,94 @@ def budgets_from(args: argparse.Namespace) -> "Budgets":
     )
 
 
-def print_json(obj: Any) -> None:
+class JsonLines:
+    """A list `print_json` writes as it iterates, never holding it: each item a JSON text."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.texts = texts
+
+
+def print_json(obj: Any, one_per_line: tuple[str, ...] = ()) -> None:
     """One object on stdout and nothing else, scrubbed like everything that leaves the process.
 
     ASCII only (non-ASCII as \\uXXXX escapes): Windows PowerShell 5.1 decodes a program's output
     with the console's code page, so UTF-8 "•••" or "→" in a hint reached ConvertFrom-Json mangled;
-    escapes read the same in every decoder."""
+    escapes read the same in every decoder. The top-level lists named in
+    `one_per_line` print one item per line (a run's events: readable, greppable, and encoded by
+    json's C encoder rather than the slow indenting one); a `JsonLines` value there is streamed."""
     import json
 
-    text = scrub(json.dumps(scrub_obj(obj), ensure_ascii=True, indent=2)) + "\n"
+    lists: dict[str, Any] = {}
+    head = dict(obj)
+    for key in one_per_line:
+        if isinstance(head.get(key), (list, JsonLines)):
+            lists[key] = head[key]
+            head[key] = f"\x00{key}\x00"  # a placeholder no scrubbed value can contain
+    text = scrub(json.dumps(scrub_obj(head), ensure_ascii=True, indent=2)) + "\n"
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
         sys.stdout.flush()
-        buffer.write(text.encode("utf-8"))
-        buffer.flush()
+
+        def write(part: str) -> None:
+            buffer.write(part.encode("utf-8"))
     else:
-        sys.stdout.write(text)
+        write = sys.stdout.write
+    for key, value in lists.items():
+        before, text = text.split(json.dumps(f"\x00{key}\x00"), 1)
+        write(before)
+        texts = value.texts if isinstance(value, JsonLines) else (json.dumps(scrub_obj(item), ensure_ascii=True) for item in value)
+        sep = "[\n    "
+        for item in texts:
+            write(sep + scrub(item))
+            sep = ",\n    "
+        write("[]" if sep == "[\n    " else "\n  ]")
+    write(text)
+    if buffer is not None:
+        buffer.flush()
+
+
+class EventSpool:
+    """Every event row of a run as a JSON line in a temporary file (user-only, gone when closed):
+    `--all-events` lists a run of any length without holding it in memory. A `RowSink`."""
+
+    def __init__(self) -> None:
+        import json
+        import tempfile
+
+        from wsdash.core.run_rows import row_json
+
+        self._f = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+        self._row_json = row_json
+        self._dumps = json.JSONEncoder(ensure_ascii=True).encode  # ASCII like print_json
+
+    def __call__(self, row: Any) -> None:
+        self._f.write(scrub(self._dumps(self._row_json(row))) + "\n")
+
+    def lines(self) -> Iterator[str]:
+        self._f.flush()
+        self._f.seek(0)
+        for line in self._f:
+            yield line.rstrip("\n")
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def add_all_events_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all-events", action="store_true",
+                        help="with --json: list every event, however long the run (streamed through a temporary file); "
+                             "by default the list keeps every milestone, the first event of each type and the first and "
+                             "last 1000 others, and `events_omitted` says how many it left out")
+
+
+def print_run_json(result: Any, spool: EventSpool | None) -> None:
+    """A judged run as `--json` prints it; with a spool (`--all-events`), every event."""
+    obj = result.to_json()
+    if spool is not None:
+        obj["events"] = JsonLines(spool.lines())
+        obj["events_omitted"] = 0
+        obj["events_omitted_by_type"] = {}
+    print_json(obj, one_per_line=("events",))
 
 
 def usage_error(message: str) -> int:

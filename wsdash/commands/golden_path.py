@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsdash.core.redact import scrub
-from wsdash.commands.common import add_budget_flags, add_shared_flags, budgets_from, print_json, seconds, seconds_or_zero, usage_error
+from wsdash.commands.common import (
+    EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, budgets_from, print_run_json, seconds, seconds_or_zero,
+    usage_error,
+)
 
 
 def register(sub: Any) -> None:
@@ -21,6 +24,7 @@ def register(sub: Any) -> None:
     gp.add_argument("--grace", type=seconds_or_zero, default=0.5, metavar="S", help="keep listening S after completion to judge late frames (default 0.5)")
     gp.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
     gp.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    add_all_events_flag(gp)
     add_shared_flags(gp)
     add_budget_flags(gp)
     gp.set_defaults(func=run)
@@ -89,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
     from wsdash.services.session.once import OnceRun
 
+    if args.all_events and not args.json:
+        return usage_error("--all-events lists the events in the JSON output: add --json")
     try:
         ep = resolve_run_endpoint(args)
     except (ConfigError, TokenError) as exc:
@@ -104,22 +110,27 @@ def run(args: argparse.Namespace) -> int:
         budgets=budgets_from(args),
     )
     recorder = start_recording(getattr(args, "record", None))
+    spool = EventSpool() if args.all_events else None
     # Checkpoints as they arrive, on stderr and only for a person at a terminal (stdout keeps the
     # one JSON object or the report).
     progress = progress_for(sys.stderr)
     once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
-                   on_event=progress.on_event if progress else None)
+                   on_event=progress.on_event if progress else None, row_sink=spool)
     try:
-        result = asyncio.run(once.go())
-    except KeyboardInterrupt:
-        # Ctrl+C: judge what arrived (exit 130), rather than throw the run away.
-        result = once.partial()
+        try:
+            result = asyncio.run(once.go())
+        except KeyboardInterrupt:
+            # Ctrl+C: judge what arrived (exit 130), rather than throw the run away.
+            result = once.partial()
+        finally:
+            if recorder is not None:
+                recorder.close()
+        if args.json:
+            print_run_json(result, spool)
     finally:
-        if recorder is not None:
-            recorder.close()
-    if args.json:
-        print_json(result.to_json())
-    else:
+        if spool is not None:
+            spool.close()
+    if not args.json:
         print_human(result, sys.stdout)
         if recorder is not None and recorder.error is None:
             print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")

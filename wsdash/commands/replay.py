@@ -11,7 +11,7 @@ import sys
 
 from typing import Any
 
-from wsdash.commands.common import BUDGET_FLAGS, add_budget_flags, add_shared_flags, print_json, usage_error
+from wsdash.commands.common import BUDGET_FLAGS, EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, print_run_json, usage_error
 from wsdash.core.redact import scrub
 
 
@@ -20,6 +20,7 @@ def register(sub: Any) -> None:
     rp.add_argument("file", metavar="FILE")
     rp.add_argument("--headless", action="store_true", help="judge without the dashboard (the default when stdout is not a terminal)")
     rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json (implies --headless)")
+    add_all_events_flag(rp)
     rp.add_argument("--speed", type=float, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
     add_shared_flags(rp, "present")
     add_budget_flags(rp, recorded=True)
@@ -54,6 +55,8 @@ def _note(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Piped or redirected, a dashboard would draw into a file and wait for keys no one can press.
+    if args.all_events and not args.json:
+        return usage_error("--all-events lists the events in the JSON output: add --json")
     if args.headless or args.json or not sys.stdout.isatty():
         return run_headless(args)
     return run_dashboard(args)
@@ -64,18 +67,23 @@ def run_headless(args: argparse.Namespace) -> int:
     from wsdash.core.recording import RecordingError, replay, start_record
 
     overrides = budget_overrides(args)
+    spool = EventSpool() if args.all_events else None
     try:
-        notes = budget_notes(start_record(args.file), overrides)
-        result = replay(args.file, overrides)
-    except RecordingError as exc:
-        return usage_error(str(exc))
-    except OSError as exc:  # a read error mid-file (a network drive gone)
-        return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
-    for note in notes:
-        _note(note)
-    if args.json:
-        print_json(result.to_json())
-    else:
+        try:
+            notes = budget_notes(start_record(args.file), overrides)
+            result = replay(args.file, overrides, row_sink=spool)
+        except RecordingError as exc:
+            return usage_error(str(exc))
+        except OSError as exc:  # a read error mid-file (a network drive gone)
+            return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
+        for note in notes:
+            _note(note)
+        if args.json:
+            print_run_json(result, spool)
+    finally:
+        if spool is not None:
+            spool.close()
+    if not args.json:
         print_human(result, sys.stdout)
     return result.exit_code
 

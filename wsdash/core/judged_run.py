@@ -14,6 +14,7 @@ from wsdash.core.errors import AUTH, SERVER, ClassifiedError, auth_error, auth_r
 from wsdash.core.contract import ERROR_FRAME, Budgets, Contract, Verdict
 from wsdash.core.protocol import GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, auth_failure, parse_frame
 from wsdash.core.redact import redact_url
+from wsdash.core.run_rows import KEEP_OTHERS, EventRow, RowSink, RunRows, row_json
 
 
 
@@ -34,7 +35,7 @@ class FrameCounts:
 class RunResult:
     url: str
     verdict: Verdict
-    events: list[tuple[str, float | None, str | None, str | None, str | None, str]]
+    events: list[EventRow]  # bounded: see core/run_rows.py
     frames: FrameCounts
     error: ClassifiedError | None
     phases: dict[str, float] = field(default_factory=dict)
@@ -43,6 +44,7 @@ class RunResult:
     close_by: str | None = None  # who closed first: server · client · nobody (errors.Close)
     address: str | None = None  # the address TCP connected to, e.g. '[::1]:5173'
     interrupted: str | None = None  # the phase a Ctrl+C cut (dns … upgrade, handshake, run)
+    events_omitted: dict[str, int] = field(default_factory=dict)  # by type: events not in `events`
 
     @property
     def ok(self) -> bool:
@@ -65,22 +67,14 @@ class RunResult:
         def ms(s: float | None) -> float | None:
             return None if s is None else round(s * 1000, 1)
 
-        events = []
-        for type_, offset, agent, tool, raw_type, kind in self.events:
-            row: dict[str, Any] = {"type": type_, "offset_ms": ms(offset), "kind": kind}
-            if agent is not None:
-                row["agent_name"] = agent
-            if tool is not None:
-                row["tool_name"] = tool
-            if raw_type is not None:
-                row["raw_type"] = raw_type
-            events.append(row)
         return {
             "ok": self.ok,
             "url": redact_url(self.url),
             "completed": v.completed,
             "checkpoints": {k: ms(x) for k, x in v.checkpoints.items()},
-            "events": events,
+            "events": [row_json(row) for row in self.events],
+            "events_omitted": sum(self.events_omitted.values()),
+            "events_omitted_by_type": self.events_omitted,
             "violations": [x.to_json() for x in v.violations],
             "timings": {
                 "connect_ms": ms(v.connect_s),
@@ -108,12 +102,13 @@ class Run:
         *,
         listener: RunListener | None = None,
         on_event: Callable[[Event], None] | None = None,
-        keep_events: int | None = None,
+        keep_others: int = KEEP_OTHERS,
+        row_sink: RowSink | None = None,
     ) -> None:
         self.url = url
         self.contract = Contract(budgets or Budgets())
         self.frames = FrameCounts()
-        self.rows: list[tuple[str, float | None, str | None, str | None, str | None, str]] = []
+        self.rows = RunRows(keep_others, row_sink)
         self.error: ClassifiedError | None = None
         self.phases: dict[str, float] = {}
         self.close: tuple[int, str] | None = None
@@ -122,7 +117,6 @@ class Run:
         self.token: dict[str, Any] | None = None
         self._listener = listener
         self._on_event = on_event
-        self._keep = keep_events
 
     def start(self, at: float, **meta: Any) -> None:
         if self._listener:
@@ -165,9 +159,7 @@ class Run:
         contract = self.contract
         sent = contract.sent_at
         offset = at - sent if sent is not None else None
-        rows = self.rows
-        if self._keep is None or len(rows) < self._keep:
-            rows.append((event.type, offset, event.agent_name, event.tool_name, event.raw_type, kind))
+        self.rows.add(event, offset)
         contract.feed(event)
         if self.error is None and event.is_error:
             self.error = auth_refusal(auth_failure(event), token_sent=self.token is not None)
@@ -217,8 +209,8 @@ class Run:
             # AUTH_FAILED frame the error already names.
             auth = self.error.kind == AUTH
             verdict.violations = [v for v in verdict.violations if not (auth and v.code == ERROR_FRAME)]
-        return RunResult(self.url, verdict, self.rows, self.frames, self.error, self.phases, self.close, self.token,
-                         self.close_by, self.address, interrupted)
+        return RunResult(self.url, verdict, self.rows.rows(), self.frames, self.error, self.phases, self.close, self.token,
+                         self.close_by, self.address, interrupted, self.rows.omitted())
 
 
 def checkpoint_lines(result: RunResult) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ from wsdash.core.errors import RECORDING, ClassifiedError
 from wsdash.core.judged_run import Run, RunResult
 from wsdash.core.private_files import open_private
 from wsdash.core.redact import scrub, scrub_obj
+from wsdash.core.run_rows import RowSink
 
 FORMAT_NAME = "wsdash-recording"
 FORMAT_VERSION = 1  # bump when an older wsdash would misread a newer file (added fields are fine)
@@ -326,10 +327,12 @@ def _apply(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None) ->
     return False
 
 
-def replay(path: str | os.PathLike[str], overrides: dict[str, float] | None = None) -> RunResult:
+def replay(path: str | os.PathLike[str], overrides: dict[str, float] | None = None,
+           row_sink: RowSink | None = None) -> RunResult:
     """Re-judge a recording as fast as possible: the result the live run gave, with the recorded
-    budgets unless `overrides` (BUDGET_FIELDS → seconds) says otherwise. Raises RecordingError."""
-    run = Run("", None)
+    budgets unless `overrides` (BUDGET_FIELDS → seconds) says otherwise. `row_sink` sees every
+    event's row (--all-events). Raises RecordingError."""
+    run = Run("", None, row_sink=row_sink)
     last_t: float | None = None
     timed_out = False
     interrupted = None

@@ -263,9 +263,7 @@ class AgentServer:
                 elif op == "sleep":
                     await asyncio.sleep(step[1])
                 elif op == "burst":
-                    frame = json.dumps(fmt("agent_thinking", step[2]))
-                    for _ in range(step[1]):
-                        await ws.send(frame)
+                    await _send_burst(ws, json.dumps(fmt("agent_thinking", step[2])), step[1])
                 elif op == "close":
                     await ws.close(step[1], "closed by scenario")
                     return
@@ -276,6 +274,31 @@ class AgentServer:
                     await asyncio.Future()  # silent until the client gives up
         except ConnectionClosed:
             pass
+
+
+BURST_CHUNK_BYTES = 256 * 1024  # one write of a burst: many frames, so the loop is never per frame
+
+
+async def _send_burst(ws: Any, text: str, count: int) -> None:
+    """`count` copies of the frame `text`, as fast as the socket takes them.
+
+    The frame is serialised once, down to its wire bytes (a server's frames are not masked), and
+    written in chunks of whole frames under the connection's flow control: the server does no work
+    per frame, so a client measured against it is never measuring the server (bench/ingest.py
+    checks). The frames go uncompressed even where permessage-deflate was negotiated: RFC 7692
+    lets any message go uncompressed (RSV1 clear), and both ends' deflate windows stay in step."""
+    from websockets.frames import Frame, Opcode
+
+    frame = Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
+    per_chunk = max(1, BURST_CHUNK_BYTES // len(frame))
+    chunk = frame * per_chunk
+    left = count
+    while left:
+        n = min(left, per_chunk)
+        # send_context: send()'s own checks, close handling and flow control (it drains on exit)
+        async with ws.send_context():
+            ws.transport.write(chunk if n == per_chunk else frame * n)
+        left -= n
 
 
 def _message_text(msg: dict[str, Any]) -> str:

@@ -29,7 +29,6 @@ IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 JITTER = 0.2  # ±20 %: dashboards that lost the same server do not all come back in the same instant
 HEALTHY_S = 30.0  # a connection up this long (or one that served a whole run) resets the backoff
-KEEP_ROWS = 10_000  # event rows a live run keeps for its result: a burst would otherwise hold one per frame, forever
 YIELD_S = 0.002  # the longest the reader holds the event loop in a burst, so keys stay answered at any rate
 
 
@@ -227,9 +226,9 @@ class LiveSession:
                 deadline = clock() + YIELD_S
 
     def _new_run(self, listener: RunListener | None = None) -> Run:
-        # The dashboard never reads a live result's rows beyond the first few; the counts, the
-        # checkpoints and the verdict are judged over every frame whatever the cap.
-        return Run(self.opts.url, self.opts.budgets, listener=listener, keep_events=KEEP_ROWS)
+        # The result's rows are bounded by the one rule of core/run_rows.py; the counts, the
+        # checkpoints and the verdict are judged over every frame whatever the run's length.
+        return Run(self.opts.url, self.opts.budgets, listener=listener)
 
     async def _one_run(self, rx: Receiver, conn: Any, connect_s: float, token: str | None, thread_id: Any, reader: asyncio.Task[None]) -> None:
         loop = asyncio.get_running_loop()

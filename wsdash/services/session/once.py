@@ -17,6 +17,7 @@ from typing import Any, Callable
 from wsdash.core.connection import ConnectError, open_ws
 from wsdash.core.dial import Dial
 from wsdash.core.errors import classify, close_of
+from wsdash.core.run_rows import RowSink
 from wsdash.core.judged_run import Run, RunListener, RunResult
 from wsdash.core.protocol import Event
 from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
@@ -33,10 +34,12 @@ class OnceRun:
         *,
         listener: RunListener | None = None,
         on_event: Callable[[Event], None] | None = None,
-        keep_events: int | None = None,
+        row_sink: RowSink | None = None,
     ) -> None:
         self.opts = opts
-        self.run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, keep_events=keep_events)
+        # `row_sink` sees every event's row as it arrives; the result keeps a bounded selection
+        # (core/run_rows.py), so a run's memory stays flat however long it is.
+        self.run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, row_sink=row_sink)
         self.dial = Dial()
         self._session_phase: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,28 +116,36 @@ async def run_golden_path(
     *,
     listener: RunListener | None = None,
     on_event: Callable[[Event], None] | None = None,
-    keep_events: int | None = None,
+    row_sink: RowSink | None = None,
 ) -> RunResult:
     """One run, judged. Never raises for network or server behaviour."""
-    return await OnceRun(opts, listener=listener, on_event=on_event, keep_events=keep_events).go()
+    return await OnceRun(opts, listener=listener, on_event=on_event, row_sink=row_sink).go()
 
 
 async def _receive(ws: Any, run: Run, opts: SessionOptions, deadline: float) -> bool:
     """Receive until the outermost agent_completed plus a grace period, or the deadline.
     True when the deadline cut the run."""
+    from websockets.exceptions import ConnectionClosedOK
+
     loop = asyncio.get_running_loop()
+    clock = loop.time
     contract = run.contract
     received = run.received
+    recv = ws.recv
     in_grace = False
     try:
         async with asyncio.timeout_at(deadline) as cm:
-            async for data in ws:
-                received(loop.time(), data)
+            while True:  # `async for data in ws`, without an async generator's hop per frame
+                try:
+                    data = await recv()
+                except ConnectionClosedOK:
+                    break
+                received(clock(), data)
                 if run.error is not None:
                     return False
-                if not in_grace and contract.done:
+                if not in_grace and contract.completed_at is not None:  # contract.done
                     in_grace = True
-                    cm.reschedule(loop.time() + opts.grace_s)
+                    cm.reschedule(clock() + opts.grace_s)
         # The connection closed without an exception (a normal close): who closed, and how.
         close = close_of(ws.protocol.close_exc)
         run.closed(loop.time(), close.code, close.reason, close.by)
