@@ -16,13 +16,14 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from wsdash.core.config import Config
-from wsdash.core.errors import UNKNOWN, ClassifiedError, classify
+from wsdash.core.errors import ClassifiedError
 from wsdash.core.event_store import DEFAULT_CAPACITY, EventStore
 from wsdash.core.private_files import make_private
 from wsdash.core.contract import Budgets
-from wsdash.core.redact import redact_url, scrub
-from wsdash.ui import gc_tuning
+from wsdash.core.redact import redact_url
+from wsdash.ui import exit_signals, gc_tuning
 from wsdash.ui.notifications import Notifier
+from wsdash.ui.worker_errors import classify_worker_error
 from wsdash.ui.screenshot import screenshot_name
 
 TICK_S = 0.5  # finished runs to the history, auto-run's schedule
@@ -171,22 +172,9 @@ class WsDashApp(App[None]):
 
 
     def _handle_signals(self) -> None:
-        """SIGTERM (`kill`) and SIGHUP (the terminal closed, SSH dropped) end the app like q does:
-        the running tier's tree is killed and the terminal restored, instead of Python dying on
-        the spot and leaving pytest running. (Windows: the tier's Job Object ends it.)"""
         import asyncio
-        import signal
 
-        loop = asyncio.get_running_loop()
-        for name in ("SIGTERM", "SIGHUP"):
-            sig = getattr(signal, name, None)
-            if sig is None:
-                continue
-            try:
-                loop.add_signal_handler(sig, self._end_on_signal)
-                self._signals.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-                pass
+        self._signals = exit_signals.install(asyncio.get_running_loop(), self._end_on_signal)
 
     def _end_on_signal(self) -> None:
         if self.tier_pane is not None:
@@ -260,13 +248,7 @@ class WsDashApp(App[None]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             from wsdash.ui.screens.error_screen import ErrorScreen
 
-            error = event.worker.error
-            classified = error if isinstance(error, ClassifiedError) else classify(error)
-            if isinstance(error, ValueError) and classified.kind == UNKNOWN:  # bad input: its message says what
-                classified = ClassifiedError("input", scrub(str(error)), "check the file or setting it names, then try again")
-            if classified.kind == UNKNOWN:
-                classified = ClassifiedError(UNKNOWN, scrub(f"{type(error).__name__}: {error}"),
-                                             "this is a bug in wsdash: please report it with `wsdash` debug info (d)")
+            classified = classify_worker_error(event.worker.error)
             self.push_screen(ErrorScreen(event.worker.name or "a background task", classified))
 
     # ---- actions ----------------------------------------------------------------------------
@@ -403,10 +385,7 @@ class WsDashApp(App[None]):
         if self._signals:
             import asyncio
 
-            loop = asyncio.get_running_loop()
-            for sig in self._signals:
-                loop.remove_signal_handler(sig)
-            self._signals.clear()
+            exit_signals.remove(asyncio.get_running_loop(), self._signals)
 
 
 def make_app(settings: AppSettings) -> WsDashApp:

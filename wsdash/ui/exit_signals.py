@@ -1,0 +1,31 @@
+"""SIGTERM (`kill`) and SIGHUP (the terminal closed, SSH dropped) end the app like `q` does: the
+running tier's tree is killed and the terminal restored, instead of Python dying on the spot and
+leaving pytest running. Windows has neither signal nor `add_signal_handler`: there the tier's Job
+Object ends the tree with wsdash."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Callable
+
+
+def install(loop: asyncio.AbstractEventLoop, on_signal: Callable[[], None]) -> list[int]:
+    """Route SIGTERM and SIGHUP to `on_signal`; the signals handled, for `remove`."""
+    handled = []
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            pass
+    return handled
+
+
+def remove(loop: asyncio.AbstractEventLoop, handled: list[int]) -> None:
+    for sig in handled:
+        loop.remove_signal_handler(sig)
+    handled.clear()
