@@ -63,7 +63,7 @@ class PresentScreen(Screen[None]):
         run = src.run
         result = src.results[-1] if src.results else None
         if run is not None:
-            rows, missed = run.rows, set()
+            rows, missed = run.rows.rows(), set()  # the bounded selection the result will keep
         elif result is not None:
             rows = result.events
             violations = result.verdict.violations
