@@ -53,25 +53,31 @@ class EventStore:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
         self._rows: deque[Row] = deque(maxlen=capacity)
-        self._shown: deque[Row] = deque(maxlen=capacity)  # rows passing the filter
+        self._shown: deque[Row] = self._rows  # rows passing the filter: the same ring while there is none
         self.filter = EventFilter()
         self.received = 0  # every event ever appended
         self.dropped = 0  # fell out of the ring buffer
         self.version = 0  # bumps on every change, so the screen knows when to redraw
 
     def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:
-        self.received += 1
-        if len(self._rows) == self.capacity:
+        # Every frame of a burst comes through here: the unfiltered case appends once.
+        self.received = seq = self.received + 1
+        rows = self._rows
+        if len(rows) == self.capacity:
             self.dropped += 1
-        row = Row(self.received, event, offset, run)
-        self._rows.append(row)
-        if not self.filter or self.filter.matches(event):
-            self._shown.append(row)
+        row = Row(seq, event, offset, run)
+        rows.append(row)
+        shown = self._shown
+        if shown is not rows and self.filter.matches(event):
+            shown.append(row)
         self.version += 1
 
     def set_filter(self, text: str) -> None:
         self.filter = EventFilter(text)
-        self._shown = deque((r for r in self._rows if not self.filter or self.filter.matches(r.event)), maxlen=self.capacity)
+        if self.filter:
+            self._shown = deque((r for r in self._rows if self.filter.matches(r.event)), maxlen=self.capacity)
+        else:
+            self._shown = self._rows
         self.version += 1
 
     @property
