@@ -13,10 +13,11 @@ them, so the server is never what is measured — and this benchmark checks that
   (b) session    `run_golden_path`: the normaliser, the contract, the per-run rows (headless);
   (c) recording  the same with a `Recorder` writing every frame to a temporary JSON-lines file.
 
-Each figure is frames / (time from sending the chat message to the outermost agent_completed),
-the median over alternating rounds; the ratio is to (a) in the same run. Goals: (b) ≥ 0.8 × (a),
-(c) ≥ 0.6 × (a). Also printed: the client's CPU µs per frame (process time / frames), steadier
-than wall time on a shared machine, and the server's.
+Each measurement runs in a fresh process (no heap, garbage or caches left by the one before).
+Each figure is frames / (time from sending the chat message to the outermost agent_completed);
+a ratio is to (a) in the same round, and the figure is the median of the rounds' ratios (rounds
+alternate the order). Goals: (b) ≥ 0.8 × (a), (c) ≥ 0.6 × (a). Also printed: the client's CPU µs
+per frame (process time / frames, steadier than wall time on a shared machine) and the server's.
 
     python bench/ingest.py [--events 200000] [--rounds 5] [--quick] [--thread] [--no-write]
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -94,21 +96,35 @@ def receive_drain(url: str) -> tuple[int, float]:
     return frames, drain_burst(url, frames)
 
 
-def one(variant: str, url: str, tmp: Path, server_cpu: Callable[[], float | None]) -> dict[str, Any]:
-    record_to = tmp / "bench.jsonl" if variant == "recording" else None
-    s0 = server_cpu()
+def child(variant: str, url: str, record_to: str | None) -> int:
+    """One measurement in this (fresh) process; prints one JSON line."""
     with Stopwatch() as sw:
         if variant == "server":
             frames, seconds = receive_drain(url)
         else:
-            frames, seconds = asyncio.run(receive_raw(url) if variant == "raw" else receive_session(url, record_to))
+            frames, seconds = asyncio.run(receive_raw(url) if variant == "raw" else receive_session(url, Path(record_to) if record_to else None))
+    print(json.dumps({"frames": frames, "seconds": seconds, "cpu": sw.cpu}))
+    return 0
+
+
+def one(variant: str, url: str, tmp: Path, server_cpu: Callable[[], float | None]) -> dict[str, Any]:
+    record_to = tmp / "bench.jsonl" if variant == "recording" else None
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", variant, "--url", url]
+    if record_to is not None:
+        cmd += ["--record-to", str(record_to)]
+    s0 = server_cpu()
+    proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=600, cwd=ROOT)
     s1 = server_cpu()
     if record_to is not None:
         record_to.unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{variant} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    frames = r["frames"]
     return {
-        "rate": frames / seconds,
+        "rate": frames / r["seconds"],
         "frames": frames,
-        "cpu_us": sw.cpu / frames * 1e6,
+        "cpu_us": r["cpu"] / frames * 1e6,
         "server_us": (s1 - s0) / frames * 1e6 if s0 is not None and s1 is not None else None,
     }
 
@@ -126,8 +142,7 @@ def measure(events: int, rounds: int, thread: bool = False) -> dict[str, list[di
         with ctx as srv:
             url = burst_url(srv.url, events)
             server_cpu = srv.cpu_seconds if isinstance(srv, ServerProcess) else (lambda: None)
-            for v in VARIANTS:  # warm-up: imports, code paths, the server's first burst
-                one(v, burst_url(srv.url, min(events, 5000)), tmp, server_cpu)
+            one("raw", burst_url(srv.url, min(events, 5000)), tmp, server_cpu)  # warm-up: the server's first burst
             for i, order in enumerate(rotations(VARIANTS, rounds)):
                 line = []
                 for v in order:
@@ -140,28 +155,29 @@ def measure(events: int, rounds: int, thread: bool = False) -> dict[str, list[di
 
 def summarise(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     s: dict[str, Any] = {}
+    raw = results["raw"]
     for v, rs in results.items():
         s[v] = median(r["rate"] for r in rs)
         s[v + "_cpu"] = median(r["cpu_us"] for r in rs)
         server = [r["server_us"] for r in rs if r["server_us"] is not None]
         s[v + "_server"] = median(server) if server else None
         s[v + "_spread"] = spread([r["rate"] for r in rs])
-    s["server_ratio"] = s["server"] / s["raw"]
-    s["session_ratio"] = s["session"] / s["raw"]
-    s["recording_ratio"] = s["recording"] / s["raw"]
-    s["session_cpu_ratio"] = s["raw_cpu"] / s["session_cpu"]
-    s["recording_cpu_ratio"] = s["raw_cpu"] / s["recording_cpu"]
+        # Paired: each round's ratio to the raw client measured in that round, then the median.
+        ratios = [r["rate"] / b["rate"] for r, b in zip(rs, raw)]
+        s[v + "_ratio"] = median(ratios)
+        s[v + "_ratio_spread"] = f"{min(ratios):.2f}–{max(ratios):.2f}"
+        s[v + "_cpu_ratio"] = median(b["cpu_us"] / r["cpu_us"] for r, b in zip(rs, raw))
     return s
 
 
 def report(s: dict[str, Any], events: int, rounds: int) -> None:
-    print(f"\nburst of {events:,} frames, {rounds} rounds, medians (min–max)")
-    print(f"{'':12}{'frames/s':>12}  {'spread':>17}  {'ratio':>6}  {'client CPU µs/frame':>20}  {'server CPU µs/frame':>20}")
+    print(f"\nburst of {events:,} frames, {rounds} rounds, medians (min–max); ratios to raw paired by round")
+    print(f"{'':12}{'frames/s':>12}  {'spread':>17}  {'ratio (min–max)':>18}  {'client CPU µs/frame':>20}  {'server CPU µs/frame':>20}")
     for v, goal in (("server", None), ("raw", None), ("session", GOAL_SESSION), ("recording", GOAL_RECORDING)):
-        ratio = "" if v == "raw" else f"{s[v + '_ratio']:.2f}"
+        ratio = "" if v == "raw" else f"{s[v + '_ratio']:.2f} ({s[v + '_ratio_spread']})"
         server = "-" if s[v + "_server"] is None else f"{s[v + '_server']:.1f}"
         tail = "" if goal is None else f"   goal ≥ {goal}: {verdict(s[v + '_ratio'] >= goal)}  (by CPU: {s[v + '_cpu_ratio']:.2f})"
-        print(f"{v:12}{s[v]:>12,.0f}  {s[v + '_spread']:>17}  {ratio:>6}  {s[v + '_cpu']:>20.1f}  {server:>20}{tail}")
+        print(f"{v:12}{s[v]:>12,.0f}  {s[v + '_spread']:>17}  {ratio:>18}  {s[v + '_cpu']:>20.1f}  {server:>20}{tail}")
     if s["server_ratio"] >= SERVER_MARGIN:
         print(f"the server alone delivers {s['server_ratio']:.1f}× what the raw client takes in (≥ {SERVER_MARGIN:.0f}×): "
               "the figures measure the clients, not the server")
@@ -174,9 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=None, help="agent_thinking frames per burst (default 200000; quick 100000)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds of the three clients (default 5; quick 3)")
+    parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--record-to", help=argparse.SUPPRESS)
     parser.add_argument("--thread", action="store_true", help="server in a thread of this process instead of a subprocess (shares the GIL: less fair)")
     common_args(parser)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child, args.url, args.record_to)
     events = args.events or (100_000 if args.quick else 200_000)
     rounds = args.rounds or (3 if args.quick else 5)
     s = summarise(measure(events, rounds, args.thread))

@@ -130,3 +130,57 @@ def test_parse_frame_decodes_exactly_as_json_loads() -> None:
             assert event.note == f"invalid JSON: {str(exc)[:80]}", text[:40]
         else:
             assert (event.kind, event.type, repr(event.fields), event.note) == (expected.kind, expected.type, repr(expected.fields), expected.note), text[:40]
+
+
+def _contract_without_the_thinking_fast_path() -> type:
+    """contract.py as it would be without the burst fast path at the top of `Contract.feed`."""
+    import inspect
+    import sys
+    import types
+
+    import wsdash.core.contract as contract
+
+    src = inspect.getsource(contract)
+    start = src.index("        if t == AGENT_THINKING and self.completed_at is None")
+    end = src.index("            return []\n", start) + len("            return []\n")
+    module = types.ModuleType("contract_reference")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    try:
+        exec(compile(src[:start] + src[end:], module.__name__, "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    return module.Contract
+
+
+def test_the_thinking_fast_path_judges_exactly_as_the_general_path() -> None:
+    """Random runs (thinking in every state: before the start, between tools, after completion,
+    with and without a gap budget) judged by the contract and by the same contract without its
+    fast path: the same violations, checkpoints and timings, event by event."""
+    import random
+
+    from wsdash.core.contract import Budgets, Contract
+    from wsdash.core.protocol import normalise
+
+    Reference = _contract_without_the_thinking_fast_path()
+    vocabulary = [
+        {"type": "agent_started"}, {"type": "agent_thinking"}, {"type": "agent_thinking"}, {"type": "agent_thinking"},
+        {"type": "tool_executing", "tool_name": "a", "execution_id": "1"}, {"type": "tool_completed", "tool_name": "a", "execution_id": "1"},
+        {"type": "tool_completed", "tool_name": "b"}, {"type": "agent_completed"}, {"type": "heartbeat"},
+        {"type": "error_message", "error_code": "E", "error_message": "x"}, {"type": "reasoning", "reasoning": "typo'd type"},
+    ]
+    rng = random.Random(11)
+    for case in range(400):
+        budgets = Budgets(gap_s=rng.choice([None, 0.05]), first_event_s=rng.choice([5.0, 0.01]))
+        ours, reference = Contract(budgets), Reference(budgets)
+        for c in (ours, reference):
+            c.connected(0.1)
+            c.message_sent(0.0)
+        t = 0.0
+        for _ in range(rng.randint(1, 40)):
+            t += rng.choice([0.001, 0.2])
+            event = normalise(dict(rng.choice(vocabulary)), "", t)
+            assert [v.to_json() for v in ours.feed(event)] == [v.to_json() for v in reference.feed(event)], case
+        a, b = ours.finish(t + 1), reference.finish(t + 1)
+        assert (a.ok, a.completed, [v.to_json() for v in a.violations], a.checkpoints, a.first_event_s, a.total_s) == \
+            (b.ok, b.completed, [v.to_json() for v in b.violations], b.checkpoints, b.first_event_s, b.total_s), case
+        assert (ours.progress_in_run, ours.last_at, ours.last_type) == (reference.progress_in_run, reference.last_at, reference.last_type)

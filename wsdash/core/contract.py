@@ -131,9 +131,17 @@ class Contract:
     def feed(self, event: Event) -> list[Violation]:
         """Judge one event as it arrives; returns the violations it caused (often none)."""
         # Called for every frame: attributes are read once into locals, Event properties inlined.
+        t = event.type
+        if t == AGENT_THINKING and self.completed_at is None and self.budgets.gap_s is None and self.checkpoints[t] is not None and event.kind == GOLDEN:
+            # A burst's common case, first: one more agent_thinking in a run that already had one,
+            # no gap budget. All the general path below would do is note that progress was made.
+            if self.started:
+                self.progress_in_run = True
+            self.last_at = event.received
+            self.last_type = t
+            return []
         violations = self.violations
         before = len(violations)
-        t = event.type
         if t in ERROR_TYPES:  # event.is_error
             code = event.error_code()
             text = event.summary(120)

@@ -54,7 +54,7 @@ class EventStore:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
         self._rows: deque[Row] = deque(maxlen=capacity)
-        self._shown: deque[Row] = deque(maxlen=capacity)  # rows passing the filter
+        self._shown: deque[Row] = self._rows  # rows passing the filter: the same ring while there is none
         self.filter = EventFilter()
         self.received = 0  # every event ever appended
         self.dropped = 0  # fell out of the ring buffer
@@ -63,8 +63,10 @@ class EventStore:
         self._depth_run = 0
 
     def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:
-        self.received += 1
-        if len(self._rows) == self.capacity:
+        # Every frame of a burst comes through here: the unfiltered case appends once.
+        self.received = seq = self.received + 1
+        rows = self._rows
+        if len(rows) == self.capacity:
             self.dropped += 1
         if run != self._depth_run:
             self._depth_run, self._open_agents = run, 0
@@ -75,16 +77,20 @@ class EventStore:
         elif type_ == AGENT_COMPLETED:
             self._open_agents = depth = max(0, self._open_agents - 1)
         else:
-            depth = max(0, self._open_agents - 1)
-        row = Row(self.received, event, offset, run, depth)
-        self._rows.append(row)
-        if not self.filter or self.filter.matches(event):
-            self._shown.append(row)
+            depth = self._open_agents - 1 if self._open_agents else 0
+        row = Row(seq, event, offset, run, depth)
+        rows.append(row)
+        shown = self._shown
+        if shown is not rows and self.filter.matches(event):
+            shown.append(row)
         self.version += 1
 
     def set_filter(self, text: str) -> None:
         self.filter = EventFilter(text)
-        self._shown = deque((r for r in self._rows if not self.filter or self.filter.matches(r.event)), maxlen=self.capacity)
+        if self.filter:
+            self._shown = deque((r for r in self._rows if self.filter.matches(r.event)), maxlen=self.capacity)
+        else:
+            self._shown = self._rows
         self.version += 1
 
     @property

@@ -12,7 +12,7 @@ from typing import Any, Callable, Protocol
 from wsdash.core import exit_codes
 from wsdash.core.errors import AUTH, SERVER, ClassifiedError, auth_error, auth_refusal, close_error
 from wsdash.core.contract import ERROR_FRAME, Budgets, Contract, Verdict
-from wsdash.core.protocol import GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, auth_failure, parse_frame
+from wsdash.core.protocol import ERROR_TYPES, GOLDEN_EVENTS, MALFORMED, UNKNOWN, Event, auth_failure, parse_frame
 from wsdash.core.redact import redact_url
 from wsdash.core.run_rows import KEEP_OTHERS, EventRow, RowSink, RunRows, row_json
 
@@ -161,7 +161,7 @@ class Run:
         offset = at - sent if sent is not None else None
         self.rows.add(event, offset)
         contract.feed(event)
-        if self.error is None and event.is_error:
+        if event.type in ERROR_TYPES and self.error is None:  # event.is_error, inlined: every frame
             self.error = auth_refusal(auth_failure(event), token_sent=self.token is not None)
         if self._on_event:
             self._on_event(event)
