@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from wsdash.commands.common import port_number, usage_error
 
-PAGE_DIR = Path(__file__).with_name("web_page")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -27,23 +25,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def app_command(args: list[str]) -> str:
-    """The shell command textual-serve starts per tab: this interpreter, so the same install."""
-    argv = [sys.executable, "-m", "wsdash", *(args or ["demo"])]
-    if sys.platform == "win32":  # create_subprocess_shell runs cmd.exe there
-        import subprocess
-
-        return subprocess.list2cmdline(argv)
-    import shlex
-
-    return shlex.join(argv)
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        from textual_serve.server import Server
+    import importlib
+
+    try:  # the optional extra; the server itself is driven from the UI layer (ui/web_server.py)
+        importlib.import_module("textual_serve.server")
     except ImportError:
         return usage_error('wsdash web needs the web extra: pip install "wsdash[web]" (textual-serve)')
+    from wsdash.ui.web_server import serve
+
     extra = list(args.args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
@@ -56,10 +46,9 @@ def run(args: argparse.Namespace) -> int:
         _check_bindable(args.host, port)
     except OSError as exc:
         return usage_error(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}")
-    server = Server(app_command(extra), host=args.host, port=port, title="wsdash", templates_path=PAGE_DIR)
     print(f"wsdash web on http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}  "
           f"(each tab runs: wsdash {' '.join(extra) or 'demo'}) — Ctrl+C to stop", flush=True)
-    server.serve()
+    serve(extra, args.host, port)
     return 0
 
 
