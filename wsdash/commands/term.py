@@ -9,9 +9,10 @@ answers ERROR_INVALID_PARAMETER — it writes plain lines instead of raw escape 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import Any, TextIO
+from typing import Any, Iterable, TextIO
 
 _CODES = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2", "bold": "1"}
 ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
@@ -97,3 +98,25 @@ class Painter:
 
 def painter(stream: TextIO | None = None) -> Painter:
     return Painter(use_color(stream))
+
+
+def isatty(fd: int) -> bool:
+    """False, not an error, for a descriptor whose terminal hung up."""
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def silence(fds: Iterable[int]) -> None:
+    """Point these descriptors at the null device (the terminal behind them hung up)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.dup2(null, fd)
+    finally:
+        os.close(null)

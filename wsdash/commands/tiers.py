@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
 from wsdash.commands.common import add_shared_flags
+from wsdash.commands.term import isatty, silence
 from wsdash.core import exit_codes
 
 if TYPE_CHECKING:
@@ -293,27 +294,6 @@ async def explain_skips(specs: Sequence[TierSpec], results: Sequence[TierResult]
         explain(r.skips, marks, spec, usable, lambda v, s=spec: bool(s.env.get(v) or os.environ.get(v)))  # type: ignore[arg-type]
 
 
-def _isatty(fd: int) -> bool:
-    try:
-        return os.isatty(fd)
-    except OSError:
-        return False
-
-
-def _silence(fds: Sequence[int]) -> None:
-    """Point these descriptors at the null device (the terminal behind them hung up)."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        return
-    try:
-        for fd in fds:
-            with contextlib.suppress(OSError):
-                os.dup2(null, fd)
-    finally:
-        os.close(null)
-
-
 async def _run(
     specs: list[TierSpec],
     reporter: HumanReporter | None,
@@ -355,13 +335,13 @@ async def _run(
         elif main is not None:
             main.cancel()
 
-    terminals = [fd for fd in (1, 2) if _isatty(fd)]  # known now: after a hangup isatty() fails
+    terminals = [fd for fd in (1, 2) if isatty(fd)]  # known now: after a hangup isatty() fails
 
     def on_hangup() -> None:
         # The terminal is gone (window closed, SSH dropped): writing to it would fail with EIO.
         # Stop like Ctrl-C (the JUnit file and the --rerun-failed record are still written),
         # talking to nobody.
-        _silence(terminals)
+        silence(terminals)
         on_interrupt()
 
     # Ctrl-C, SIGTERM (a CI runner's timeout), SIGHUP (a closed terminal) and Windows' Ctrl+Break

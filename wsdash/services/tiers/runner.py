@@ -46,12 +46,6 @@ MAX_LINE = 2_000  # characters kept of one output line
 _IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle this long
 
 
-# --------------------------------------------------------------------------------------------
-# One tier run
-
-
-
-
 class _TierRun:
     def __init__(self, spec: TierSpec, on_event: OnEvent | None, only_nodeids: Sequence[str] | None, tail_lines: int, platform: str | None) -> None:
         self.spec = spec
