@@ -64,6 +64,8 @@ class Terminal:
         self.fd = -1
         self.output_bytes = 0
         self.exit_status: int | None = None
+        self._watches: dict[str, Callable[[str], bool]] = {}
+        self.seen: dict[str, float] = {}  # watch name → time of the read that first made it hold
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> "Terminal":
@@ -144,16 +146,29 @@ class Terminal:
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
+    def watch(self, name: str, predicate: Callable[[str], bool]) -> None:
+        """From now on, note in `seen[name]` the time of the first read after which `predicate`
+        holds, whatever is being waited for meanwhile."""
+        self._watches[name] = predicate
+
+    def _feed(self, at: float, data: bytes) -> str:
+        self.output_bytes += len(data)
+        self._stream.feed(data)
+        text = self.text()
+        for name, predicate in self._watches.items():
+            if name not in self.seen and predicate(text):
+                self.seen[name] = at
+        return text
+
     def wait(self, predicate: Callable[[str], bool], timeout: float, what: str) -> float:
         """Feed what the program wrote, read by read, until `predicate(screen text)` holds; the
-        time of the read that made it hold. Raises TimeoutError (with the screen) after `timeout`."""
+        time of the read that made it hold. Raises TimeoutError (with the screen) after `timeout`.
+        Only reads from now on count: a screen that already satisfies it waits for the next one."""
         deadline = time.perf_counter() + timeout
         while True:
             while self._chunks:
                 at, data = self._chunks.popleft()
-                self.output_bytes += len(data)
-                self._stream.feed(data)
-                if predicate(self.text()):
+                if predicate(self._feed(at, data)):
                     return at
             if self._eof:
                 raise RuntimeError(f"the program exited while waiting for {what}:\n{self.text()}")
@@ -167,9 +182,7 @@ class Terminal:
     def drain(self) -> None:
         """Feed whatever has arrived so far (the screen is current up to now)."""
         while self._chunks:
-            at, data = self._chunks.popleft()
-            self.output_bytes += len(data)
-            self._stream.feed(data)
+            self._feed(*self._chunks.popleft())
 
 
 def python_argv(script: str, *args: str) -> list[str]:

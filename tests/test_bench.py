@@ -12,7 +12,9 @@ import pytest
 from bench.common import append_row, table_header
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in ("__init__", "__main__", "common"))
+# Every runnable benchmark; helpers (common.py, terminal.py, ui_terminal.py) have no __main__.
+BENCHES = sorted(p.stem for p in (ROOT / "bench").glob("*.py")
+                 if p.stem not in ("__init__", "__main__") and 'if __name__ == "__main__":' in p.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", BENCHES)

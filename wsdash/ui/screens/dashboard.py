@@ -20,6 +20,7 @@ from wsdash.ui.widgets.prose import prose
 from wsdash.ui.widgets.refresh import update_if_changed
 
 FLUSH_S = 0.1
+WARM_UP_S = 1.0  # after mounting: what the first `/` and `enter` would otherwise do while a person waits
 
 
 class DashboardScreen(Screen[None]):
@@ -78,6 +79,17 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.set_interval(FLUSH_S, self.flush)
         self.flush()
+        self.set_timer(WARM_UP_S, self.warm_up)
+
+    async def warm_up(self) -> None:
+        """Once the dashboard is up: mount the filter box (hidden) and load the inspector's imports
+        in a thread, so that the first `/` only shows a box and the first `enter` only lays out
+        a screen. Mounting an Input restyles every widget here (its CSS is new to the app), and the
+        inspector's syntax highlighting imports pygments: ~100 ms each, mid-burst more."""
+        import threading
+
+        threading.Thread(target=warm_up_inspector, name="wsdash-warm-up", daemon=True).start()
+        await self.prepare_filter()
 
     def on_screen_resume(self) -> None:
         self.flush()  # back from a modal: current at once, not at the next tick
@@ -91,10 +103,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(GoldenPathTracker).sync()
         stream = self.query_one(EventStream)
         stream.sync()
-        header = header_line(stream.scrollable_content_region.width)
-        if not stream.tail:
-            header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
-        update_if_changed(self.query_one("#stream-header", Static), header)
+        self._stream_header(stream)
         board = getattr(self.app, "health_board", None)
         if board is not None:
             results = []
@@ -119,6 +128,15 @@ class DashboardScreen(Screen[None]):
         if self.tier_pane is not None:
             self.tier_pane.sync()
 
+    def _stream_header(self, stream: EventStream) -> None:
+        header = header_line(stream.scrollable_content_region.width)
+        if not stream.tail:
+            header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
+        update_if_changed(self.query_one("#stream-header", Static), header)
+
+    def on_event_stream_follow_changed(self, message: EventStream.FollowChanged) -> None:
+        self._stream_header(self.query_one(EventStream))
+
     def _below_the_fold(self) -> None:
         """'↓ 2 more' under the environment pane while cards are out of sight below it: a down
         target nobody scrolls to is hidden state."""
@@ -131,13 +149,20 @@ class DashboardScreen(Screen[None]):
 
     # ---- filter and inspect -----------------------------------------------------------------
     async def action_filter(self) -> None:
-        box = self._filter_box()
-        if box is None:  # mounted on first use: an Input costs start-up (styles, ~10 widgets' worth) for a key few press
-            box = Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
-            await self.query_one("#right").mount(box, before="#stream-header")
+        box = await self.prepare_filter()
         box.display = True
         box.value = self.source.store.filter.text
         box.focus()
+
+    async def prepare_filter(self) -> Input:
+        """The filter box, mounted hidden when it is not there yet: not at start-up (an Input costs
+        the first frame its styles, ~10 widgets' worth) but by `warm_up`, or by `/` if sooner."""
+        box = self._filter_box()
+        if box is None:
+            box = Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
+            box.display = False
+            await self.query_one("#right").mount(box, before="#stream-header")
+        return box
 
     def _filter_box(self) -> Input | None:
         boxes = self.query("#filter")
@@ -172,3 +197,12 @@ class DashboardScreen(Screen[None]):
         from wsdash.ui.screens.event_inspector import EventInspector
 
         self.app.push_screen(EventInspector(message.row))
+
+
+def warm_up_inspector() -> None:
+    """Import the event inspector and its JSON highlighter (pygments' lexer) ahead of the first `enter`."""
+    from rich.syntax import Syntax
+
+    import wsdash.ui.screens.event_inspector  # noqa: F401
+
+    Syntax("{}", "json").lexer  # noqa: B018 - looked up (and imported) on first use

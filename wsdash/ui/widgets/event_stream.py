@@ -62,6 +62,10 @@ class EventStream(ScrollView, can_focus=True):
             super().__init__()
             self.row = row
 
+    class FollowChanged(Message):
+        """The view stopped or started following the newest event: the header says so at once,
+        not at the screen's next tick (up to 100 ms later)."""
+
     cursor: reactive[int] = reactive(-1, always_update=True)
 
     def __init__(self, store: EventStore, *, clock: Callable[[float], str] | None = None, id: str | None = None) -> None:
@@ -127,6 +131,7 @@ class EventStream(ScrollView, can_focus=True):
             self.tail = False
             self._paused_at_received = self.store.received
             self.new_since_pause = 0
+            self.post_message(self.FollowChanged())
 
     def reset(self) -> None:
         self._version = -1
@@ -167,10 +172,13 @@ class EventStream(ScrollView, can_focus=True):
         self.call_after_refresh(self._remember)
 
     def action_follow(self) -> None:
+        was_following = self.tail
         self.tail = True
         self.new_since_pause = 0
         self._to_end()
         self.refresh()
+        if not was_following:
+            self.post_message(self.FollowChanged())
 
     def action_inspect(self) -> None:
         if 0 <= self.cursor < len(self.store):

@@ -1,0 +1,248 @@
+"""bench/ui.py's real-terminal mode: the dashboard and a bare Textual app, each in a pseudo-terminal
+(bench/terminal.py), watched through the `pyte` screen emulator as a person would watch them.
+
+Per app and round, two fresh processes against the same server (`burst:N`, its own process):
+
+  rate  `g` starts the run; frames/s = N frames / (from writing `g` to the read that painted
+        PASSED). Nothing else is pressed.
+  keys  `g`, then — once RUNNING is painted and a moment has passed — the script below, one key
+        at a time: each is timed from writing its bytes to the read that painted its effect. A key
+        counts as mid-burst only when its effect was painted before the verdict; the script runs
+        again at idle, after PASSED, for comparison.
+
+The bare app (the baseline) has the dashboard's Header and Footer, a raw `websockets` recv loop +
+`json.loads` (opened as wsdash opens its own: no compression), and the same keys doing the same
+visible things at the least cost Textual allows: a modal with the help's title line, an Input with
+the filter's placeholder, a "paused — end to follow" line, a modal with an inspector's title.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (120, 40)
+HELP = "wsdash — keys"  # the help screen's title line
+FILTER = "filter: text, or type:"  # the filter box's placeholder
+PAUSED = "end to follow"  # the stream header once the cursor leaves the tail
+INSPECT = "event #"  # the inspector's title line
+# (key, marker, True: the key makes it appear / False: disappear)
+SCRIPT: list[tuple[str, str, bool]] = [
+    ("?", HELP, True), ("escape", HELP, False), ("/", FILTER, True), ("escape", FILTER, False),
+    ("up", PAUSED, True), ("enter", INSPECT, True), ("escape", INSPECT, False), ("end", PAUSED, False),
+]
+START_AFTER_S = 0.3  # after RUNNING is painted: well into the burst
+GAP_S = 0.1  # between one key's paint and the next key, as a person types
+
+
+# ---- the apps, run in the pseudo-terminal -----------------------------------------------------
+
+def _run(app: Any) -> None:
+    """`app.run()`; under cProfile when BENCH_PROFILE names a file for the stats (for looking into
+    where a figure's time goes: `BENCH_PROFILE=/tmp/dash.prof python bench/ui.py ...`)."""
+    import os
+
+    out = os.environ.get("BENCH_PROFILE")
+    if not out:
+        app.run()
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.runcall(app.run)
+    profiler.dump_stats(f"{out}.{os.getpid()}")
+
+
+def run_dashboard_child(url: str) -> int:
+    from wsdash.ui.app import AppSettings, make_app
+
+    _run(make_app(AppSettings(mode="demo", url=url, token_source=lambda: None, autorun=False, timeout_s=120)))
+    return 0
+
+
+def run_bare_child(url: str) -> int:
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding
+    from textual.screen import ModalScreen
+    from textual.widgets import Footer, Header, Input, Static
+
+    from bench.common import raw_connect
+    from wsdash.core.protocol import user_message
+
+    class Titled(ModalScreen[None]):
+        BINDINGS = [Binding("escape", "dismiss", "Back")]
+
+        def __init__(self, title: str) -> None:
+            super().__init__()
+            self.title_text = title
+
+        def compose(self) -> ComposeResult:
+            yield Static(self.title_text)
+
+    class Bare(App[None]):
+        BINDINGS = [
+            Binding("q", "quit", "Quit"), Binding("question_mark", "help", "Help", key_display="?"),
+            Binding("g", "golden_path", "Golden path"), Binding("slash", "filter", "Filter"),
+            Binding("escape", "back", show=False), Binding("up", "pause", show=False),
+            Binding("end", "follow", "Follow"), Binding("enter", "inspect", "Inspect"),
+        ]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.ws: Any = None
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static("NO RUN YET  press g", id="verdict")
+            yield Static("connecting", id="status")
+            yield Static("", id="paused")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.run_worker(self.connect(), exit_on_error=False)
+
+        async def connect(self) -> None:
+            self.ws = await raw_connect(url).__aenter__()
+            await self.ws.recv()  # connection_established
+            self.query_one("#status", Static).update("connected")
+
+        async def consume(self) -> None:
+            await self.ws.send(json.dumps(user_message("burst", None, "bench")))
+            self.query_one("#verdict", Static).update("RUNNING")
+            recv, loads = self.ws.recv, json.loads
+            while loads(await recv()).get("type") != "agent_completed":
+                pass
+            self.query_one("#verdict", Static).update("PASSED")
+
+        def action_golden_path(self) -> None:
+            self.run_worker(self.consume(), exit_on_error=False)
+
+        def action_help(self) -> None:
+            self.push_screen(Titled(HELP + " (the bare baseline)"))
+
+        def action_inspect(self) -> None:
+            self.push_screen(Titled(INSPECT + "1 · inspector"))
+
+        async def action_filter(self) -> None:
+            box = Input(placeholder=FILTER + " (the bare baseline)", id="filter")
+            await self.mount(box, before="#status")
+            box.focus()
+
+        async def action_back(self) -> None:
+            for box in self.query("#filter"):
+                await box.remove()
+
+        def action_pause(self) -> None:
+            self.query_one("#paused", Static).update("‖ paused — " + PAUSED)
+
+        def action_follow(self) -> None:
+            self.query_one("#paused", Static).update("")
+
+    del asyncio
+    _run(Bare())
+    return 0
+
+
+# ---- the parent: drive and watch --------------------------------------------------------------
+
+def _has(marker: str) -> Callable[[str], bool]:
+    return lambda screen: marker in screen
+
+
+def _lacks(marker: str) -> Callable[[str], bool]:
+    return lambda screen: marker not in screen
+
+
+def _script(term: Any) -> list[dict[str, Any]]:
+    presses = []
+    for key, marker, appears in SCRIPT:
+        t0 = term.press(key)
+        painted = term.wait(_has(marker) if appears else _lacks(marker), 30, f"{key!r} to {'show' if appears else 'clear'} {marker!r}")
+        presses.append({"key": key, "ms": (painted - t0) * 1000, "painted": painted})
+        term.drain()
+        time.sleep(GAP_S)
+    return presses
+
+
+def one(app: str, url: str, events: int, with_keys: bool) -> dict[str, Any]:
+    from bench.common import burst_url
+    from bench.terminal import Terminal
+
+    argv = [sys.executable, str(ROOT / "bench" / "ui.py"), "--pty-child", app, "--url", burst_url(url, events)]
+    with Terminal(argv, *SIZE) as term:
+        term.wait(lambda s: "NO RUN YET" in s and "connected" in s, 60, "the app to start and connect")
+        time.sleep(0.2)  # settled: start-up work done
+        term.drain()
+        term.watch("verdict", _has("PASSED"))
+        t0 = term.press("g")
+        out: dict[str, Any] = {"app": app}
+        if with_keys:
+            term.wait(_has("RUNNING"), 30, "the run to start")
+            time.sleep(START_AFTER_S)
+            out["burst"] = _script(term)
+            if "verdict" not in term.seen:
+                term.wait(_has("PASSED"), 120, "the verdict")
+            verdict_at = term.seen["verdict"]
+            for p in out["burst"]:
+                p["mid_burst"] = p.pop("painted") < verdict_at
+            time.sleep(0.3)
+            term.drain()
+            out["idle"] = _script(term)
+            for p in out["idle"]:
+                p["mid_burst"] = False
+                del p["painted"]
+        else:
+            term.wait(_has("PASSED"), 120, "the verdict PASSED")
+            out["rate"] = events / (term.seen["verdict"] - t0)
+        out["output_mb"] = term.output_bytes / 1e6
+    return out
+
+
+def measure(url: str, events: int, rounds: int, log: Callable[[str], None]) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {"dashboard": [], "bare": []}
+    for i in range(rounds):
+        order = ("dashboard", "bare") if i % 2 == 0 else ("bare", "dashboard")
+        parts = []
+        for app in order:
+            r = one(app, url, events, with_keys=False)
+            k = one(app, url, events, with_keys=True)
+            r.update(burst=k["burst"], idle=k["idle"])
+            runs[app].append(r)
+            keys = ", ".join(f"{p['key']} {p['ms']:.0f}" + ("" if p["mid_burst"] else "*") for p in k["burst"])
+            parts.append(f"{app} {r['rate']:>8,.0f}/s keys [{keys}] ms")
+        log(f"round {i + 1}: " + "   ".join(parts) + "   (* painted after the verdict: not mid-burst)")
+    return runs
+
+
+def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    from bench.common import median
+
+    s: dict[str, Any] = {}
+    for app, rs in runs.items():
+        burst = [p["ms"] for r in rs for p in r["burst"] if p["mid_burst"]]
+        late = sum(1 for r in rs for p in r["burst"] if not p["mid_burst"])
+        idle = [p["ms"] for r in rs for p in r["idle"]]
+        by_key: dict[str, list[float]] = {}
+        for r in rs:
+            for p in r["burst"]:
+                if p["mid_burst"]:
+                    by_key.setdefault(p["key"], []).append(p["ms"])
+        s[app] = {
+            "rate": median(r["rate"] for r in rs),
+            "rates": [r["rate"] for r in rs],
+            "key_median": median(burst) if burst else float("nan"),
+            "key_worst": max(burst) if burst else float("nan"),
+            "keys": len(burst),
+            "late": late,
+            "idle_median": median(idle) if idle else float("nan"),
+            "idle_worst": max(idle) if idle else float("nan"),
+            "by_key": {k: (median(v), max(v)) for k, v in by_key.items()},
+        }
+    s["ratio"] = s["dashboard"]["rate"] / s["bare"]["rate"]
+    return s

@@ -1,0 +1,42 @@
+"""Keys show their effect at once, not at the screen's next tick (bench/ui.py times them in a
+real terminal): the stream header when the view stops or starts following, the filter box and
+the inspector made ready while the dashboard is idle."""
+
+from __future__ import annotations
+
+import wsdash.ui.screens.dashboard as dashboard
+from tests.ui.test_flows import SIZE, live_settings, until
+from wsdash.services.agent_server import AgentServer
+from wsdash.ui.app import make_app
+
+
+async def test_the_header_says_paused_and_following_without_waiting_for_a_tick(server: AgentServer, monkeypatch) -> None:
+    monkeypatch.setattr(dashboard, "FLUSH_S", 3600.0)  # no tick: only the key itself can update the header
+    app = make_app(live_settings(server, "burst:300"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        header = app.screen.query_one("#stream-header")
+        app.screen.flush()  # the run's rows on screen, the header as it was
+        await pilot.pause()
+        assert "end to follow" not in str(header.render())
+        await pilot.press("up")
+        await pilot.pause()
+        assert "paused — end to follow" in str(header.render())
+        await pilot.press("end")
+        await pilot.pause()
+        assert "end to follow" not in str(header.render())
+
+
+async def test_the_filter_box_and_the_inspector_are_ready_before_the_first_key(server: AgentServer, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setattr(dashboard, "WARM_UP_S", 0.05)
+    for name in [m for m in sys.modules if m.startswith("wsdash.ui.screens.event_inspector")]:
+        monkeypatch.delitem(sys.modules, name)
+    app = make_app(live_settings(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.screen.query("#filter") and "wsdash.ui.screens.event_inspector" in sys.modules, timeout=20)
+        box = app.screen.query_one("#filter")
+        assert not box.display  # mounted, hidden: `/` only shows it
+        await pilot.press("slash")
+        assert box.display and box.has_focus
