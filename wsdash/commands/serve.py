@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import secrets
-import signal
 import sys
 from pathlib import Path
 
@@ -50,6 +47,10 @@ def secret_path(port: int) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: building the parser (`wsdash --version`) stays cheap
+    import secrets
+    import signal
+
     from wsdash.services.agent_server import AgentServer, ScenarioError
     from wsdash.core.auth import write_secret_file
 
