@@ -4,8 +4,12 @@
 Per app and round, two fresh processes against the same server (`burst:N`, its own process):
 
   rate  `g` starts the run; frames/s = N frames / (from writing `g` to the read that painted
-        PASSED). Nothing else is pressed.
-  keys  `g`, then — once RUNNING is painted and a moment has passed — the script below, one key
+        PASSED). Nothing else is pressed. The dashboard says PASSED once its grace period (0.5 s
+        listening for late frames, docs/protocol.md §5.7) is over; the frames/s to the painted
+        `● completed` checkpoint is printed too.
+  keys  a burst KEYS_BURST times as long (the bare app takes 100,000 frames in about a second:
+        too short for the whole script), `g`, then — once RUNNING is painted and a moment has
+        passed — the script below, one key
         at a time: each is timed from writing its bytes to the read that painted its effect. A key
         counts as mid-burst only when its effect was painted before the verdict; the script runs
         again at idle, after PASSED, for comparison.
@@ -30,6 +34,7 @@ HELP = "wsdash — keys"  # the help screen's title line
 FILTER = "filter: text, or type:"  # the filter box's placeholder
 PAUSED = "end to follow"  # the stream header once the cursor leaves the tail
 INSPECT = "event #"  # the inspector's title line
+COMPLETED = "● completed"  # the tracker's last checkpoint, lit when agent_completed is shown
 # (key, marker, True: the key makes it appear / False: disappear)
 SCRIPT: list[tuple[str, str, bool]] = [
     ("?", HELP, True), ("escape", HELP, False), ("/", FILTER, True), ("escape", FILTER, False),
@@ -37,6 +42,7 @@ SCRIPT: list[tuple[str, str, bool]] = [
 ]
 START_AFTER_S = 0.3  # after RUNNING is painted: well into the burst
 GAP_S = 0.1  # between one key's paint and the next key, as a person types
+KEYS_BURST = 5  # the keys run's burst, in multiples of the rate run's
 
 
 # ---- the apps, run in the pseudo-terminal -----------------------------------------------------
@@ -118,7 +124,7 @@ def run_bare_child(url: str) -> int:
             recv, loads = self.ws.recv, json.loads
             while loads(await recv()).get("type") != "agent_completed":
                 pass
-            self.query_one("#verdict", Static).update("PASSED")
+            self.query_one("#verdict", Static).update(f"PASSED  {COMPLETED}")
 
         def action_golden_path(self) -> None:
             self.run_worker(self.consume(), exit_on_error=False)
@@ -180,6 +186,7 @@ def one(app: str, url: str, events: int, with_keys: bool) -> dict[str, Any]:
         time.sleep(0.2)  # settled: start-up work done
         term.drain()
         term.watch("verdict", _has("PASSED"))
+        term.watch("completed", _has(COMPLETED))
         t0 = term.press("g")
         out: dict[str, Any] = {"app": app}
         if with_keys:
@@ -200,6 +207,7 @@ def one(app: str, url: str, events: int, with_keys: bool) -> dict[str, Any]:
         else:
             term.wait(_has("PASSED"), 120, "the verdict PASSED")
             out["rate"] = events / (term.seen["verdict"] - t0)
+            out["rate_completed"] = events / (term.seen["completed"] - t0)
         out["output_mb"] = term.output_bytes / 1e6
     return out
 
@@ -211,7 +219,7 @@ def measure(url: str, events: int, rounds: int, log: Callable[[str], None]) -> d
         parts = []
         for app in order:
             r = one(app, url, events, with_keys=False)
-            k = one(app, url, events, with_keys=True)
+            k = one(app, url, events * KEYS_BURST, with_keys=True)
             r.update(burst=k["burst"], idle=k["idle"])
             runs[app].append(r)
             keys = ", ".join(f"{p['key']} {p['ms']:.0f}" + ("" if p["mid_burst"] else "*") for p in k["burst"])
@@ -235,6 +243,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                     by_key.setdefault(p["key"], []).append(p["ms"])
         s[app] = {
             "rate": median(r["rate"] for r in rs),
+            "rate_completed": median(r["rate_completed"] for r in rs),
             "rates": [r["rate"] for r in rs],
             "key_median": median(burst) if burst else float("nan"),
             "key_worst": max(burst) if burst else float("nan"),
@@ -244,5 +253,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "idle_worst": max(idle) if idle else float("nan"),
             "by_key": {k: (median(v), max(v)) for k, v in by_key.items()},
         }
-    s["ratio"] = s["dashboard"]["rate"] / s["bare"]["rate"]
+    # Paired by round: each round's dashboard ÷ the bare app in the same round, then the median.
+    s["ratio"] = median(d["rate"] / b["rate"] for d, b in zip(runs["dashboard"], runs["bare"]))
+    s["ratio_completed"] = median(d["rate_completed"] / b["rate_completed"] for d, b in zip(runs["dashboard"], runs["bare"]))
     return s

@@ -6,8 +6,6 @@ Port 8002 (the local test stack's) when it is free, else any free port — and i
 from __future__ import annotations
 
 import argparse
-import asyncio
-import secrets
 import sys
 from typing import Any
 
@@ -35,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
 def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any, Any, str, str | None]:
     """(thread, server, secret, note): the server on its own thread, so a UI's loop stays free.
     The note says when 8002 was taken and another port is used. Raises ScenarioError."""
+    import secrets  # here, not at the top: building the parser (`wsdash --version`) stays cheap
+
     from wsdash.services.agent_server import ServerThread
 
     secret = secrets.token_urlsafe(32)
@@ -49,6 +49,8 @@ def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any,
 
 
 def run_headless(args: argparse.Namespace) -> int:
+    import asyncio
+
     from wsdash.services.agent_server import ScenarioError
     from wsdash.core.auth import mint_token
     from wsdash.commands.golden_path import start_recording

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import secrets
 import sys
 from pathlib import Path
 
@@ -39,6 +37,9 @@ def secret_path(port: int) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # here, not at the top: building the parser (`wsdash --version`) stays cheap
+    import secrets
+
     from wsdash.services.agent_server import AgentServer, ScenarioError
     from wsdash.commands import serve_lifecycle as life
 
