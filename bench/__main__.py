@@ -24,6 +24,7 @@ SUITE: dict[str, tuple[str, list[str]]] = {
     "ui": ("ui.py", ["--quick"]),
     "startup": ("startup.py", ["--quick"]),
     "memory": ("memory.py", ["--quick"]),
+    "per-frame": ("per_frame.py", ["--quick"]),
     "check": ("check.py", ["--rounds", "3"]),
     "tiers": ("tiers.py", ["--rounds", "3"]),  # its default 2000 tests: fewer make start-up dominate the ratio
     "history": ("history.py", ["--quick"]),

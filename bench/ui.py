@@ -48,22 +48,13 @@ from bench.common import (  # noqa: E402
 )
 
 SECTION = "ui"
-GOAL_RATE, GOAL_STALL_MS, GOAL_KEY_MS = 20_000, 100.0, 150.0
-GOAL_RATIO, GOAL_KEY_MEDIAN_MS = 0.6, 100.0  # terminal mode: dashboard ÷ bare frames/s; key median
+GOAL_RATE, GOAL_STALL_MS, GOAL_KEY_MS = 20_000, 100.0, 150.0  # run-test mode (terminal mode: bench/ui_terminal.py)
 SIZE = (120, 40)
 TICK_S = 0.005
 INTRO = ("`python bench/ui.py`: the dashboard under `App.run_test()` taking the `burst:N` scenario (server in its own "
          "process), against a bare Textual app with the same Header/Footer and a raw websockets loop. Frames/s from the "
          "message to the last frame counted; worst event-loop stall (a 5 ms ticker's lateness) during the burst; key "
          "latency (`?` → help screen on top) during the burst. Medians over rounds.")
-SECTION_TERMINAL = "ui-terminal"
-TERMINAL_INTRO = ("`python bench/ui.py` (terminal mode, the default): each app in a pseudo-terminal watched through `pyte`; frames/s from "
-                  "writing `g` to the read that painted PASSED; key ms from writing a key to the read that painted its "
-                  "effect, mid-burst (`?`, `esc`, `/`, `esc`, `↑`, `enter`, `esc`, `end`), median / worst over all rounds.")
-TERMINAL_HEADER = table_header([
-    "date", "events × rounds", "dashboard ev/s to painted PASSED", "bare ev/s", "ratio (goal ≥ 0.6)",
-    "key ms mid-burst median / worst (goal < 100 / < 150) dash", "bare", "key ms at idle dash / bare", "machine",
-])
 HEADER = table_header([
     "date", "events × rounds", "dashboard ev/s (goal ≥ 20k)", "bare ev/s", "worst stall ms (goal < 100) dash / bare",
     "key ms median / worst (goal < 150) dash", "key ms bare", "machine",
@@ -326,48 +317,6 @@ def report(s: dict[str, Any], events: int, rounds: int) -> None:
           f"{verdict(d['stall_max'] < GOAL_STALL_MS)};  key latency < {GOAL_KEY_MS:.0f} ms: {verdict(d['key_worst'] < GOAL_KEY_MS)}")
 
 
-def report_terminal(s: dict[str, Any], events: int, rounds: int) -> None:
-    d, b = s["dashboard"], s["bare"]
-    print(f"\nin a terminal (pyte), burst of {events:,} frames, {rounds} rounds; keys over all rounds")
-    print(f"{'':11}{'ev/s to PASSED':>15}  {'rounds':>26}  {'keys mid-burst median / worst (n)':>34}  {'at idle median / worst':>23}")
-    for name, x in (("dashboard", d), ("bare", b)):
-        each = ", ".join(f"{r:,.0f}" for r in x["rates"])
-        late = f", {x['late']} late" if x["late"] else ""
-        print(f"{name:11}{x['rate']:>15,.0f}  {each:>26}  {x['key_median']:>14.0f} / {x['key_worst']:>5.0f} ({x['keys']}{late})"
-              f"  {x['idle_median']:>14.0f} / {x['idle_worst']:>5.0f}")
-    for name, x in (("dashboard", d), ("bare", b)):
-        print(f"  {name} per key, mid-burst median / worst ms: "
-              + ", ".join(f"{k} {m:.0f}/{w:.0f}" for k, (m, w) in x["by_key"].items()))
-    print(f"dashboard / bare frames/s to the painted verdict: {s['ratio']:.2f} (paired by round); to the painted "
-          f"'● completed': {s['ratio_completed']:.2f} ({d['rate_completed']:,.0f} vs {b['rate_completed']:,.0f}/s: "
-          "the dashboard's PASSED waits out its 0.5 s grace for late frames)")
-    print(f"goals: ratio ≥ {GOAL_RATIO}: {verdict(s['ratio'] >= GOAL_RATIO)};  keys mid-burst worst < {GOAL_KEY_MS:.0f} ms: "
-          f"{verdict(d['key_worst'] < GOAL_KEY_MS)};  median < {GOAL_KEY_MEDIAN_MS:.0f} ms: {verdict(d['key_median'] < GOAL_KEY_MEDIAN_MS)}"
-          + ("" if d["keys"] >= 5 else f"  (only {d['keys']} keys were painted mid-burst: use more --events)"))
-
-
-def run_terminal_mode(args: argparse.Namespace, rounds: int) -> None:
-    from bench import ui_terminal
-    from bench.terminal import available
-
-    why = available()
-    if why is not None:
-        print(f"terminal mode skipped: it {why}")
-        return
-    with ServerProcess() as srv:
-        s = ui_terminal.summarise(ui_terminal.measure(srv.url, args.events, rounds, lambda line: print(line, flush=True)))
-    report_terminal(s, args.events, rounds)
-    if not args.no_write:
-        d, b = s["dashboard"], s["bare"]
-        row = table_row([
-            today(), f"{args.events:,} × {rounds}", f"{d['rate']:,.0f}", f"{b['rate']:,.0f}", f"{s['ratio']:.2f}",
-            f"{d['key_median']:.0f} / {d['key_worst']:.0f}" + ("" if d["keys"] >= 5 else f" (n={d['keys']})"),
-            f"{b['key_median']:.0f} / {b['key_worst']:.0f}",
-            f"{d['idle_median']:.0f} / {b['idle_median']:.0f}", machine(),
-        ])
-        append_row(SECTION_TERMINAL, TERMINAL_HEADER, row, TERMINAL_INTRO)
-
-
 def run_test_mode(args: argparse.Namespace, rounds: int) -> None:
     s = summarise(measure(args.events, rounds, args.presses, args.what_if))
     report(s, args.events, rounds)
@@ -405,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         return child(args.child, args.url, args.events, args.presses, args.what_if)
     rounds = args.rounds or (2 if args.quick else 3)
     if args.mode in ("terminal", "both"):
-        run_terminal_mode(args, rounds)
+        from bench import ui_terminal
+
+        ui_terminal.run_mode(args.events, rounds, args.no_write)
     if args.mode in ("run-test", "both"):
         run_test_mode(args, rounds)
     return 0

@@ -40,6 +40,15 @@ SCRIPT: list[tuple[str, str, bool]] = [
     ("?", HELP, True), ("escape", HELP, False), ("/", FILTER, True), ("escape", FILTER, False),
     ("up", PAUSED, True), ("enter", INSPECT, True), ("escape", INSPECT, False), ("end", PAUSED, False),
 ]
+GOAL_RATIO, GOAL_KEY_MEDIAN_MS, GOAL_KEY_WORST_MS = 0.6, 100.0, 150.0  # dashboard ÷ bare frames/s; keys mid-burst
+SECTION = "ui-terminal"
+INTRO = ("`python bench/ui.py` (terminal mode, the default): each app in a pseudo-terminal watched through `pyte`; frames/s "
+         "from writing `g` to the read that painted PASSED; key ms from writing a key to the read that painted its "
+         "effect, mid-burst (`?`, `esc`, `/`, `esc`, `↑`, `enter`, `esc`, `end`), median / worst over all rounds.")
+HEADER_COLUMNS = [
+    "date", "events × rounds", "dashboard ev/s to painted PASSED", "bare ev/s", "ratio (goal ≥ 0.6)",
+    "ratio to painted ● completed", "key ms mid-burst median / worst (goal < 100 / < 150) dash", "bare", "key ms at idle dash / bare", "machine",
+]
 START_AFTER_S = 0.3  # after RUNNING is painted: well into the burst
 GAP_S = 0.1  # between one key's paint and the next key, as a person types
 KEYS_BURST = 5  # the keys run's burst, in multiples of the rate run's
@@ -257,3 +266,49 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     s["ratio"] = median(d["rate"] / b["rate"] for d, b in zip(runs["dashboard"], runs["bare"]))
     s["ratio_completed"] = median(d["rate_completed"] / b["rate_completed"] for d, b in zip(runs["dashboard"], runs["bare"]))
     return s
+
+
+def report(s: dict[str, Any], events: int, rounds: int) -> None:
+    from bench.common import verdict
+
+    d, b = s["dashboard"], s["bare"]
+    print(f"\nin a terminal (pyte), burst of {events:,} frames, {rounds} rounds; keys over all rounds")
+    print(f"{'':11}{'ev/s to PASSED':>15}  {'rounds':>26}  {'keys mid-burst median / worst (n)':>34}  {'at idle median / worst':>23}")
+    for name, x in (("dashboard", d), ("bare", b)):
+        each = ", ".join(f"{r:,.0f}" for r in x["rates"])
+        late = f", {x['late']} late" if x["late"] else ""
+        print(f"{name:11}{x['rate']:>15,.0f}  {each:>26}  {x['key_median']:>14.0f} / {x['key_worst']:>5.0f} ({x['keys']}{late})"
+              f"  {x['idle_median']:>14.0f} / {x['idle_worst']:>5.0f}")
+    for name, x in (("dashboard", d), ("bare", b)):
+        print(f"  {name} per key, mid-burst median / worst ms: "
+              + ", ".join(f"{k} {m:.0f}/{w:.0f}" for k, (m, w) in x["by_key"].items()))
+    print(f"dashboard / bare frames/s to the painted verdict: {s['ratio']:.2f} (paired by round); to the painted "
+          f"'● completed': {s['ratio_completed']:.2f} ({d['rate_completed']:,.0f} vs {b['rate_completed']:,.0f}/s: "
+          "the dashboard's PASSED waits out its 0.5 s grace for late frames)")
+    print(f"goals: ratio ≥ {GOAL_RATIO}: {verdict(s['ratio'] >= GOAL_RATIO)};  keys mid-burst worst < {GOAL_KEY_WORST_MS:.0f} ms: "
+          f"{verdict(d['key_worst'] < GOAL_KEY_WORST_MS)};  median < {GOAL_KEY_MEDIAN_MS:.0f} ms: {verdict(d['key_median'] < GOAL_KEY_MEDIAN_MS)}"
+          + ("" if d["keys"] >= 5 else f"  (only {d['keys']} keys were painted mid-burst: use more --events)"))
+
+
+def run_mode(events: int, rounds: int, no_write: bool) -> None:
+    """`python bench/ui.py --mode terminal`: measure, print, and append a row (unless no_write)."""
+    from bench.common import ServerProcess, append_row, machine, table_header, table_row, today
+    from bench.terminal import available
+
+    why = available()
+    if why is not None:
+        print(f"terminal mode skipped: it {why}")
+        return
+    with ServerProcess() as srv:
+        s = summarise(measure(srv.url, events, rounds, lambda line: print(line, flush=True)))
+    report(s, events, rounds)
+    if not no_write:
+        d, b = s["dashboard"], s["bare"]
+        row = table_row([
+            today(), f"{events:,} × {rounds}", f"{d['rate']:,.0f}", f"{b['rate']:,.0f}", f"{s['ratio']:.2f}",
+            f"{s['ratio_completed']:.2f}",
+            f"{d['key_median']:.0f} / {d['key_worst']:.0f}" + ("" if d["keys"] >= 5 else f" (n={d['keys']})"),
+            f"{b['key_median']:.0f} / {b['key_worst']:.0f}",
+            f"{d['idle_median']:.0f} / {b['idle_median']:.0f}", machine(),
+        ])
+        append_row(SECTION, table_header(HEADER_COLUMNS), row, INTRO)
