@@ -221,17 +221,6 @@ class ServerProcess:
             return None
 
 
-def no_compression() -> None:
-    """What-if experiment: every `websockets` client connection in this process opens without
-    permessage-deflate (websockets offers it by default; wsdash's `open_ws` does not say)."""
-    import functools
-
-    import websockets.asyncio.client as client
-
-    if not isinstance(client.connect, functools.partial):
-        client.connect = functools.partial(client.connect, compression=None)  # type: ignore[assignment]
-
-
 def burst_url(url: str, events: int) -> str:
     return f"{url}?scenario=burst:{events}"
 
@@ -249,13 +238,32 @@ class Stopwatch:
 
 
 def peak_rss_mb() -> float | None:
-    """This process's peak resident set size in MB (None where unknown)."""
+    """This process's peak resident set size in MB (None where unknown).
+
+    Linux: VmHWM, the high-water mark of this process's own memory. Not getrusage's ru_maxrss,
+    which also counts the pages of the process that spawned this one, resident when it forked
+    (a benchmark's parent holding 70 MB made every child "peak" at 70 MB)."""
+    hwm = vm_hwm_mb("self")
+    if hwm is not None:
+        return hwm
     try:
         import resource
     except ImportError:  # Windows
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def vm_hwm_mb(pid: int | str) -> float | None:
+    """VmHWM of a process from /proc (Linux), in MB; None elsewhere or once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 # ---- the same wire as wsdash, and the server on its own ---------------------------------------

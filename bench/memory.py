@@ -14,10 +14,11 @@ heartbeats in every envelope) fed through `LiveSession._feed` — the run's judg
 as well as the store — which is what the dashboard does in a burst.
 
 A third, what a user runs: `wsdash golden-path --json` as a process of its own against the
-embedded server's `burst:N` (server in another process), its peak RSS read from the kernel when it
-exits (`wait4`), with `--record` (every frame to a file) and with `--all-events` (every event in
-the JSON, streamed). Each output is checked: the verdict PASSED, every frame counted, the event
-list bounded (or complete, with `--all-events`). Goal: < 200 MB at 1,000,000 frames, all three.
+embedded server's `burst:N` (server in another process), its peak RSS (VmHWM, read from /proc every
+20 ms until it exits), with `--record` (every frame to a file) and with `--all-events` (every event
+in the JSON, streamed). Each output is checked, line by line (this process must not grow: see
+`common.peak_rss_mb`): the verdict PASSED, every frame counted, the event list bounded (or
+complete, with `--all-events`). Goal: < 200 MB at 1,000,000 frames, all three. Linux only.
 
     python bench/memory.py [--sizes 10000,100000,1000000] [--quick] [--no-write]
 """
@@ -30,6 +31,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
     ServerProcess, append_row, burst_url, common_args, machine, peak_rss_mb, table_header, table_row, today, verdict,
+    vm_hwm_mb,
 )
 
 SECTION = "memory"
@@ -94,8 +97,6 @@ def live_frames() -> tuple[str, list[str]]:
 
 
 def child(mode: str, n: int) -> int:
-    import time
-
     from wsdash.core.event_store import EventStore
     from wsdash.services.session.live import LiveSession
     from wsdash.core.protocol import parse_frame
@@ -129,32 +130,33 @@ def child(mode: str, n: int) -> int:
 
 def run_command(url: str, n: int, variant: str, tmp: str) -> dict[str, Any]:
     """`wsdash golden-path --json [--record F | --all-events]` on `burst:n` in a process of its own:
-    its peak RSS (from wait4, the kernel's own count) and a check of what it printed."""
+    its peak RSS and a check of what it printed."""
     out_path = os.path.join(tmp, "out.json")
     extra = list(COMMANDS[variant])
     if extra == ["--record"]:
         extra.append(os.path.join(tmp, "run.jsonl"))
     cmd = [sys.executable, "-m", "wsdash", "golden-path", "--url", burst_url(url, n), "--json",
            "--timeout", "1800", "--run-budget", "1800", *extra]
-    with open(out_path, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    with open(out_path, encoding="utf-8") as f:
-        data = json.load(f)
+    peak = 0.0
+    with open(out_path, "wb") as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
+        while proc.poll() is None:
+            peak = max(peak, vm_hwm_mb(proc.pid) or 0.0)
+            time.sleep(0.02)
+        err.seek(0)
+        error = err.read().decode("utf-8", "replace")
+    data, listed_events, seqs_ok = read_output(out_path)
     # connection_established, agent_started, the burst, the tool pair, agent_completed — and a
     # heartbeat for every 10 s the run takes (the server's, while the client says nothing)
     frames = data["frames"]["received"]
-    listed = len(data["events"]) + data["events_omitted"]
-    complete = len(data["events"]) == frames
+    listed = listed_events + data["events_omitted"]
+    complete = listed_events == frames
     problems = [what for what, bad in (
-        (f"exit {proc.returncode}: {err[-300:]}", proc.returncode != 0),
+        (f"exit {proc.returncode}: {error[-300:]}", proc.returncode != 0),
         ("not PASSED", not data["ok"]),
         (f"{frames} frames counted", frames < n + 5),
         (f"{listed} events listed + omitted", listed != frames),
+        ("the events' seq are not increasing", not seqs_ok),
         ("--all-events left some out", variant == "all-events" and not complete),
         ("the event list is not bounded", variant != "all-events" and n >= 10_000 and complete),
     ) if bad]
@@ -165,7 +167,24 @@ def run_command(url: str, n: int, variant: str, tmp: str) -> dict[str, Any]:
             os.unlink(os.path.join(tmp, name))
         except FileNotFoundError:
             pass
-    return {"rss_mb": usage.ru_maxrss / 1024, "events": len(data["events"]), "omitted": data["events_omitted"]}
+    return {"rss_mb": peak, "events": listed_events, "omitted": data["events_omitted"]}
+
+
+def read_output(path: str) -> tuple[dict[str, Any], int, bool]:
+    """(the JSON without its events, how many events, whether their seq increase), reading the
+    events one line at a time (`--json` prints one per line): a million are never held here."""
+    head: list[str] = []
+    count, last, increasing = 0, 0, True
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            text = line.strip().rstrip(",")
+            if text.startswith('{"seq":'):
+                seq = json.loads(text)["seq"]
+                increasing = increasing and seq > last
+                count, last = count + 1, seq
+            else:
+                head.append(line)
+    return json.loads("".join(head)), count, increasing
 
 
 def spawn(mode: str, n: int) -> dict[str, Any]:
@@ -199,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     command_default = "10000,100000" if args.quick else args.sizes
     command_sizes = [int(x) for x in (args.command_sizes if args.command_sizes is not None else command_default).split(",") if x]
     commands: dict[str, dict[int, dict[str, Any]]] = {v: {} for v in COMMANDS}
-    if command_sizes and hasattr(os, "wait4"):
+    if command_sizes and vm_hwm_mb("self") is not None:
         with ServerProcess() as srv, tempfile.TemporaryDirectory(prefix="wsdash-bench-memory-") as tmp:
             for n in command_sizes:
                 for variant in COMMANDS:
