@@ -5,33 +5,26 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from tests.ui.helpers import DOCKER_DOWN, STAGING_UP, probe
+from tests.ui.helpers import DOCKER_DOWN, STAGING_UP, FixedChecker, probe
 from tests.ui.test_flows import until
 from tests.ui.test_layout import closed_port
 from wsdash.services.health.board import CHECK_FAILED_HINT, HealthBoard, poll
 from wsdash.ui.app import AppSettings, make_app
 
 
-class BreakingChecker:
+class BreakingChecker(FixedChecker):
     """Answers fixed results until `broken` is set, then raises like a buggy probe round."""
 
     def __init__(self, results: list[Any]) -> None:
-        self.results = {r.name: r for r in results}
+        super().__init__(results)
         self.broken: BaseException | None = None
         self.calls = 0
 
     async def __call__(self, names: Sequence[str] | None) -> list[Any]:
-        import time
-
         self.calls += 1
         if self.broken is not None:
             raise self.broken
-        out = []
-        for name in names or list(self.results):
-            r = self.results[name]
-            r.at = time.time()
-            out.append(r)
-        return out
+        return await super().__call__(names)
 
 
 async def test_the_board_keeps_a_classified_failure_until_a_newer_result() -> None:
