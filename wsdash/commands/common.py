@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from wsdash.core import exit_codes
-from wsdash.core.redact import scrub, scrub_obj
 
 if TYPE_CHECKING:
     from wsdash.core.contract import Budgets
@@ -128,6 +127,8 @@ def print_json(obj: Any, one_per_line: tuple[str, ...] = ()) -> None:
     json's C encoder rather than the slow indenting one); a `JsonLines` value there is streamed."""
     import json
 
+    from wsdash.core.redact import scrub, scrub_obj
+
     lists: dict[str, Any] = {}
     head = dict(obj)
     for key in one_per_line:
@@ -165,14 +166,16 @@ class EventSpool:
         import json
         import tempfile
 
+        from wsdash.core.redact import scrub
         from wsdash.core.run_rows import row_json
 
+        self._scrub = scrub
         self._f = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
         self._row_json = row_json
         self._dumps = json.JSONEncoder(ensure_ascii=True).encode  # ASCII like print_json
 
     def __call__(self, row: Any) -> None:
-        self._f.write(scrub(self._dumps(self._row_json(row))) + "\n")
+        self._f.write(self._scrub(self._dumps(self._row_json(row))) + "\n")
 
     def lines(self) -> Iterator[str]:
         self._f.flush()
@@ -202,5 +205,7 @@ def print_run_json(result: Any, spool: EventSpool | None) -> None:
 
 
 def usage_error(message: str) -> int:
+    from wsdash.core.redact import scrub
+
     sys.stderr.write(f"wsdash: error: {scrub(message)}\n")
     return exit_codes.USAGE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from typing import Any
@@ -22,6 +21,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import json
+
     from wsdash.commands.term import painter
     from wsdash.core.config import ConfigError, config_paths, describe, load_config
     from wsdash.core.redact import scrub

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dataclasses import replace
-from pathlib import Path
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 from wsdash.commands.common import add_shared_flags, seconds_or_zero, usage_error
 
@@ -82,6 +83,9 @@ def run_headless(args: argparse.Namespace) -> int:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     """The embedded server in its own thread (the UI loop stays free), then the dashboard."""
+    from dataclasses import replace
+    from pathlib import Path
+
     from wsdash.services.agent_server import ScenarioError
     from wsdash.ui.app import AppSettings, make_app
     from wsdash.core.auth import write_secret_file
@@ -122,6 +126,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
 def _demo_tiers(url: str, secret_file: Path):
     """`wsdash demo` runs a small packaged end-to-end suite against its own server as its tier."""
+    from pathlib import Path
+
     from wsdash.services.tiers.spec import TierSpec
 
     suite = Path(__file__).resolve().parents[1] / "demo_suite"

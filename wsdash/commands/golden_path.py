@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from wsdash.core.redact import scrub
 from wsdash.commands.common import (
     EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, budgets_from, print_run_json, seconds, seconds_or_zero,
     usage_error,
@@ -43,8 +41,7 @@ def add_endpoint_flags(p: argparse.ArgumentParser, *, tls: bool = False) -> None
         p.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
 
 
-@dataclass
-class RunEndpoint:
+class RunEndpoint(NamedTuple):
     url: str
     token: str | None
     auth: str
@@ -147,6 +144,8 @@ def start_recording(record: str | None) -> Any:
 
     if not record:
         return None
+    from wsdash.core.redact import scrub
+
     path = recording_file(record)
 
     def warn(message: str) -> None:  # from this thread or the recorder's timer thread

@@ -12,7 +12,6 @@ import sys
 from typing import Any
 
 from wsdash.commands.common import BUDGET_FLAGS, EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, print_run_json, usage_error
-from wsdash.core.redact import scrub
 
 
 def register(sub: Any) -> None:
@@ -50,6 +49,8 @@ def budget_notes(start: dict[str, Any] | None, overrides: dict[str, float]) -> l
 
 
 def _note(text: str) -> None:
+    from wsdash.core.redact import scrub
+
     sys.stderr.write(f"wsdash: note: {scrub(text)}\n")
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from wsdash.commands.common import port_number, seconds, seconds_or_zero, usage_error
 
@@ -31,6 +33,8 @@ def register(sub: Any) -> None:
 
 def secret_path(port: int) -> Path:
     """One file per port: a second server must not change the secret a first one told you to use."""
+    from pathlib import Path
+
     from platformdirs import user_state_dir
 
     return Path(user_state_dir("wsdash", appauthor=False)) / f"server-secret-{port}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from wsdash.commands.common import add_budget_flags, add_shared_flags, port_number, seconds, seconds_or_zero, usage_error, whole_number
 from wsdash.commands.golden_path import add_endpoint_flags
@@ -44,8 +43,7 @@ def register(sub: Any) -> None:
     w.set_defaults(func=run)
 
 
-@dataclass
-class Watched:
+class Watched(NamedTuple):
     """One run as watch saw it: the history's record, the health check's verdict on the target."""
 
     record: Any  # RunRecord
