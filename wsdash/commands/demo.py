@@ -112,7 +112,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         cfg.default_target = "local"
         settings = AppSettings(
             mode="demo", url=server.url, token_source=token_source(demo_target, ttl_s=DEV_TOKEN_TTL_S), config=cfg,
-            health_names=[("local", "demo agent server")], autorun=True, notes=notes,
+            health_names=[("local", "demo agent server")], target="local", autorun=True, notes=notes,
             tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
             record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
             history=history_of(args, cfg), history_target="demo", auto_run_every_s=cfg.watch.every_s,
