@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from wsdash.core.config import Config, ConfigError
-from wsdash.core.errors import TIMEOUT, UNKNOWN, ClassifiedError
+from wsdash.core.errors import AUTH, TIMEOUT, UNKNOWN, ClassifiedError
 from wsdash.services.health.model import DEGRADED, DOWN, UP, CheckResult, ProbeResult
 from wsdash.services.health.board import Checker
 from wsdash.services.health.run_evidence import failing_runs, join, runs_said
@@ -165,7 +165,8 @@ def point_hints(results: Sequence[ProbeResult]) -> list[ProbeResult]:
     sent people to a dead end); this adds the ones that are up now."""
     out = []
     for r in results:
-        extra = elsewhere(results, r.name) if r.status == DOWN and r.hint else ""
+        # Not for a refused token: the target is there and the hint says which token to set.
+        extra = elsewhere(results, r.name) if r.status == DOWN and r.hint and not (r.error and r.error.kind == AUTH) else ""
         if not extra:
             out.append(r)
             continue
