@@ -130,8 +130,7 @@ def test_a_down_hint_never_names_a_target_that_is_down_or_failing_its_runs() -> 
     for staging in (_down("staging", "dns"), staging_failing):
         got = point_hints([_down("docker", DOCKER_HINT), staging])
         assert "--target" not in got[0].hint
-        assert got[0].hint.endswith("no other configured target is up: point one at a backend that is "
-                                    "([targets.NAME] ws_url in wsdash.toml)")
+        assert got[0].hint.endswith("no other configured target is up (add one: [targets.NAME] ws_url in wsdash.toml)")
     lines = what_still_works([_down("docker", DOCKER_HINT), staging_failing])
     assert "the staging target still works" not in lines[0] and "nothing checked works now" in lines[0]
 

@@ -155,7 +155,7 @@ def elsewhere(results: Sequence[ProbeResult], name: str) -> str:
         verb = "is" if len(works) == 1 else "are"
         return f"the {_join(works)} target{'s' if len(works) > 1 else ''} {verb} up (--target {works[0]})"
     if others:
-        return "no other configured target is up: point one at a backend that is ([targets.NAME] ws_url in wsdash.toml)"
+        return "no other configured target is up (add one: [targets.NAME] ws_url in wsdash.toml)"
     return ""
 
 
