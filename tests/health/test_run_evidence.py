@@ -168,3 +168,23 @@ async def test_run_checks_points_the_hints_of_real_probes(tmp_path: Path) -> Non
         got = {r.name: r for r in await run_checks(cfg, ["local", "stg"], timeout=5, env={})}
     assert got["stg"].status == UP and got["local"].status == DOWN
     assert got["local"].hint.endswith("; the stg target is up (--target stg)")
+
+
+def test_an_unreadable_history_is_a_warning_and_the_probe_still_answers(tmp_path: Path, closing_server) -> None:  # type: ignore[no-untyped-def]
+    cfg = _config(tmp_path, closing_server.url)
+    broken = tmp_path / "history.sqlite3"
+    broken.write_bytes(b"this is not a database, it is a text file" * 100)
+    env = {"STG_SECRET": SECRET, "WSDASH_HISTORY_PATH": str(broken)}
+    out = run_cli("check", "--config", str(cfg), "--only", "stg", "--json", env=env, cwd=tmp_path)
+    assert out.returncode == 0 and json.loads(out.stdout)["targets"][0]["status"] == UP  # JSON intact on stdout
+    assert "wsdash check: warning:" in out.stderr and str(broken) in out.stderr and "not consulted" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_history_disabled_means_the_probe_alone(tmp_path: Path, closing_server) -> None:  # type: ignore[no-untyped-def]
+    cfg = _config(tmp_path, closing_server.url)
+    env = {"STG_SECRET": SECRET}
+    assert run_cli("golden-path", "--config", str(cfg), "--timeout", "10", env=env, cwd=tmp_path).returncode == 1
+    off = {**env, "WSDASH_HISTORY_ENABLED": "false"}
+    out = run_cli("check", "--config", str(cfg), "--only", "stg", "--json", env=off, cwd=tmp_path)
+    assert out.returncode == 0 and json.loads(out.stdout)["targets"][0]["status"] == UP

@@ -61,11 +61,10 @@ def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any 
         sys.stderr.write(f"wsdash check: error: {scrub(str(exc))}\n")
         return exit_codes.USAGE
     timeout = float(getattr(args, "timeout", 5.0) or 5.0)
-    recent = None
-    if config.history.enabled:  # what the golden-path runs already say (a probe never starts one)
-        from wsdash.services.health.run_evidence import history_reader
+    from wsdash.services.health.run_evidence import config_reader
 
-        recent = history_reader(config.history.path, lambda m: sys.stderr.write(f"wsdash check: warning: {scrub(m)}\n"))
+    # What the golden-path runs already say (a probe never starts one).
+    recent = config_reader(config, lambda m: sys.stderr.write(f"wsdash check: warning: {scrub(m)}\n"))
     results = asyncio.run(check.run_checks(config, names, timeout=timeout, env=env, docker_options=docker_options,
                                            recent_runs=recent))
     required = check.required_names(config, names, explicit=bool(only))

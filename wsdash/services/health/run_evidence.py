@@ -152,3 +152,8 @@ def history_reader(path: str | Path | None, on_error: Callable[[str], None]) -> 
             on_error(f"{exc} — the recent runs were not consulted")
             return {}
     return recent
+
+
+def config_reader(config: Any, on_error: Callable[[str], None]) -> Callable[[Sequence[str]], Awaitable[dict[str, list[RunRecord]]]] | None:
+    """The history reader of a loaded Config: None when `[history] enabled = false`."""
+    return history_reader(config.history.path, on_error) if config.history.enabled else None
