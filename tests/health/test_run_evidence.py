@@ -60,12 +60,13 @@ def test_mixed_causes_are_counted() -> None:
 def test_only_a_usable_result_changes() -> None:
     ev = evidence("stg", [run(100)], now=NOW)
     up = ProbeResult("stg", UP, 5.0, detail="ws 2 ms")
-    got = apply(up, ev, now=NOW)
+    got = apply(up, ev)
     assert got.status == DEGRADED and got.detail == "accepts connections · last run closed 1011: server error (or service not ready)"
     assert got.hint.startswith("the server hit an internal error") and "`wsdash history --target stg`" in got.hint
+    assert time.strftime("the newest at %H:%M:%S", time.localtime(NOW - 100)) in got.hint  # a clock time: the card ages
     assert got.checks[-1].name == "runs" and got.checks[-1].error.code == 1011
     down = ProbeResult("stg", DOWN, 5.0, hint="start it")
-    assert apply(down, ev, now=NOW) is down
+    assert apply(down, ev) is down
 
 
 # -- `wsdash check` against a real server that closes every run with 1011 --------------------------

@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from wsdash.core.errors import CLOSE_CODE_MEANINGS, CLOSED, ClassifiedError
 from wsdash.core.run_record import FAILED, NO_RUN, RunRecord, iso
-from wsdash.services.health.model import DEGRADED, UP, CheckResult, ProbeResult, ago
+from wsdash.services.health.model import DEGRADED, UP, CheckResult, ProbeResult
 
 RECENT_S = 3600.0  # runs older than an hour say nothing about the target now
 READ_LIMIT = 20  # the newest runs of a target read from the history: a streak longer than this is "20+"
@@ -94,15 +94,15 @@ def evidence(target: str, records: Iterable[Any], now: float | None = None) -> R
                        history_name=newest.target or "")
 
 
-def apply(result: ProbeResult, ev: RunEvidence | None, now: float | None = None) -> ProbeResult:
+def apply(result: ProbeResult, ev: RunEvidence | None) -> ProbeResult:
     """The probe's result with what the runs say. Only a usable result changes: a DOWN one already
     says more than old runs can, and a skipped one was not probed."""
     if ev is None or result.status not in (UP, DEGRADED):
         return result
-    now = time.time() if now is None else now
     said = f"accepts connections · {ev.sentence()}"
     where = f": `wsdash history --target {ev.history_name}` lists them" if ev.history_name else ""
-    hint = f"{ev.hint + '; ' if ev.hint else ''}the newest {ago(now - ev.last_at)}{where}"
+    # A clock time, not "5s ago": the card keeps showing this hint while it ages.
+    hint = f"{ev.hint + '; ' if ev.hint else ''}the newest at {time.strftime('%H:%M:%S', time.localtime(ev.last_at))}{where}"
     error = ClassifiedError(ev.kind, f"the {ev.sentence()}", hint, ev.close_code)
     check = CheckResult("runs", DEGRADED, None, error, said)
     detail = said if result.status == UP or not result.detail else f"{said} · {result.detail}"
@@ -122,7 +122,7 @@ def runs_said(result: ProbeResult) -> str:
 
 def join(results: Sequence[ProbeResult], runs: Mapping[str, Iterable[Any]], now: float | None = None) -> list[ProbeResult]:
     """Every result with its target's runs (`runs`: name → records; missing names: no runs)."""
-    return [apply(r, evidence(r.name, runs.get(r.name, ()), now), now) for r in results]
+    return [apply(r, evidence(r.name, runs.get(r.name, ()), now)) for r in results]
 
 
 def read_history(path: str | Path | None, names: Sequence[str], now: float | None = None) -> dict[str, list[RunRecord]]:
