@@ -69,3 +69,27 @@ def test_the_cut_keeps_where_texts_differ() -> None:
     mid = fit_distinct(["test_x[a-long-parameter-1-then-more-and-more-and-more]", "test_x[a-long-parameter-2-then-more-and-more-and-more]"], 24)
     assert mid[0] != mid[1] and all(len(m) == 24 for m in mid), mid  # a difference in the middle stays in sight
     assert cut("short", 40) == "short"
+
+
+def test_prose_keeps_its_start_unless_the_difference_is_further_on() -> None:
+    one = "requires the staging backend with a valid token and the e2e bypass key configured for this run"
+    assert fit_distinct([one], 30, start_first=True) == [one[:29] + "…"]  # alone: it reads from its start
+    two = fit_distinct([one, one.replace("this run", "that run")], 40, start_first=True)
+    assert two[0].startswith("requires") and two[0].endswith("this run") and two[1].endswith("that run")
+    assert fit_distinct(["Docker not available", "Docker not running"], 60, start_first=True) == ["Docker not available", "Docker not running"]
+
+
+async def test_the_cards_skip_reasons_stay_told_apart(tmp_path: Path) -> None:
+    root = write_suite(tmp_path / "s", SUITE)
+    spec = TierSpec.from_table({"name": "e2e", "title": "E2E", "pytest": ["-p", "no:cacheprovider", "tests/e2e"],
+                                "python": sys.executable, "cwd": str(root), "env": CHILD_ENV, "target": 0.5})
+    app = make_app(AppSettings(
+        mode="replay", replay_path=write_recording(tmp_path / "run.jsonl"), replay_speed=float("inf"),
+        health_names=[("docker", "Docker")], checker=FixedChecker([DOCKER_DOWN]), tiers=[spec],
+        config=load_config(env={}, cwd=tmp_path)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        await until(pilot, lambda: app.tier_pane.board.states["e2e"].result is not None)
+        await pilot.pause(0.3)
+        card = " ".join(app.screen.query_one("#tier-e2e").render().plain.split())
+        assert "configured for this run" in card and "configured for that run" in card, card

@@ -177,7 +177,7 @@ class TierDetailScreen(ModalScreen[None]):
         rows = self._groups()
         self._group_keys = [key for key, *_ in rows]
         room = self._widths[1] - _col("tests", [str(c) for _, c, _, _ in rows]) - _col("traced to", [c for *_, c in rows]) - 2
-        reasons = fit_distinct([scrub(reason) for _, _, reason, _ in rows], room)  # similar reasons stay told apart
+        reasons = fit_distinct([scrub(reason) for _, _, reason, _ in rows], room, start_first=True)  # similar reasons stay told apart
         for (key, count, _, cause), reason in zip(rows, reasons):
             style = "bold red" if key == NO_SKIP_GROUP else "yellow"
             box.add_row(Text(str(count), style), Text(reason, style), cause, key=key)

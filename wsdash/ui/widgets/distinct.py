@@ -34,13 +34,16 @@ def _differs_at(texts: Sequence[str]) -> dict[str, int]:
     return {t: max(lcp[i - 1] if i > 0 else 0, lcp[i] if i < len(lcp) else 0) for i, t in enumerate(ordered)}
 
 
-def cut(text: str, width: int, differs_at: int = 0) -> str:
+def cut(text: str, width: int, differs_at: int = 0, *, start_first: bool = False) -> str:
     """`text` in `width` columns: whole when it fits; else its start, an ellipsis and its end —
-    with the window moved so that position `differs_at` stays in sight."""
+    with the window moved so that position `differs_at` stays in sight. `start_first` (prose:
+    a reason reads from its start) keeps the start whole when the difference is in it."""
     if width <= 0 or len(text) <= width:
         return text
     if width <= 2:
         return text[:width]
+    if start_first and differs_at < width - 1:
+        return text[:width - 1] + ELLIPSIS
     head = min(width // 4, differs_at)  # a little of the start says where it is
     room = width - head - 1
     start = len(text) - room
@@ -50,7 +53,8 @@ def cut(text: str, width: int, differs_at: int = 0) -> str:
     return text[:head] + ELLIPSIS + text[start:]
 
 
-def fit_distinct(texts: Sequence[str], width: int) -> list[str]:
-    """Each text cut to `width` so that texts that differ still look different."""
+def fit_distinct(texts: Sequence[str], width: int, *, start_first: bool = False) -> list[str]:
+    """Each text cut to `width` so that texts that differ still look different (node ids keep
+    their end, the test's name; `start_first` for prose)."""
     at = _differs_at(texts)
-    return [cut(t, width, at[t]) for t in texts]
+    return [cut(t, width, at[t], start_first=start_first) for t in texts]
