@@ -229,7 +229,7 @@ def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None
                 lines.append("Blocked: " + "; ".join(said) + ".")
     for r in degraded:
         if failing_runs(r):  # it answers the probe, but runs on it end: "usable" would send people there
-            lines.append(f"{label(r.name)} {runs_said(r)} — {r.hint}")
+            lines.append(f"{label(r.name)} {runs_said(r)}.")  # the card and the check row carry the hint
         else:
             lines.append(f"{label(r.name)} is degraded but usable: {r.hint or r.detail}")
     return lines + unvalidated
