@@ -72,7 +72,7 @@ async def test_daemon_answering_500_is_down_with_a_restart_hint(tmp_path: Path) 
     assert res.status == DOWN
     assert res.error is not None and res.error.kind == "http" and res.error.code == 500
     assert "containerd is not running" in res.error.message
-    assert "restart Docker" in res.hint and "staging" in res.hint
+    assert "restart Docker" in res.hint and "wsdash demo" in res.hint and "staging" not in res.hint
     assert res.facts["state"] == "unhealthy"
 
 
@@ -88,7 +88,7 @@ async def test_configured_socket_missing_means_daemon_down(tmp_path: Path) -> No
     missing = str(tmp_path / "gone.sock")
     res = await probe_docker(host=f"unix://{missing}", env={}, sockets=[], cli=NO_CLI, platform="linux")
     assert res.status == DOWN and res.error is not None and res.error.kind == DAEMON_DOWN
-    assert "systemctl start docker" in res.hint and "staging" in res.hint and "docker.host" in res.hint
+    assert "systemctl start docker" in res.hint and "wsdash demo" in res.hint and "staging" not in res.hint and "docker.host" in res.hint
     assert res.facts["state"] == "daemon_down"
 
 
@@ -236,7 +236,7 @@ async def test_real_docker_cli_with_no_daemon(tmp_path: Path) -> None:
 async def test_cli_missing(tmp_path: Path) -> None:
     res = await probe_docker(env={"PATH": str(tmp_path)}, sockets=[str(tmp_path / "none.sock")], cli="docker", platform="linux")
     assert res.status == DOWN and res.error is not None and res.error.kind == CLI_MISSING
-    assert "install Docker" in res.hint and "staging" in res.hint
+    assert "install Docker" in res.hint and "wsdash demo" in res.hint and "staging" not in res.hint
     assert res.facts["state"] == "cli_missing"
 
 
@@ -246,7 +246,7 @@ async def test_windows_pipe_message_means_docker_desktop_is_not_running(tmp_path
     cli = fake_cli(tmp_path, f"echo '{{\"Client\":{{\"Version\":\"27.1.1\"}},\"Server\":null}}'\necho '{text}' >&2\nexit 1")
     res = await probe_docker(env={"PATH": ""}, sockets=[], cli=cli, platform="win32")
     assert res.status == DOWN and res.error is not None and res.error.kind == DAEMON_DOWN
-    assert res.hint.startswith("Docker Desktop is not running: start it, or use the staging target")
+    assert res.hint.startswith("Docker Desktop is not running: start it, or run `wsdash demo` (it needs no Docker)")
 
 
 async def test_cli_reporting_a_podman_server(tmp_path: Path) -> None:

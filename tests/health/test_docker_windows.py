@@ -154,7 +154,7 @@ async def test_not_installed(machine: dict[str, str]) -> None:
     res = await probe(machine, pipes())
     assert res.error is not None and res.error.kind == NOT_INSTALLED and res.facts["state"] == "not_installed"
     assert "Docker Desktop is not installed" in res.hint and "winget install Docker.DockerDesktop" in res.hint
-    assert "staging" in res.hint
+    assert "wsdash demo" in res.hint and "staging" not in res.hint  # check.point_hints adds the targets that are up
 
 
 async def test_installed_without_cli_on_path_and_stopped(machine: dict[str, str]) -> None:

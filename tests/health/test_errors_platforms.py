@@ -115,4 +115,4 @@ def test_missing_docker_socket_on_macos_means_docker_desktop() -> None:
 def test_windows_docker_desktop_not_running(text: str) -> None:
     err = cli_error(text, "win32")
     assert err.kind == DAEMON_DOWN
-    assert err.hint.startswith("Docker Desktop is not running: start it, or use the staging target")
+    assert err.hint.startswith("Docker Desktop is not running: start it, or run `wsdash demo` (it needs no Docker)")

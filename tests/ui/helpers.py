@@ -50,12 +50,13 @@ def probe(name: str, status: str, *, latency: float = 12.0, detail: str = "", er
 DOCKER_DOWN = probe(
     "docker", "down", latency=3.0,
     error=ClassifiedError("refused", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock", ""),
-    hint="Docker Desktop is not running: start it, or use the staging target",
+    hint="Docker Desktop is not running: start it, or run `wsdash demo` (it needs no Docker); the staging target is up (--target staging)",
 )
 LOCAL_DOWN = probe(
     "local", "down", latency=1.0,
     error=ClassifiedError("refused", "[WinError 1225] The remote computer refused the network connection", ""),
-    hint="no service is listening on 127.0.0.1:8002 — is the Docker test stack up? try `wsdash demo` or the staging target",
+    hint=("no service is listening on 127.0.0.1:8002 — is the Docker test stack up? start it, or run `wsdash demo` "
+          "(it needs no Docker); the staging target is up (--target staging)"),
 )
 STAGING_UP = probe("staging", "up", latency=84.0, detail="health 200 ok · ws 61 ms · token accepted · cert 74 days")
 

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
+from typing import Any
 
 from wsdash.commands.common import add_shared_flags, seconds_or_zero, usage_error
 
@@ -27,8 +23,17 @@ def register(sub: Any) -> None:
     dm.set_defaults(func=run)
 
 
+SECRET_ENV = "WSDASH_DEMO_SECRET"  # the demo server's secret, for its tier and its token: in memory, never on disk
+
+
 def run(args: argparse.Namespace) -> int:
-    return run_headless(args) if args.headless else run_dashboard(args)
+    from wsdash.core.config import ConfigError, load_config
+
+    try:  # a broken config is said, named, and stops the demo: never quietly swapped for defaults
+        cfg = load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        return usage_error(str(exc))
+    return run_headless(args) if args.headless else run_dashboard(args, cfg)
 
 
 def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any, Any, str, str | None]:
@@ -81,51 +86,49 @@ def run_headless(args: argparse.Namespace) -> int:
         thread.__exit__(None, None, None)
 
 
-def run_dashboard(args: argparse.Namespace) -> int:
-    """The embedded server in its own thread (the UI loop stays free), then the dashboard."""
+def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
+    """The embedded server in its own thread (the UI loop stays free), then the dashboard.
+
+    The server's secret is generated here and handed to the tier (pytest, a child) through this
+    process's environment, never a file: a demo killed any way at all (kill -9 included) leaves no
+    secret behind."""
+    import os
     from dataclasses import replace
-    from pathlib import Path
 
     from wsdash.services.agent_server import ScenarioError
     from wsdash.ui.app import AppSettings, make_app
-    from wsdash.core.auth import write_secret_file
+    from wsdash.core.redact import register_secret
     from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, history_of, record_dir, token_source
-    from wsdash.core.config import ConfigError, load_config
 
     try:
         thread, server, secret, note = start_demo_server(args.scenario, args.pace)
     except ScenarioError as exc:
         return usage_error(str(exc))
     notes = [note] if note else []
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="wsdash-demo-") as tmp:
-        secret_file = Path(tmp) / "secret"
-        write_secret_file(secret_file, secret)
-        try:
-            cfg = load_config(getattr(args, "config", None))
-        except ConfigError:
-            cfg = load_config(env={}, cwd=Path(tmp))
+    register_secret(secret)  # scrubbed from anything that leaves the process
+    os.environ[SECRET_ENV] = secret  # inherited by the tier's pytest; gone with the process
+    try:
         demo_target = replace(cfg.targets["local"], ws_url=server.url, health_url=f"{server.http_url}/health",
-                              secret_file=str(secret_file), secret_env=None, token_env=None, auth="subprotocol+header")
+                              secret_file=None, secret_env=SECRET_ENV, token_env=None, auth="subprotocol+header")
         cfg.targets = {"local": demo_target}
         cfg.default_target = "local"
         settings = AppSettings(
             mode="demo", url=server.url, token_source=token_source(demo_target, ttl_s=DEV_TOKEN_TTL_S), config=cfg,
-            health_names=[("local", "demo agent server")], autorun=True, notes=notes,
-            tiers=_demo_tiers(server.url, secret_file), title="wsdash · demo", health_interval_s=5.0,
+            health_names=[("local", "demo agent server")], target="local", autorun=True, notes=notes,
+            tiers=_demo_tiers(server.url), title="wsdash · demo", health_interval_s=5.0,
             record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
             history=history_of(args, cfg), history_target="demo", auto_run_every_s=cfg.watch.every_s,
         )
-        try:
-            make_app(settings).run()
-        finally:
-            thread.__exit__(None, None, None)
+        make_app(settings).run()
+    finally:
+        os.environ.pop(SECRET_ENV, None)
+        thread.__exit__(None, None, None)
     return 0
 
 
-def _demo_tiers(url: str, secret_file: Path):
-    """`wsdash demo` runs a small packaged end-to-end suite against its own server as its tier."""
+def _demo_tiers(url: str):
+    """`wsdash demo` runs a small packaged end-to-end suite against its own server as its tier
+    (it reads the secret from SECRET_ENV, inherited)."""
     from pathlib import Path
 
     from wsdash.services.tiers.spec import TierSpec
@@ -135,5 +138,5 @@ def _demo_tiers(url: str, secret_file: Path):
         "name": "demo-e2e", "title": "Demo E2E (golden path)",
         "pytest": [str(suite), "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
         "python": sys.executable, "target": 1.0, "timeout_s": 120, "requires": ["local"],
-        "env": {"WSDASH_DEMO_URL": url, "WSDASH_DEMO_SECRET_FILE": str(secret_file)},
+        "env": {"WSDASH_DEMO_URL": url},
     })]

@@ -87,7 +87,13 @@ def _live_health(cfg: Any, target: str | None) -> dict[str, Any]:
     required = check.required_names(cfg, names)
     if target is not None:
         required.add(target)
-    results = asyncio.run(check.run_checks(cfg, names, timeout=5.0))
+    import sys
+
+    from wsdash.core.redact import scrub
+    from wsdash.services.health.run_evidence import config_reader
+
+    recent = config_reader(cfg, lambda m: sys.stderr.write(f"wsdash report: warning: {scrub(m)}\n"))
+    results = asyncio.run(check.run_checks(cfg, names, timeout=5.0, recent_runs=recent))
     return check.report(results, required)
 
 

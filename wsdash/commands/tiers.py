@@ -63,7 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p_run.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p_run.add_argument("--rerun-failed", action="store_true", help="run only the tests that failed in the last run of each tier")
-    p_run.add_argument("--skip-requires", action="store_true", help="run tiers without checking their required targets' health")
+    p_run.add_argument("--skip-requires", action="store_true",
+                       help="check no target's health: run every tier without its `requires` check, and say the "
+                       "causes of skipped tests as 'not checked' instead of probing them after the run")
     p_run.set_defaults(func=cmd_run)
 
 
@@ -246,7 +248,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     log_tiers(args, chosen, results)
     try:
-        asyncio.run(explain_skips(chosen, results, cfg))
+        asyncio.run(explain_skips(chosen, results, cfg, probe=health_check is not None))
     except KeyboardInterrupt:  # the run is over: an impatient Ctrl-C only skips the explanation
         pass
     try:
@@ -271,9 +273,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
-async def explain_skips(specs: Sequence[TierSpec], results: Sequence[TierResult], cfg: Any) -> None:
+async def explain_skips(specs: Sequence[TierSpec], results: Sequence[TierResult], cfg: Any, *, probe: bool = True) -> None:
     """Trace skip reasons to what the health model knows (Docker, a target's host:port, a token
-    variable), check those now, and store what to say and do on each result (skips.advice)."""
+    variable), check those now, and store what to say and do on each result (skips.advice).
+    probe=False (--skip-requires: no health checks at all) says them "not checked" at once: a
+    probe of a hanging target would hold the run's end for HEALTH_TIMEOUT_S."""
     from wsdash.services.tiers.causes import explain, health_names, landmarks, trace
 
     marks = landmarks(cfg)
@@ -285,9 +289,12 @@ async def explain_skips(specs: Sequence[TierSpec], results: Sequence[TierResult]
         return
     import asyncio
 
-    check = default_health(cfg)
     names = list(dict.fromkeys(needed))
-    answers = await asyncio.gather(*(check(n) for n in names), return_exceptions=True)
+    if probe:
+        check = default_health(cfg)
+        answers = await asyncio.gather(*(check(n) for n in names), return_exceptions=True)
+    else:
+        answers = [None] * len(names)
     # A probe that failed leaves the state unknown (None): the advice then says "not checked".
     usable = {n: (a[0] if isinstance(a, tuple) else None) for n, a in zip(names, answers)}
     for spec, r in pairs:

@@ -37,6 +37,10 @@ _REFUSED_ERRNOS = {errno.ECONNREFUSED, 111, 61, 10061}
 _REFUSED_WINERRORS = {1225, 10061}
 _UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, 10051, 10065, 1231, 1232}
 AUTH_CLOSE_CODES = {1008, 4401, 4403}
+# What a hint may always offer when the local stack (Docker) is out: it exists wherever wsdash does.
+# A hint never names another target: whether one is up is known only after the health check, which
+# adds the ones that are (services/health/check.point_hints).
+DEMO_ALTERNATIVE = "or run `wsdash demo` (it needs no Docker)"
 
 CLOSE_CODE_MEANINGS = {
     1000: "normal closure",
@@ -275,7 +279,7 @@ def classify(exc: BaseException, url: str | None = None) -> ClassifiedError:
     if is_refused(exc):
         hint = f"no service is listening on {where}"
         if where.endswith(":8002"):
-            hint += " — is the Docker test stack up? try `wsdash demo` or the staging target"
+            hint += " — is the Docker test stack up? start it, " + DEMO_ALTERNATIVE
         else:
             hint += ": start it, or check the host and port"
         return ClassifiedError(REFUSED, message, hint)

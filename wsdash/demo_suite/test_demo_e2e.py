@@ -1,4 +1,5 @@
-"""The golden path end to end against the demo server (WSDASH_DEMO_URL, WSDASH_DEMO_SECRET_FILE).
+"""The golden path end to end against the demo server (WSDASH_DEMO_URL; its secret in WSDASH_DEMO_SECRET,
+or a file named by WSDASH_DEMO_SECRET_FILE).
 
 Run by `wsdash demo` as its "Demo E2E" tier, so the tier pane shows a real pytest run offline.
 """
@@ -21,7 +22,8 @@ pytestmark = pytest.mark.skipif(not URL, reason="WSDASH_DEMO_URL is not set: run
 
 def judge(query: str = "", token: str | None = "mint"):
     if token == "mint":
-        token = mint_token(read_secret_file(os.environ["WSDASH_DEMO_SECRET_FILE"]))
+        secret = os.environ.get("WSDASH_DEMO_SECRET") or read_secret_file(os.environ["WSDASH_DEMO_SECRET_FILE"])
+        token = mint_token(secret)
     opts = SessionOptions(url=f"{URL}?pace=0.02{query}", token=token, timeout_s=5, grace_s=0.1, established_wait_s=0.05,
                           budgets=Budgets(first_event_s=2))
     return asyncio.run(run_golden_path(opts))

@@ -99,6 +99,7 @@ class WsDashApp(App[None]):
         self.store = EventStore(settings.capacity)
         self.source: Any = None
         self.health_board: Any = None
+        self.health_runs: Any = None  # ui/health_runs.HealthRuns: the checker joined to the runs
         self.tier_pane: Any = None
         self.notifier = Notifier(self.notify)
         from wsdash.ui.history_link import AutoRun, HistoryLink
@@ -165,6 +166,8 @@ class WsDashApp(App[None]):
         """Runs finished since the last tick go to the history; auto-run starts one when due."""
         if self.history is not None:
             self.history.tick(self.source, self.tier_pane)
+        if self.health_runs is not None and self.health_runs.run_finished() and self.health_board is not None:
+            self.health_board.recheck_now()  # the card says what the run just showed, not a poll later
         self.auto_run.tick(self.source)
 
     def _tell_from_thread(self, message: str, **kwargs: Any) -> None:
@@ -213,13 +216,13 @@ class WsDashApp(App[None]):
         from wsdash.services.health.board import HealthBoard
 
         s = self.settings
-        names = [n for n, _ in s.health_names]
         checker = s.checker
         if checker is None:
-            from wsdash.services.health.check import run_checks
+            from wsdash.ui.health_runs import HealthRuns
 
-            async def checker(only: Any) -> Any:
-                return await run_checks(s.config, only or names, timeout=s.health_timeout_s)
+            self.health_runs = HealthRuns(s, lambda: self.source, self.history_feed,
+                                          lambda m: self.tell(f"run history: {m}", severity="warning", timeout=8))
+            checker = self.health_runs.checker()
         self.health_board = HealthBoard(checker)
         self.health_board.subscribe(self._health_changed)
         self.health_board.subscribe_failures(self._health_check_failed)

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from wsdash.core.config import Config, ConfigError
-from wsdash.core.errors import TIMEOUT, UNKNOWN, ClassifiedError
+from wsdash.core.errors import AUTH, TIMEOUT, UNKNOWN, ClassifiedError
 from wsdash.services.health.model import DEGRADED, DOWN, UP, CheckResult, ProbeResult
 from wsdash.services.health.board import Checker
+from wsdash.services.health.run_evidence import failing_runs, join, runs_said
 
 DOCKER = "docker"  # the Docker daemon is checked as the target named "docker"
+
+RecentRuns = Callable[[Sequence[str]], Awaitable[Mapping[str, Iterable[Any]]]]
+"""Target names → their recent golden-path runs (RunRecords): what the history and the dashboard
+already know. It handles its own errors (a broken history must not break the check)."""
 
 Probe = Callable[[float], Awaitable[ProbeResult]]
 """Takes its time budget in seconds; returns a result and never raises (if it does, it is a bug
@@ -112,18 +118,63 @@ async def run_checks(
     timeout: float = 5.0,
     env: Mapping[str, str] | None = None,
     docker_options: Mapping[str, Any] | None = None,
+    recent_runs: RecentRuns | None = None,
 ) -> list[ProbeResult]:
-    """Check `only` (default: Docker and every target) concurrently within `timeout` seconds."""
+    """Check `only` (default: Docker and every target) concurrently within `timeout` seconds.
+    With `recent_runs`, a target that accepts connections but whose recent runs the server ended
+    is degraded (run_evidence.py). Down results' hints then name what else works (`point_hints`)."""
     names = names_to_check(config, only)
-    return await run_probes(build_probes(config, names, env=env, docker_options=docker_options), timeout)
+    results = await run_probes(build_probes(config, names, env=env, docker_options=docker_options), timeout)
+    if recent_runs is not None:
+        results = join(results, await recent_runs([n for n in names if n != DOCKER]))
+    return point_hints(results)
 
 
 def checker_for(config: Config, *, timeout: float = 5.0, env: Mapping[str, str] | None = None,
-                docker_options: Mapping[str, Any] | None = None) -> Checker:
+                docker_options: Mapping[str, Any] | None = None, recent_runs: RecentRuns | None = None) -> Checker:
     """A `Checker` for `HealthBoard(checker=…)` and `poll`: names (None = all) → results."""
     async def check(names: Sequence[str] | None) -> list[ProbeResult]:
-        return await run_checks(config, names, timeout=timeout, env=env, docker_options=docker_options)
+        return await run_checks(config, names, timeout=timeout, env=env, docker_options=docker_options,
+                                recent_runs=recent_runs)
     return check
+
+
+def working_targets(results: Sequence[ProbeResult], besides: str = "") -> list[str]:
+    """The targets that work now: usable, and their recent runs not ended by the server. The one
+    answer to "what else can I use" — for `what_still_works` and for every hint (`point_hints`)."""
+    return [r.name for r in results if r.name not in (DOCKER, besides) and r.usable and not failing_runs(r)]
+
+
+def elsewhere(results: Sequence[ProbeResult], name: str) -> str:
+    """What to use instead of `name`, from these results only: the targets that work, or — when
+    every other checked target is down too — how to configure one. "" when no other target was
+    checked (nothing is known, so nothing is suggested)."""
+    others = [r for r in results if r.name not in (DOCKER, name)]
+    works = working_targets(results, besides=name)
+    if works:
+        verb = "is" if len(works) == 1 else "are"
+        return f"the {_join(works)} target{'s' if len(works) > 1 else ''} {verb} up (--target {works[0]})"
+    if others:
+        return "no other configured target is up (add one: [targets.NAME] ws_url in wsdash.toml)"
+    return ""
+
+
+def point_hints(results: Sequence[ProbeResult]) -> list[ProbeResult]:
+    """A down result's hint ends with what else works (`elsewhere`): a probe knows only itself,
+    so the hints it writes never name another target (an "or use staging" while staging is down
+    sent people to a dead end); this adds the ones that are up now."""
+    out = []
+    for r in results:
+        # Not for a refused token: the target is there and the hint says which token to set.
+        extra = elsewhere(results, r.name) if r.status == DOWN and r.hint and not (r.error and r.error.kind == AUTH) else ""
+        if not extra:
+            out.append(r)
+            continue
+        hint = f"{r.hint}; {extra}"
+        error = replace(r.error, hint=hint) if r.error is not None and r.error.hint == r.hint else r.error
+        checks = [replace(c, error=error) if c.error is r.error and c.error is not None else c for c in r.checks]
+        out.append(replace(r, hint=hint, error=error, checks=checks))
+    return out
 
 
 def _overran(name: str, timeout: float, ms: float) -> ProbeResult:
@@ -162,7 +213,7 @@ def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None
         # (by their titles), and the targets that answer — never a tier that does not exist.
         down_names = {r.name for r in down}
         free = [str(_fact(t, "title")) for t in tiers or () if not set(_fact(t, "requires", ()) or ()) & down_names]
-        works = free + [f"the {r.name} target" for r in results if r.name != DOCKER and r.usable]
+        works = free + [f"the {n} target" for n in working_targets(results)]
         verb = "is" if len(down) == 1 else "are"
         still = (f"{_join(works)} still work{'s' if len(works) == 1 else ''}" if works
                  else "nothing checked works now")
@@ -177,7 +228,10 @@ def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None
             if said:
                 lines.append("Blocked: " + "; ".join(said) + ".")
     for r in degraded:
-        lines.append(f"{label(r.name)} is degraded but usable: {r.hint or r.detail}")
+        if failing_runs(r):  # it answers the probe, but runs on it end: "usable" would send people there
+            lines.append(f"{label(r.name)} {runs_said(r)}.")  # the card and the check row carry the hint
+        else:
+            lines.append(f"{label(r.name)} is degraded but usable: {r.hint or r.detail}")
     return lines + unvalidated
 
 

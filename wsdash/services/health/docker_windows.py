@@ -18,6 +18,8 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+from wsdash.core.errors import DEMO_ALTERNATIVE
+
 PIPE_ENGINE = r"\\.\pipe\docker_engine"  # the `default` context (Docker Desktop, or Podman when free)
 PIPE_DESKTOP_LINUX = r"\\.\pipe\dockerDesktopLinuxEngine"  # the `desktop-linux` context
 PIPE_PODMAN = r"\\.\pipe\podman-machine-default"
@@ -141,7 +143,7 @@ class WindowsHost:
 
 
 # -- hints (one per state) -----------------------------------------------------------------------
-ALTERNATIVE = "or use the staging target (`wsdash demo` needs no Docker)"
+ALTERNATIVE = DEMO_ALTERNATIVE  # never "or use staging": check.point_hints names the targets that are up
 HINT_NOT_INSTALLED = ("Docker Desktop is not installed (no docker CLI, no Docker Desktop, no engine pipe): install it "
                       "(`winget install Docker.DockerDesktop`) or Podman, " + ALTERNATIVE)
 HINT_DESKTOP_STOPPED = "Docker Desktop is not running: start it, " + ALTERNATIVE

@@ -16,12 +16,23 @@ from textual.widgets import DataTable, Input, Static
 from wsdash.core.redact import scrub
 from wsdash.services.tiers.board import TierState
 from wsdash.ui.widgets.key_footer import KeyFooter
+from wsdash.ui.widgets.distinct import cut, fit_distinct, shared_prefix
 from wsdash.ui.widgets.tier_pane import card_text
 
 _OUTCOME_STYLE = {"passed": "green", "failed": "bold red", "error": "bold red", "skipped": "yellow", "xfailed": "dim", "xpassed": "yellow"}
 
 
 NO_SKIP_GROUP = "no_skip"  # the key of the group of no_skip tests that did not run
+
+
+def _room(table: DataTable) -> int:
+    """The columns a table can show without scrolling sideways (0 before it is laid out)."""
+    return max(0, table.scrollable_content_region.width - 2)  # 2: a vertical scrollbar may come
+
+
+def _col(header: str, cells: list[str]) -> int:
+    """The width a DataTable gives a column of these cells: the widest, plus its padding."""
+    return max([len(header), *map(len, cells)]) + 2
 
 
 class TierDetailScreen(ModalScreen[None]):
@@ -50,6 +61,7 @@ class TierDetailScreen(ModalScreen[None]):
         self._group: str | None = None  # the open skip group's key: the table shows its tests
         self._group_keys: list[str] = []
         self._groups_of: Any = None  # the result whose groups the table shows
+        self._widths = (0, 0)  # the tables' widths the rows were cut for: a resize cuts them again
 
     def compose(self) -> ComposeResult:
         # The breakpoint class now, not at the first resize: a modal opened at 80×24 would show
@@ -70,7 +82,6 @@ class TierDetailScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         groups = self.query_one("#skip-groups", DataTable)
-        groups.add_columns("tests", "skip reason", "traced to")
         groups.display = False
         # The tests and the selected one's text share what the summary and the groups leave
         # (inline: the app's stylesheet gives the text box a fixed share otherwise).
@@ -80,7 +91,6 @@ class TierDetailScreen(ModalScreen[None]):
         summary.styles.max_height = "30%"
         summary.styles.overflow_y = "auto"
         table = self.query_one("#tests", DataTable)
-        table.add_columns("outcome", "test", "phase", "duration")
         self.query_one("#tier-filter", Input).display = False
         self.set_interval(0.1, self.sync)
         self.sync()
@@ -100,6 +110,9 @@ class TierDetailScreen(ModalScreen[None]):
             busy = self.pane is not None and self.pane.running
             summary.append("\nnot run yet" + (" (another tier is running)" if busy else ": o runs this tier"), "italic")
         self.query_one("#tier-detail-summary", Static).update(summary)
+        widths = (_room(self.query_one("#tests", DataTable)), _room(self.query_one("#skip-groups", DataTable)))
+        if widths != self._widths:  # laid out, or resized: cut the rows for the new width
+            self._widths, self._shown_version, self._groups_of = widths, -1, None
         self._sync_groups(advice)
         if st.version == self._shown_version:
             return
@@ -113,12 +126,25 @@ class TierDetailScreen(ModalScreen[None]):
         # Keep the selected test selected as results stream in and re-sort (failures first).
         selected = shown[table.cursor_row].nodeid if 0 <= table.cursor_row < len(shown) else None
         self._shown_tests = tests
-        table.clear()
+        table.clear(columns=True)
         keep = next((i for i, t in enumerate(tests) if t.nodeid == selected), 0)
-        for i, t in enumerate(tests):
+        outcomes = [Text(f"{t.outcome} (no_skip)", "bold red") if t.failing and t.outcome == "skipped"
+                    else Text(t.outcome, _OUTCOME_STYLE.get(t.outcome, "")) for t in tests]
+        phases = [t.phase for t in tests]
+        durations = [f"{t.duration_s:.2f}s" for t in tests]
+        # What the node ids share is said once, in the header; each row keeps what tells it apart.
+        ids = [scrub(t.nodeid) for t in tests]
+        prefix = shared_prefix(ids)
+        room = self._widths[0] - sum(_col(h, [str(c) for c in col]) for h, col in
+                                     (("outcome", outcomes), ("phase", phases), ("duration", durations))) - 2
+        names = fit_distinct([i[len(prefix):] for i in ids], room)
+        header = "test"
+        if prefix:  # its end (the file, the class) matters most
+            header = "test · in " + (cut(prefix, max(room - 10, 8), len(prefix)) if room > 0 else prefix)
+        table.add_columns("outcome", header, "phase", "duration")
+        for i, (outcome, name, phase, duration) in enumerate(zip(outcomes, names, phases, durations)):
             # Text, not str: a parametrized id like test_x[nested] is not markup.
-            outcome = Text(f"{t.outcome} (no_skip)", "bold red") if t.failing and t.outcome == "skipped" else Text(t.outcome, _OUTCOME_STYLE.get(t.outcome, ""))
-            table.add_row(outcome, Text(scrub(t.nodeid)), t.phase, f"{t.duration_s:.2f}s", key=str(i))
+            table.add_row(outcome, Text(name), phase, duration, key=str(i))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
             self._show(min(keep, table.row_count - 1))
@@ -146,12 +172,15 @@ class TierDetailScreen(ModalScreen[None]):
             return
         self._groups_of = result
         box = self.query_one("#skip-groups", DataTable)
-        box.clear()
+        box.clear(columns=True)  # a column keeps the width of its widest cell ever: cut rows need new ones
+        box.add_columns("tests", "skip reason", "traced to")
         rows = self._groups()
         self._group_keys = [key for key, *_ in rows]
-        for key, count, reason, cause in rows:
+        room = self._widths[1] - _col("tests", [str(c) for _, c, _, _ in rows]) - _col("traced to", [c for *_, c in rows]) - 2
+        reasons = fit_distinct([scrub(reason) for _, _, reason, _ in rows], room, start_first=True)  # similar reasons stay told apart
+        for (key, count, _, cause), reason in zip(rows, reasons):
             style = "bold red" if key == NO_SKIP_GROUP else "yellow"
-            box.add_row(Text(str(count), style), Text(scrub(reason), style), cause, key=key)
+            box.add_row(Text(str(count), style), Text(reason, style), cause, key=key)
         box.display = bool(rows)
         if self._group is not None and self._group not in self._group_keys:
             self._group = None

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from wsdash.core.redact import scrub
 from wsdash.services.tiers.board import QUEUED, RUNNING, TierBoard, TierState
+from wsdash.ui.widgets.distinct import fit_distinct
 from wsdash.ui.widgets.refresh import only_class, update_if_changed
 
 BAR_W = 20
@@ -64,10 +65,6 @@ def short_command(spec: Any) -> str:
     return " ".join(os.path.basename(w.rstrip("/\\")) if os.path.isabs(w) else w for w in words)
 
 
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def card_text(st: TierState, *, command: bool = True, advice: Sequence[Mapping[str, Any]] = (), reasons: int = 2) -> Text:
     """The card's words; `command=False` where the whole command is shown already (the detail).
 
@@ -108,8 +105,10 @@ def card_text(st: TierState, *, command: bool = True, advice: Sequence[Mapping[s
         if result.message:  # why, right under the rate it explains
             text.append(f"\n{scrub(result.message)}", "italic")
         if sk is not None:
-            for g in sk.groups[:reasons]:
-                text.append(f"\n{g.count} × {_clip(scrub(g.reason))}", "yellow")
+            shown = sk.groups[:reasons]
+            # Two reasons that differ only at the end ("…for this run" / "…for that run") stay two.
+            for g, reason in zip(shown, fit_distinct([scrub(g.reason) for g in shown], 60, start_first=True)):
+                text.append(f"\n{g.count} × {reason}", "yellow")
             if 0 < reasons < len(sk.groups):  # reasons=0: listed elsewhere (the detail's groups)
                 text.append(f"\n… {len(sk.groups) - reasons} more skip reason(s)", "dim")
             if sk.files_text():
