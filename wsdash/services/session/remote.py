@@ -32,9 +32,10 @@ from wsdash.services.session.record_runs import Tell
 
 RESTART_S = 1.0  # after the worker died on its own
 STOP_WAIT_S = 5.0  # for the worker to finish its run and close the recording, then it is killed
+EXIT_WAIT_S = 1.5  # then for it to exit (handshake.close_quietly waits up to 1 s for the server's close)
 
 
-def _detached() -> dict[str, Any]:
+def detached() -> dict[str, Any]:
     """The worker in a session (POSIX) / process group (Windows) of its own: the terminal's Ctrl+C,
     Ctrl+Break and hang-up reach the dashboard, which stops the worker itself."""
     if os.name == "nt":
@@ -70,6 +71,8 @@ class RemoteSession:
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: list[bytes] = []  # commands given before the worker was up
         self._finished = asyncio.Event()
+        self._pump_task: asyncio.Task[str | None] | None = None  # reads the worker's messages
+        self._worker_stopped = asyncio.Event()  # it said its session stopped (its last batch came before)
 
     # ---- commands from the UI (the same as LiveSession's) ---------------------------------------
     def request_run(self, message: str | None = None) -> bool:
@@ -93,18 +96,26 @@ class RemoteSession:
     async def closed(self, timeout: float = STOP_WAIT_S) -> None:
         """After `stop()`: wait for the worker's last batch (the run it finished), then for it to
         exit; killed if it takes longer than `timeout`."""
-        proc = self._proc
+        proc, pump = self._proc, self._pump_task
         if proc is None:
             return
         try:
             async with asyncio.timeout(timeout):
-                await self._finished.wait()
-                await proc.wait()
+                if pump is not None:  # its own task: it reads on even when run_forever was cancelled
+                    stopped = asyncio.create_task(self._worker_stopped.wait())
+                    await asyncio.wait({stopped, pump}, return_when=asyncio.FIRST_COMPLETED)
+                    stopped.cancel()
+            # Everything is here and recorded; the worker closes its socket politely (at most a
+            # second against a server that ignores the close frame) and exits.
+            await asyncio.wait_for(proc.wait(), EXIT_WAIT_S)
         except TimeoutError:
+            pass
+        if proc.returncode is None:
             try:
                 proc.kill()
             except ProcessLookupError:
                 pass
+            await proc.wait()  # reaped here, not by a garbage collector after the loop is gone
 
     def _send(self, kind: str, payload: Any = None) -> None:
         data = wire.pack(kind, payload)
@@ -124,7 +135,7 @@ class RemoteSession:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "wsdash.services.session.worker",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-                **_detached())
+                **detached())
             self._proc, self.pid = proc, proc.pid
             assert proc.stdin is not None and proc.stdout is not None
             config = {"opts": self.opts, "capacity": self.store.capacity, "record_dir": self._record_dir,
@@ -132,7 +143,10 @@ class RemoteSession:
             self._autorun = False  # a restarted worker does not run again unasked
             proc.stdin.write(wire.pack("start", config) + b"".join(self._pending))
             self._pending.clear()
-            failure = await self._pump(proc.stdout)
+            # A task of its own, so that the app ending (which cancels run_forever, a Textual worker)
+            # does not stop the reading before the worker's last batch: `closed()` waits for it.
+            self._pump_task = asyncio.create_task(self._pump(proc.stdout))
+            failure = await asyncio.shield(self._pump_task)
             code = await proc.wait()
             if self._stopped:
                 break
@@ -161,6 +175,8 @@ class RemoteSession:
                 asyncio.create_task(self._give_token())
             elif kind == wire.TELL:
                 self._tell(*payload)
+            elif kind == wire.STOPPED:
+                self._worker_stopped.set()
             elif kind == wire.FAILED:
                 failure = f"the stream worker failed: {payload}"
 

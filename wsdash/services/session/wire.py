@@ -27,8 +27,9 @@ MAX_MESSAGE = 1 << 30  # a length past this is a broken pipe's garbage, not a me
 
 # dashboard → worker
 RUN, RECONNECT, STOP, TOKEN = "run", "reconnect", "stop", "token"
-# worker → dashboard: TOKEN (asks for one), BATCH, TELL (a message for the screen), FAILED (the worker's own crash)
-BATCH, TELL, FAILED = "batch", "tell", "failed"
+# worker → dashboard: TOKEN (asks for one), BATCH, TELL (a message for the screen), FAILED (the worker's own crash),
+# STOPPED: the session is stopped, its last run finished and recorded, in the batch sent before it
+BATCH, TELL, FAILED, STOPPED = "batch", "tell", "failed", "stopped"
 
 
 def pack(kind: str, payload: Any = None) -> bytes:

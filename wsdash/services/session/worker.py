@@ -134,12 +134,13 @@ class WorkerHost:
                     self.out.send(wire.BATCH, self.batch())
         finally:
             session.stop()  # a run in progress is finished and its recording closed, as `q` always did
+            self.out.send(wire.BATCH, self.batch())
+            self.out.send(wire.STOPPED)  # the dashboard need not wait for the socket's polite close below
             task.cancel()
             try:
                 await task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - ending: what it did is in the batch
                 pass
-            self.out.send(wire.BATCH, self.batch())
 
 
 def _read_commands(stream: IO[bytes], host: WorkerHost, loop: asyncio.AbstractEventLoop) -> None:
