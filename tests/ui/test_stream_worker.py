@@ -72,14 +72,15 @@ async def test_quitting_mid_run_judges_the_run_closes_its_recording_and_ends_the
     assert records[-1]["k"] == "end" and sum(r["k"] == "recv" for r in records) >= result.frames.received
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
-async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer) -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(("name", "said"), [("SIGKILL", "ended unexpectedly (exit code -9)"), ("SIGTERM", "was stopped from outside")])
+async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer, name: str, said: str) -> None:
     app = make_app(live_settings(server))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.source.results)
         first = app.source.pid
-        os.kill(first, signal.SIGKILL)
-        await until(pilot, lambda: any("ended unexpectedly" in str(n.message) for n in app._notifications))
+        os.kill(first, getattr(signal, name))
+        await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
         await until(pilot, lambda: app.source.pid != first and app.source.status.state == "connected", timeout=20)
         await pilot.press("g")
         await until(pilot, lambda: len(app.source.results) == 2, timeout=20)

@@ -137,6 +137,7 @@ class RemoteSession:
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
                 **detached())
             self._proc, self.pid = proc, proc.pid
+            self._worker_stopped.clear()
             assert proc.stdin is not None and proc.stdout is not None
             config = {"opts": self.opts, "capacity": self.store.capacity, "record_dir": self._record_dir,
                       "autorun": self._autorun}
@@ -150,9 +151,14 @@ class RemoteSession:
             code = await proc.wait()
             if self._stopped:
                 break
-            self.run = None  # that run's result died with the worker
-            error = ClassifiedError(UNKNOWN, failure or f"the stream worker (pid {proc.pid}) ended unexpectedly (exit code {code})",
-                                    f"wsdash starts it again in {RESTART_S:g} s; a run it was judging is lost")
+            lost = self.run is not None and not self._worker_stopped.is_set()
+            self.run = None
+            if self._worker_stopped.is_set():  # a SIGTERM from outside: it finished its run first
+                error = ClassifiedError(UNKNOWN, f"the stream worker (pid {proc.pid}) was stopped from outside",
+                                        f"wsdash starts it again in {RESTART_S:g} s")
+            else:
+                error = ClassifiedError(UNKNOWN, failure or f"the stream worker (pid {proc.pid}) ended unexpectedly (exit code {code})",
+                                        f"wsdash starts it again in {RESTART_S:g} s" + ("; the run it was judging is lost" if lost else ""))
             self.status.error = error
             self._set(BACKOFF)
             self._tell(f"{error.message} — {error.hint}", "error", 10)

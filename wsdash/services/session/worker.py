@@ -176,6 +176,14 @@ async def _main(stdin: IO[bytes], outbox: Outbox, config: dict[str, Any]) -> Non
 
 
 def main() -> int:
+    code = _serve()
+    # Not a normal interpreter exit: the command thread is blocked reading stdin, and finalising
+    # a buffered stdin another thread holds aborts the process (SIGABRT). Everything is flushed.
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _serve() -> int:
     for name in ("SIGINT", "SIGHUP", "SIGBREAK"):  # the dashboard decides when this ends (stdin's EOF)
         sig = getattr(signal, name, None)
         if sig is not None:
