@@ -32,7 +32,7 @@ from wsdash.services.session.record_runs import Tell
 
 RESTART_S = 1.0  # after the worker died on its own
 STOP_WAIT_S = 5.0  # for the worker to finish its run and close the recording, then it is killed
-EXIT_WAIT_S = 1.5  # then for it to exit (handshake.close_quietly waits up to 1 s for the server's close)
+QUIT_WAIT_S = 1.5  # then for it to exit (handshake.close_quietly waits up to 1 s for the server's close)
 
 
 def detached() -> dict[str, Any]:
@@ -107,7 +107,7 @@ class RemoteSession:
                     stopped.cancel()
             # Everything is here and recorded; the worker closes its socket politely (at most a
             # second against a server that ignores the close frame) and exits.
-            await asyncio.wait_for(proc.wait(), EXIT_WAIT_S)
+            await asyncio.wait_for(proc.wait(), QUIT_WAIT_S)
         except TimeoutError:
             pass
         if proc.returncode is None:
