@@ -7,6 +7,7 @@ is bounded by `capacity` whatever the rate: the recording on disk is where every
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import Iterable, Iterator
 
 from wsdash.core.protocol import AGENT_COMPLETED, AGENT_STARTED, Event, parse_frame
@@ -99,6 +100,19 @@ class EventStore:
         if shown is not rows and self.filter.matches(event):
             shown.append(row)
         self.version += 1
+
+    def frames_since(self, seq: int) -> list[tuple[int, str | bytes, float, float | None, int, int]]:
+        """The rows after row `seq` still in the ring (unfiltered), as `take` takes them: how the
+        stream worker hands the dashboard its newest rows."""
+        new = min(self.received - seq, len(self._rows))
+        if new <= 0:
+            return []
+        out = []
+        for r in islice(reversed(self._rows), new):
+            e = r.event
+            out.append((r.seq, e.raw, e.received, r.offset, r.run, r.depth))
+        out.reverse()
+        return out
 
     def take(self, rows: Iterable[tuple[int, str | bytes, float, float | None, int, int]], received: int) -> None:
         """Rows another store numbered and nested (the stream worker's: its `append` ran there, on

@@ -97,11 +97,7 @@ class WorkerHost:
     def batch(self) -> wire.Batch:
         s = self.session
         store = s.store
-        new = min(store.received - self._sent_seq, store.capacity)
-        rows: list[wire.WireRow] = []
-        if new > 0:
-            ring = store.window(len(store) - new, new) if not store.filter else iter(())
-            rows = [(r.seq, r.event.raw, r.event.received, r.offset, r.run, r.depth) for r in ring]
+        rows = store.frames_since(self._sent_seq)
         self._sent_seq = store.received
         results = s.results[self._sent_results:]
         self._sent_results = len(s.results)
