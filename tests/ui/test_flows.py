@@ -89,6 +89,13 @@ async def test_filter_and_inspector(server: AgentServer) -> None:
         await pilot.press("escape")  # clears the filter
         await pilot.pause(0.2)
         assert app.store.shown == app.store.received
+        # The inspector is kept between events: the next `enter` shows the next event, not the last one.
+        await pilot.press("enter")  # the newest: agent_completed
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, EventInspector)
+        shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "agent_completed" in shown and "tool_executing" not in shown and "cost_analyzer" not in app.screen.raw_text
+        await pilot.press("escape")
 
 
 async def test_tail_pauses_when_scrolling_up_and_counts_new(server: AgentServer) -> None:
