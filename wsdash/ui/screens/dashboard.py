@@ -183,9 +183,10 @@ class DashboardScreen(Screen[None]):
             if box is not None:
                 box.value = ""
                 box.display = False
-            self.source.store.set_filter("")
             stream = self.query_one(EventStream)
-            stream.reset()
+            if self.source.store.filter:  # nothing was filtered (`/` then esc): the view stays as it is
+                self.source.store.set_filter("")
+                stream.reset()
             stream.focus()
 
     def on_tier_card_open(self, message: Any) -> None:
