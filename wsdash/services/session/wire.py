@@ -70,6 +70,7 @@ class ContractView:
     checkpoints: dict[str, float | None]
     violations: list[Violation]
     done: bool
+    sent_at: float | None = None  # when the message went out (the monotonic clock, which both processes share)
 
 
 @dataclass

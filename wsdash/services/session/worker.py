@@ -105,7 +105,7 @@ class WorkerHost:
         view = None
         if run is not None:
             c = run.contract
-            view = wire.RunView(wire.ContractView(dict(c.checkpoints), list(c.violations), c.done),
+            view = wire.RunView(wire.ContractView(dict(c.checkpoints), list(c.violations), c.done, c.sent_at),
                                 wire.FrameCounts(run.frames.received, run.frames.malformed, run.frames.unknown),
                                 wire.RowsView(run.rows.rows()))
         return wire.Batch(s.status, view, results, rows, store.received, s.run_requested, s.token_info, s.last_recording)
