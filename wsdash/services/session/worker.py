@@ -38,23 +38,51 @@ POLL_S = 0.01  # how soon a finished run or a new state is sent, without waiting
 
 class Outbox:
     """Writes messages to the dashboard from the loop and from threads (a token request, the
-    recorder's timer): one lock, whole messages."""
+    recorder's timer), whole and in order, through a writer thread of its own: a batch of a
+    megabyte does not fit a pipe, and a blocking write would stall the session until the
+    dashboard, busy drawing, had read all of it."""
+
+    MAX_PENDING = 2  # batches queued and not yet written: the next waits, and then carries their rows
 
     def __init__(self, stream: IO[bytes]) -> None:
         self._stream = stream
-        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[tuple[bytes, bool] | None] = queue.SimpleQueue()
+        self._pending = 0  # batches in the queue
+        self._count = threading.Lock()  # the loop adds, the writer thread takes away
         self.broken = False
+        self._thread = threading.Thread(target=self._write, name="wsdash worker outbox", daemon=True)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._pending >= self.MAX_PENDING
 
     def send(self, kind: str, payload: Any = None) -> None:
-        data = wire.pack(kind, payload)
-        with self._lock:
-            if self.broken:
-                return
+        if self.broken:
+            return
+        is_batch = kind == wire.BATCH
+        if is_batch:
+            with self._count:
+                self._pending += 1
+        self._queue.put((wire.pack(kind, payload), is_batch))
+
+    def _write(self) -> None:
+        while (item := self._queue.get()) is not None:
+            data, is_batch = item
             try:
-                self._stream.write(data)
-                self._stream.flush()
+                if not self.broken:
+                    self._stream.write(data)
+                    self._stream.flush()
             except (OSError, ValueError):  # the dashboard is gone: stdin's EOF ends us next
                 self.broken = True
+            if is_batch:
+                with self._count:
+                    self._pending -= 1
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued (the last batch), then stop the writer."""
+        self._queue.put(None)
+        self._thread.join(timeout)
 
 
 class WorkerHost:
@@ -124,7 +152,7 @@ class WorkerHost:
                     pass
                 now = loop.time()
                 news = (session.status.state, len(session.results))
-                if now >= next_at or news != seen:
+                if (now >= next_at or news != seen) and not self.out.busy:
                     seen = news
                     next_at = now + BATCH_S
                     self.out.send(wire.BATCH, self.batch())
@@ -195,6 +223,8 @@ def _serve() -> int:
     except Exception as exc:  # noqa: BLE001 - told to the dashboard, which shows it classified
         outbox.send(wire.FAILED, f"{type(exc).__name__}: {exc}")
         return 1
+    finally:
+        outbox.close()
     return 0
 
 
