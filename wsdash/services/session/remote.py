@@ -18,7 +18,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from typing import Any, Callable
 
 from wsdash.core.auth import TokenError
@@ -206,9 +205,7 @@ class RemoteSession:
         self._send(wire.TOKEN, answer)
 
     def _set(self, state: str) -> None:
-        if self.status.state != state:
-            self.status.state = state
-            self.status.since = time.monotonic()
+        self.status.enter(state)
 
     @property
     def last_result(self) -> RunResult | None:
