@@ -3,7 +3,7 @@
 The embedded agent server runs in its own process and plays `burst:N` (N agent_thinking frames as
 fast as the socket takes them). Two apps take the same burst, alternating, several rounds:
 
-  dashboard  `make_app(AppSettings(mode="demo", url=...?scenario=burst:N))`: the LiveSession worker,
+  dashboard  `make_app(AppSettings(mode="demo", url=...?scenario=burst:N))`: the stream worker process (the session),
              the EventStore, the 10 Hz flush, the event stream and tracker;
   bare       a bare Textual app with the same Header and Footer whose worker is a raw websockets
              recv loop + `json.loads` (the baseline: what Textual itself costs at this rate).

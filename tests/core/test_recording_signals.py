@@ -121,9 +121,36 @@ def _drain(fd: int, stop: threading.Event) -> None:
             return
 
 
-@pytest.mark.parametrize("name", ["SIGHUP", "SIGTERM"])
+def stream_workers_of(pid: int) -> list[int]:
+    """The dashboard's stream worker processes (services/session/worker.py), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and b"wsdash.services.session.worker" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has ended; its parent (here: init, after a kill -9) reaps it
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the stream worker through /proc")
+@pytest.mark.parametrize("name", ["SIGHUP", "SIGTERM", "SIGKILL"])
 def test_the_dashboard_killed_mid_run_leaves_whole_lines(tmp_path: Path, name: str) -> None:
-    """`wsdash demo --record DIR` on a real terminal (a PTY), closed mid-run."""
+    """`wsdash demo --record DIR` on a real terminal (a PTY), closed mid-run. Its stream worker
+    (the socket, the judge and the recorder) ends with it — even on kill -9 — and finishes the
+    recording: every frame received, whole lines."""
     sig = getattr(signal, name)
     import fcntl
     import pty
@@ -150,8 +177,11 @@ def test_the_dashboard_killed_mid_run_leaves_whole_lines(tmp_path: Path, name: s
 
         wait_until(frames_on_disk_mid_run, timeout=60)
         assert proc.poll() is None
+        workers = stream_workers_of(proc.pid)
+        assert len(workers) == 1, workers
         proc.send_signal(sig)
         proc.wait(15)
+        wait_until(lambda: not alive(workers[0]), timeout=15)  # no process left behind
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -168,5 +198,5 @@ def test_the_dashboard_killed_mid_run_leaves_whole_lines(tmp_path: Path, name: s
     assert out.returncode in (1, 3) and "Traceback" not in out.stderr, out.stderr
     data = json.loads(out.stdout)
     assert data["checkpoints"]["agent_started"] is not None and data["frames"]["received"] >= 4
-    if json.loads(lines[-1]).get("k") != "end":
-        assert data["error"]["kind"] == "recording" and "cut short" in data["error"]["message"]
+    # The worker outlives the dashboard by the moment it takes to finish the run: the recording has its end.
+    assert json.loads(lines[-1])["k"] == "end" and raw.endswith(b"\n")

@@ -89,6 +89,13 @@ async def test_filter_and_inspector(server: AgentServer) -> None:
         await pilot.press("escape")  # clears the filter
         await pilot.pause(0.2)
         assert app.store.shown == app.store.received
+        # The inspector is kept between events: the next `enter` shows the next event, not the last one.
+        await pilot.press("enter")  # the newest: agent_completed
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, EventInspector)
+        shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "agent_completed" in shown and "tool_executing" not in shown and "cost_analyzer" not in app.screen.raw_text
+        await pilot.press("escape")
 
 
 async def test_tail_pauses_when_scrolling_up_and_counts_new(server: AgentServer) -> None:
@@ -394,7 +401,9 @@ async def test_a_disk_that_fills_up_mid_run_is_told_once_and_the_run_goes_on(ser
             self.closed = True
 
     monkeypatch.setattr(recording, "open_private", lambda path, mode, **kw: FullDisk())
-    app = make_app(live_settings(server, "burst:2000", record_dir=tmp_path / "runs"))
+    # In this process: the patch cannot reach a stream worker. The worker's way of telling the
+    # screen is the same `tell` (test_an_unwritable_record_dir_is_told_and_the_run_goes_on).
+    app = make_app(live_settings(server, "burst:2000", record_dir=tmp_path / "runs", stream_worker=False))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.source.results)
         assert app.source.results[-1].ok and app.source.results[-1].frames.received == 2004  # established came before the run

@@ -7,21 +7,37 @@ is bounded by `capacity` whatever the rate: the recording on disk is where every
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Iterator
+from itertools import islice
+from typing import Iterable, Iterator
 
-from wsdash.core.protocol import AGENT_COMPLETED, AGENT_STARTED, Event
+from wsdash.core.protocol import AGENT_COMPLETED, AGENT_STARTED, Event, parse_frame
 
 DEFAULT_CAPACITY = 5000
 
 
-@dataclass(slots=True)
 class Row:
-    seq: int
-    event: Event
-    offset: float | None  # seconds since the run's message was sent, when in a run
-    run: int  # which run it belongs to (0: between runs)
-    depth: int = 0  # nesting: 0 the outermost agent's events, 1 a sub-agent's it handed work to, …
+    """One row of the stream. A row taken from another process's store (`EventStore.take`) holds
+    its frame's text and parses it when first read: a burst's rows mostly leave the ring unseen."""
+
+    __slots__ = ("seq", "_event", "_frame", "offset", "run", "depth")
+
+    def __init__(self, seq: int, event: Event | None, offset: float | None, run: int, depth: int = 0,
+                 frame: tuple[str | bytes, float] | None = None) -> None:
+        self.seq = seq
+        self._event = event
+        self._frame = frame  # (text, received at) while not parsed yet
+        self.offset = offset  # seconds since the run's message was sent, when in a run
+        self.run = run  # which run it belongs to (0: between runs)
+        self.depth = depth  # nesting: 0 the outermost agent's events, 1 a sub-agent's it handed work to, …
+
+    @property
+    def event(self) -> Event:
+        event = self._event
+        if event is None:
+            assert self._frame is not None
+            event = self._event = parse_frame(*self._frame)
+            self._frame = None
+        return event
 
 
 class EventFilter:
@@ -84,6 +100,37 @@ class EventStore:
         if shown is not rows and self.filter.matches(event):
             shown.append(row)
         self.version += 1
+
+    def frames_since(self, seq: int) -> list[tuple[int, str | bytes, float, float | None, int, int]]:
+        """The rows after row `seq` still in the ring (unfiltered), as `take` takes them: how the
+        stream worker hands the dashboard its newest rows."""
+        new = min(self.received - seq, len(self._rows))
+        if new <= 0:
+            return []
+        out = []
+        for r in islice(reversed(self._rows), new):
+            e = r.event
+            out.append((r.seq, e.raw, e.received, r.offset, r.run, r.depth))
+        out.reverse()
+        return out
+
+    def take(self, rows: Iterable[tuple[int, str | bytes, float, float | None, int, int]], received: int) -> None:
+        """Rows another store numbered and nested (the stream worker's: its `append` ran there, on
+        every frame), as (seq, frame text, received at, offset, run, depth), oldest first; `received`:
+        every frame that store was given. Only the newest `capacity` rows can stay."""
+        ring = self._rows
+        shown = self._shown
+        filtered = shown is not ring
+        matches = self.filter.matches
+        for seq, text, at, offset, run, depth in rows:
+            row = Row(seq, None, offset, run, depth, (text, at))
+            ring.append(row)
+            if filtered and matches(row.event):
+                shown.append(row)
+        if received != self.received:
+            self.dropped = max(0, received - len(ring))
+            self.received = received
+            self.version += 1
 
     def set_filter(self, text: str) -> None:
         self.filter = EventFilter(text)

@@ -58,6 +58,7 @@ class AppSettings:
     history: Any = None  # core.config.HistoryConfig: write runs there and show the strip; None: neither
     history_target: str = ""  # the name runs are kept under (the target's, "demo")
     auto_run_every_s: float = 60.0  # `w`: [watch] every_s
+    stream_worker: bool = True  # live and demo: the session in a worker process (services/session/worker.py)
 
 
 class WsDashApp(App[None]):
@@ -109,6 +110,7 @@ class WsDashApp(App[None]):
         self.history_feed = self.history.feed if self.history is not None else None
         self._gc_threshold: tuple[int, ...] | None = None
         self._signals: list[int] = []  # handled by _end_on_signal while mounted
+        self._ui_loop: Any = None  # the app's event loop, once mounted
         self.title = settings.title
         self.sub_title = redact_url(settings.url) if settings.url else ""
 
@@ -120,13 +122,26 @@ class WsDashApp(App[None]):
 
             self.source = ReplayPlayer(s.replay_path, self.store, s.budget_overrides, speed=s.replay_speed)
         else:
-            from wsdash.services.session.live import LiveSession
             from wsdash.services.session.handshake import SessionOptions
 
             opts = SessionOptions(url=s.url, auth=s.auth, tls_verify=s.tls_verify, budgets=s.budgets, timeout_s=s.timeout_s)
-            self.source = LiveSession(opts, s.token_source, self.store, listener_factory=self._recorder if s.record_dir else None)
-            if s.autorun:
-                self.source.request_run()
+            if s.stream_worker:
+                # The socket, the judge and the recorder in a process of their own: a burst then
+                # fills the other core, not this event loop, which stays free for keys and drawing.
+                from wsdash.services.session.remote import RemoteSession
+
+                self.source = RemoteSession(opts, s.token_source, self.store, record_dir=s.record_dir,
+                                            tell=self._tell_any_thread, autorun=s.autorun)
+            else:
+                from wsdash.services.session.live import LiveSession
+                from wsdash.services.session.record_runs import recorder_factory
+
+                factory = None
+                if s.record_dir:
+                    factory = recorder_factory(s.record_dir, lambda: self.source.status.runs + 1, self._tell_any_thread)
+                self.source = LiveSession(opts, s.token_source, self.store, listener_factory=factory)
+                if s.autorun:
+                    self.source.request_run()
         if s.health_names:
             self._start_health()
         if s.tiers is not None:
@@ -137,6 +152,9 @@ class WsDashApp(App[None]):
         self.push_screen(self._dashboard())
         if s.present:
             self.action_present()
+        import asyncio
+
+        self._ui_loop = asyncio.get_running_loop()
         self._handle_signals()
         # After the first paint: connecting and probing import websockets, httpx and build SSL
         # contexts (~0.4 s), which the first frame need not wait for.
@@ -184,28 +202,14 @@ class WsDashApp(App[None]):
             self.tier_pane.stop_now()
         self.exit()
 
-    def _recorder(self) -> Any:
-        from wsdash.core.recording import Recorder, recording_file
-
-        import asyncio
+    def _tell_any_thread(self, message: str, severity: str = "information", timeout: float = 5) -> None:
+        """`tell` from any thread (the recorder's timer, the stream worker's pipe): onto the loop."""
         from functools import partial
 
-        folder = self.settings.record_dir
-        assert folder is not None
-        loop = asyncio.get_running_loop()
-
-        def failed(message: str) -> None:  # the recorder's timer thread or this loop: hop onto the loop
-            try:
-                loop.call_soon_threadsafe(partial(self.tell, message, severity="error", timeout=10))
-            except RuntimeError:  # the app has closed its loop: nobody left to tell
-                pass
-
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            return Recorder(recording_file(folder, self.source.status.runs + 1), on_error=failed)
-        except OSError as exc:  # the run goes on unrecorded: the socket is not the problem
-            self.tell(f"cannot record to {folder}: {exc.strerror or exc} — this run is not recorded", severity="error")
-            return None
+            self._ui_loop.call_soon_threadsafe(partial(self.tell, message, severity=severity, timeout=timeout))
+        except RuntimeError:  # the app has closed its loop: nobody left to tell
+            pass
 
     def _dashboard(self) -> Screen[None]:
         from wsdash.ui.screens.dashboard import DashboardScreen
@@ -267,7 +271,11 @@ class WsDashApp(App[None]):
     def action_help(self) -> None:
         from wsdash.ui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        # Installed: built once, kept when closed. Opening it again costs no compose and no
+        # stylesheet pass, and closing it no removal of its widgets (~20-40 ms each in a burst).
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(), "help")
+        self.push_screen("help")
 
     def action_debug(self) -> None:
         from wsdash.ui.screens.debug_info import DebugInfoScreen
@@ -382,6 +390,9 @@ class WsDashApp(App[None]):
             self.tier_pane.stop_now()
         if self.source is not None:
             self.source.stop()
+            closed = getattr(self.source, "closed", None)
+            if closed is not None:  # the stream worker: its last batch has the run it just finished
+                await closed()
             if self.history is not None:  # a run that ended as we quit (or just before) is kept too
                 self.history.write(self.history.collect(self.source, self.tier_pane))
         gc_tuning.restore(self._gc_threshold)

@@ -43,6 +43,12 @@ class LiveStatus:
     connect_ms: float | None = None
     runs: int = 0
 
+    def enter(self, state: str) -> None:
+        """Move to `state`; `since` changes only when the state does."""
+        if self.state != state:
+            self.state = state
+            self.since = time.monotonic()
+
     @property
     def attempt(self) -> int:
         """The number of the next connect attempt since the last healthy connection (1 = first)."""
@@ -110,9 +116,7 @@ class LiveSession:
             self._finish_run(time.monotonic())
 
     def _set(self, state: str) -> None:
-        if self.status.state != state:
-            self.status.state = state
-            self.status.since = time.monotonic()
+        self.status.enter(state)
 
     # ---- the loop ---------------------------------------------------------------------------
     async def run_forever(self) -> None:

@@ -183,9 +183,10 @@ class DashboardScreen(Screen[None]):
             if box is not None:
                 box.value = ""
                 box.display = False
-            self.source.store.set_filter("")
             stream = self.query_one(EventStream)
-            stream.reset()
+            if self.source.store.filter:  # nothing was filtered (`/` then esc): the view stays as it is
+                self.source.store.set_filter("")
+                stream.reset()
             stream.focus()
 
     def on_tier_card_open(self, message: Any) -> None:
@@ -196,7 +197,15 @@ class DashboardScreen(Screen[None]):
     def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
         from wsdash.ui.screens.event_inspector import EventInspector
 
-        self.app.push_screen(EventInspector(message.row))
+        # One inspector, installed and shown each event in turn: a new screen per `enter` cost
+        # its compose, a stylesheet pass over its widgets and their removal on `esc` (~100 ms).
+        app = self.app
+        if not app.is_screen_installed("inspector"):
+            app.install_screen(EventInspector(), "inspector")
+        inspector = app.get_screen("inspector")
+        assert isinstance(inspector, EventInspector)
+        inspector.show(message.row)
+        app.push_screen(inspector)
 
 
 def warm_up_inspector() -> None:

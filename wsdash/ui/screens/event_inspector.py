@@ -52,27 +52,49 @@ class EventInspector(ModalScreen[None]):
         Binding("n", "copy('normalised')", "Copy normalised"),
     ]
 
-    def __init__(self, row: Row) -> None:
+    def __init__(self, row: Row | None = None) -> None:
         super().__init__()
+        self.row: Row | None = None
+        self.raw_text = self.norm_text = self.title_text = self.note_text = ""
+        if row is not None:
+            self.show(row)
+
+    def show(self, row: Row) -> None:
+        """Show this event (the dashboard keeps one inspector and shows each event in it)."""
         self.row = row
-        self.raw_text = scrub(_pretty_raw(row.event.raw))
+        e = row.event
+        self.raw_text = scrub(_pretty_raw(e.raw))
         self.norm_text = scrub(json.dumps(normalised(row), indent=2, ensure_ascii=False, default=str))
+        self.title_text = scrub(f"event #{row.seq} · {e.type}" + (f" (wire type {e.raw_type})" if e.raw_type else ""))
+        self.note_text = scrub(e.note) if e.note else ""
+        if self.is_mounted:
+            self._fill()
 
     def compose(self) -> ComposeResult:
-        e = self.row.event
         with Vertical(id="inspector"):
-            title = f"event #{self.row.seq} · {e.type}" + (f" (wire type {e.raw_type})" if e.raw_type else "")
-            yield Static(scrub(title), id="inspector-title", markup=False)  # the type is the server's text
-            if e.note:
-                yield Static(scrub(e.note), id="inspector-note", markup=False)
+            yield Static(id="inspector-title", markup=False)  # the type is the server's text
+            yield Static(id="inspector-note", markup=False)
             with Horizontal():
                 with VerticalScroll(classes="inspector-pane"):
                     yield Static("raw frame", classes="pane-title")
-                    yield Static(highlighted(self.raw_text))
+                    yield Static(id="inspector-raw")
                 with VerticalScroll(classes="inspector-pane"):
                     yield Static("normalised", classes="pane-title")
-                    yield Static(highlighted(self.norm_text))
+                    yield Static(id="inspector-normalised")
         yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        self.query_one("#inspector-title", Static).update(self.title_text)
+        note = self.query_one("#inspector-note", Static)
+        note.update(self.note_text)
+        note.display = bool(self.note_text)
+        self.query_one("#inspector-raw", Static).update(highlighted(self.raw_text))
+        self.query_one("#inspector-normalised", Static).update(highlighted(self.norm_text))
+        for pane in self.query(".inspector-pane"):
+            pane.scroll_home(animate=False)  # the last event's scroll position is not this one's
 
     def action_copy(self, which: str) -> None:
         from wsdash.ui.clipboard import copy_text

@@ -55,7 +55,13 @@ class KeyFooter(Footer):
         # are skipped here anyway, so there is nothing to batch.
         self._bindings_ready = True
         if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self.call_next(self.recompose)
+            if self._shown is None:
+                self.call_next(self.recompose)
+            else:
+                # Keys already shown: what the key press did (the filter box gone, the cursor
+                # moved) is painted first, the footer's new keys the frame after. A recompose
+                # mounts every key again (~40-60 ms in a burst) and held that paint back.
+                self.call_after_refresh(self.recompose)
 
     async def recompose(self) -> None:
         if not self.is_attached:  # the stock recompose does nothing then: nothing is shown yet

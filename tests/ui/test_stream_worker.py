@@ -1,0 +1,109 @@
+"""The dashboard's stream worker (services/session/worker.py, remote.py): the live session in a
+process of its own. What a user must never notice: a run is judged and recorded exactly as before,
+the worker ends with the dashboard however it ends, and a worker that dies is said and replaced.
+Real worker processes against the embedded server; the dashboard's endings on a real terminal are
+in tests/core/test_recording_signals.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from tests.ui.test_flows import SIZE, live_settings, until
+from wsdash.core.auth import TokenError, mint_token
+from wsdash.services.agent_server import AgentServer
+from wsdash.services.session.remote import RemoteSession, detached
+from wsdash.ui.app import AppSettings, make_app
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_the_session_runs_in_a_worker_and_is_judged_as_before(server: AgentServer) -> None:
+    app = make_app(live_settings(server, "nested"))
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.source, RemoteSession)
+        await until(pilot, lambda: app.source.results)
+        pid = app.source.pid
+        assert pid is not None and pid != os.getpid()
+        result = app.source.results[-1]
+        assert result.ok and app.store.received == result.frames.received + 1  # connection_established came before the run
+        # The rows came over the pipe as text and are parsed when read: nesting kept.
+        rows = [app.store.row(i) for i in range(len(app.store))]
+        assert [r.event.type for r in rows][-1] == "agent_completed" and max(r.depth for r in rows) >= 1
+        assert "PASSED" in str(app.screen.query_one("#verdict").render())
+    assert await _reaped(pid)
+
+
+async def _reaped(pid: int) -> bool:
+    import asyncio
+
+    for _ in range(100):
+        if gone(pid):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_quitting_mid_run_judges_the_run_closes_its_recording_and_ends_the_worker(server: AgentServer, tmp_path: Path) -> None:
+    app = make_app(live_settings(server, "stall", record_dir=tmp_path / "runs"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.run is not None and app.source.run.frames.received >= 3)
+        pid = app.source.pid
+        assert not app.source.results
+    # `q`: the run in progress is finished (judged: it stalled before completing) and reaches the history's last look
+    [result] = app.source.results
+    assert not result.ok and result.verdict.checkpoints.get("agent_started") is not None
+    assert await _reaped(pid)
+    [rec] = list((tmp_path / "runs").glob("run-*.jsonl"))
+    records = [json.loads(line) for line in rec.read_text(encoding="utf-8").splitlines()]
+    assert records[-1]["k"] == "end" and sum(r["k"] == "recv" for r in records) >= result.frames.received
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(("name", "said"), [("SIGKILL", "ended unexpectedly (exit code -9)"), ("SIGTERM", "was stopped from outside")])
+async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer, name: str, said: str) -> None:
+    app = make_app(live_settings(server))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.results)
+        first = app.source.pid
+        os.kill(first, getattr(signal, name))
+        await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+        await until(pilot, lambda: app.source.pid != first and app.source.status.state == "connected", timeout=20)
+        await pilot.press("g")
+        await until(pilot, lambda: len(app.source.results) == 2, timeout=20)
+        assert app.source.results[-1].ok
+
+
+async def test_the_token_comes_from_the_dashboard_and_a_failing_source_is_retried(server: AgentServer) -> None:
+    calls: list[int] = []
+
+    def token() -> str:
+        calls.append(os.getpid())
+        if len(calls) == 1:
+            raise TokenError("the secret file /x/secret was removed")
+        return mint_token(SECRET)
+
+    app = make_app(AppSettings(mode="demo", url=f"{server.url}?scenario=golden", token_source=token, autorun=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.source.status.error is not None and "secret file" in app.source.status.error.message)
+        await until(pilot, lambda: app.source.results, timeout=20)  # the next attempt got a token and ran
+        assert app.source.results[-1].ok and set(calls) == {os.getpid()}  # called here, never in the worker
+
+
+def test_the_worker_is_detached_from_the_terminals_signals(monkeypatch) -> None:
+    assert detached() == ({"start_new_session": True} if os.name == "posix" else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
+    monkeypatch.setattr(os, "name", "nt")  # Windows: a process group of its own, so Ctrl+C/Ctrl+Break reach the dashboard only
+    assert detached() == {"creationflags": 0x200}
