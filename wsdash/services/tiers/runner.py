@@ -36,7 +36,7 @@ from wsdash.services.tiers.skips import SkipReport, build_report
 from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
 
 from wsdash.services.tiers.process import ProcessTree, build_env, resolve_program
-from wsdash.services.tiers.stream import ENV_ADDR, ENV_NO_SKIP, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
+from wsdash.services.tiers.stream import ENV_ADDR, ENV_NO_SKIP, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, write_plugin
 
 OnEvent = Callable[[TierEvent], None]
 
@@ -167,8 +167,7 @@ class _TierRun:
             server: StreamServer | None = None
             if spec.kind == KIND_PYTEST:
                 assert spec.pytest is not None
-                with open(os.path.join(tmp, PLUGIN_MODULE + ".py"), "wb") as f:
-                    f.write(plugin_source())
+                write_plugin(tmp)
                 token = secrets.token_hex(16)
                 server = StreamServer(token, self.on_message, self.fail)
                 env[ENV_ADDR] = await server.start()
