@@ -131,7 +131,7 @@ def test_the_copied_plugin_imports_without_wsdash(tmp_path: Path) -> None:
     stream.write_plugin(str(tmp_path))
     code = (
         "import sys; sys.modules['wsdash'] = None; sys.path.insert(0, sys.argv[1]); "
-        f"import {stream.PLUGIN_MODULE} as p; "
+        f"import {stream.PLUGIN_MODULE} as p, {stream.PLUGIN_MODULE}.windows; "
         "print(sorted(m for m, v in sys.modules.items() if m.startswith('wsdash') and v is not None), callable(p.pytest_configure))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True).stdout
@@ -222,3 +222,14 @@ def test_xdist_workers_do_not_report_but_do_filter(monkeypatch: pytest.MonkeyPat
     plugin.pytest_configure(controller)  # type: ignore[arg-type]
     assert controller.pluginmanager.registered == ["wsdash-only-filter", "wsdash-collection-tracker", "wsdash-stream-reporter"]
     assert connects == ["127.0.0.1:9"]
+
+
+@pytest.mark.parametrize(("platform", "installs"), [("win32", True), ("linux", False), ("darwin", False)])
+def test_ctrl_break_handling_is_installed_on_windows_only(monkeypatch: pytest.MonkeyPatch, platform: str, installs: bool) -> None:
+    installed: list[bool] = []
+    monkeypatch.setattr(windows, "install", lambda: installed.append(True))
+    monkeypatch.setattr(plugin.sys, "platform", platform)
+    monkeypatch.delenv(plugin.ENV_ADDR, raising=False)
+    monkeypatch.delenv(plugin.ENV_ONLY, raising=False)
+    plugin.pytest_configure(FakeConfig(worker=False))  # type: ignore[arg-type]
+    assert installed == ([True] if installs else [])

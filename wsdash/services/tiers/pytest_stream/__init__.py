@@ -8,7 +8,7 @@ pytest and each other, relatively: never wsdash, which is usually not installed 
 - ``selection.py``: the rerun filter and what the selection collected (workers too)
 - ``reporter.py``: the hooks → JSON lines on the socket, batched (the controller only)
 - ``report_text.py``: a report's message, traceback and output, bounded
-- ``windows.py``: Ctrl+Break stops pytest like Ctrl-C
+- ``windows.py``: Ctrl+Break stops pytest like Ctrl-C (imported on Windows only)
 
 Transport: one loopback TCP connection to the address in ``WSDASH_TIER_STREAM`` ("host:port"),
 JSON lines, ASCII only, Nagle disabled. The first line is a ``hello`` carrying the secret from
@@ -22,8 +22,9 @@ of a test marked ``WSDASH_TIER_NO_SKIP`` says so), ``finish``; finally ``session
 Under pytest-xdist only the controller reports; workers filter (``WSDASH_TIER_ONLY``) and hand
 their collection summary back through ``workeroutput``.
 
-PYTEST_DONT_REWRITE: pytest would rewrite the asserts of a ``-p`` plugin, and it has none;
-that pass over every module is time the tested suite would pay on each run.
+The runner copies the plugin into a new directory for each run, so each module is compiled on
+every run, in the tested project's time: hence PYTEST_DONT_REWRITE (pytest would rewrite the
+asserts of a ``-p`` plugin, and it has none) and no module imported where it has nothing to do.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 
 import pytest
 
-from . import windows
 from .reporter import StreamReporter
 from .selection import CollectionTracker, OnlyFilter, load_only
 
@@ -61,7 +62,10 @@ def _connect(addr: str, token: str) -> socket.socket:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    windows.install()
+    if sys.platform == "win32":  # imported only where it does something: every import is compiled anew
+        from . import windows
+
+        windows.install()
     only_path = os.environ.get(ENV_ONLY)
     only = OnlyFilter(load_only(only_path)) if only_path else None
     if only is not None:
@@ -77,8 +81,6 @@ def pytest_configure(config: pytest.Config) -> None:
         sock = _connect(addr, os.environ.get(ENV_TOKEN, ""))
     except (OSError, ValueError) as exc:
         # Say so on stderr (wsdash keeps the tail of it) but let the tests run.
-        import sys
-
         print(f"wsdash: cannot connect the live results stream to {addr}: {exc}", file=sys.stderr)
         return
     config.pluginmanager.register(StreamReporter(config, sock, tracker), "wsdash-stream-reporter")
