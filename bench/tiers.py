@@ -12,6 +12,9 @@ it alternately through plain ``python -m pytest`` and through ``wsdash.services.
   runner stamps it when it arrived; p50 / p99 over all results (goal p99 < 100 ms);
 * whether wsdash's counts equal pytest's own summary line.
 
+The CPU figures move by several per cent with other load on the machine; for a change of a
+few per cent in the plugin, count instructions instead (bench/tiers_instructions.py).
+
 A dated row goes to BENCHMARKS.md (section "## tiers") unless --no-write.
 
     python bench/tiers.py [--tests 2000] [--rounds 3] [--no-write]

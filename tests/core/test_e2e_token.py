@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 
 from tests.conftest import SECRET, run_cli
+from tests.core.auth_service import auth_service as serve_auth
 from wsdash.core.auth import TokenError, fetch_e2e_token, mint_token, token_for
 from wsdash.core.config import TargetConfig
 
@@ -19,28 +18,8 @@ KEY = "bypass-key-for-tests-0123456789"
 
 @pytest.fixture
 def auth_service() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path != "/auth/e2e/test-auth" or self.headers.get("X-E2E-Bypass-Key") != KEY:
-                self.send_response(401)
-                self.end_headers()
-                return
-            body = json.dumps({"access_token": mint_token(SECRET, ttl_s=1800), "expires_in": 1800}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_auth(KEY, {"access_token": mint_token(SECRET, ttl_s=1800), "expires_in": 1800}) as url:
+        yield url
 
 
 def test_fetches_a_token_with_the_bypass_key(auth_service: str) -> None:

@@ -13,13 +13,12 @@ import asyncio
 import json
 import ssl
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+from tests.core.auth_service import auth_service
 from wsdash.core import connection
 from wsdash.core.auth import TokenError, fetch_e2e_token
 from wsdash.core.connection import ConnectError, open_ws, ssl_context
@@ -57,25 +56,8 @@ def server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
 @pytest.fixture
 def auth_https(cert: tuple[Path, Path]) -> Iterator[str]:
     """The auth service's E2E route over HTTPS."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = json.dumps({"access_token": "tls-test-token-abcdefghijklmnop"}).encode()
-            self.send_response(200 if self.headers.get("X-E2E-Bypass-Key") == KEY else 401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.socket = server_context(cert).wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with auth_service(KEY, {"access_token": "tls-test-token-abcdefghijklmnop"}, tls=server_context(cert)) as url:
+        yield url
 
 
 async def wss_server(cert: tuple[Path, Path]) -> Any:

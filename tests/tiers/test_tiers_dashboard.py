@@ -7,12 +7,12 @@ the detail lists the skip groups, no_skip failures first, and enter on one shows
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 from tests.tiers.tiers_support import CHILD_ENV, write_suite
 from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
+from tests.ui.pilot import SIZE, until
 from wsdash.core.config import load_config
 from wsdash.services.tiers.spec import TierSpec
 from wsdash.ui.app import AppSettings, make_app
@@ -23,13 +23,6 @@ SUITE = {
     "test_ws.py": "import pytest\n\n@pytest.mark.parametrize('i', range(5))\ndef test_event(docker, i):\n    pass\n",
     "test_must.py": "import pytest\n\n@pytest.mark.no_skip\ndef test_golden(docker):\n    pass\n",
 }
-
-
-async def until(pilot, condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
 
 
 async def test_a_skipping_tier_on_the_dashboard(tmp_path: Path) -> None:
@@ -44,10 +37,10 @@ async def test_a_skipping_tier_on_the_dashboard(tmp_path: Path) -> None:
         config=load_config(env={}, cwd=tmp_path),
     )
     app = make_app(settings)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.health_board.result("docker") is not None)
         await pilot.press("t")
-        await until(pilot, lambda: app.tier_pane.board.states["mission-critical"].result is not None)
+        await until(pilot, lambda: app.tier_pane.board.states["mission-critical"].result is not None, timeout=60)
         await pilot.pause(0.3)
         card = str(app.screen.query_one("#tier-mission-critical").render())
         assert "FAILED" in card and "1 of 7 ran · 6 skipped" in card and "target met" not in card

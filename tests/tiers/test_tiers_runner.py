@@ -1,4 +1,5 @@
-"""The runner against real pytest subprocesses: events, timeout, cancel, crash, commands, blocking."""
+"""The runner against real pytest subprocesses: events, timeout, cancel, crash, commands, rerun,
+the results socket. Several tiers in a row: test_tiers_batch.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiers.tiers_support import pid_dead, spec_for, write_suite
+from tests.tiers.tiers_support import QUICK, SLOW_LAST, pid_dead, spec_for, write_suite
 from wsdash.services.tiers.events import (
     Collected,
     OutputLine,
@@ -22,29 +23,10 @@ from wsdash.services.tiers.events import (
     TierTally,
 )
 from wsdash.services.tiers.spec import TierSpec
-from wsdash.services.tiers.batch import iter_tier_events, run_tiers
-from wsdash.services.tiers.runner import StreamServer, run_tier
+from wsdash.services.tiers.runner import run_tier
+from wsdash.services.tiers.stream import StreamServer
 
 posix_only = pytest.mark.skipif(sys.platform.startswith("win"), reason="process groups and /proc are POSIX")
-
-QUICK = {
-    "test_quick.py": """
-        import pytest
-
-        def test_one():
-            pass
-
-        def test_two():
-            assert 1 + 1 == 3
-
-        @pytest.mark.parametrize("n", [1, 2])
-        def test_three(n):
-            pass
-
-        def test_skipped():
-            pytest.skip("later")
-    """,
-}
 
 # The slow test starts a grandchild that ignores SIGINT, so only killing the whole group ends
 # it. With "{ignore}" the test itself ignores SIGINT too: pytest cannot stop until killed.
@@ -62,28 +44,6 @@ STUBBORN = """
             f.write(str(child.pid))
         time.sleep(30)
 """
-
-SLOW_LAST = {
-    "test_slow_last.py": """
-        import time
-
-        def test_a():
-            pass
-
-        def test_b():
-            pass
-
-        def test_c():
-            assert 0
-
-        def test_sleeps():
-            time.sleep(30)
-
-        def test_never_reached():
-            pass
-    """,
-}
-
 
 async def test_events_arrive_in_order_and_match_the_result(tmp_path: Path) -> None:
     root = write_suite(tmp_path / "s", QUICK)
@@ -323,61 +283,6 @@ async def test_rerun_under_xdist_filters_in_the_workers(tmp_path: Path) -> None:
     root = write_suite(tmp_path / "s", {"test_r.py": "import pytest\n\n@pytest.mark.parametrize('n', range(8))\ndef test_p(n):\n    assert n != 5\n"})
     result = await run_tier(spec_for(root, "-p", "xdist.plugin", "-n", "2"), only_nodeids=["test_r.py::test_p[5]", "test_r.py::test_p[1]"])
     assert sorted((t.nodeid, t.outcome) for t in result.tests) == [("test_r.py::test_p[1]", "passed"), ("test_r.py::test_p[5]", "failed")]
-
-
-async def test_blocked_tier_runs_nothing(tmp_path: Path) -> None:
-    marker = tmp_path / "ran"
-    make = [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"]
-    specs = [
-        TierSpec.from_table({"name": "needs-staging", "command": make, "requires": ["staging"]}),
-        TierSpec.from_table({"name": "needs-both", "command": make, "requires": ["local", "staging"]}),
-        TierSpec.from_table({"name": "needs-local", "command": [sys.executable, "-c", "pass"], "requires": ["local"]}),
-        TierSpec.from_table({"name": "needs-broken-probe", "command": make, "requires": ["flaky"]}),
-    ]
-    asked: list[str] = []
-
-    async def health(target: str) -> tuple[bool, str]:
-        asked.append(target)
-        if target == "flaky":
-            raise ConnectionRefusedError("probe exploded")
-        return (target == "local", "up" if target == "local" else "connection refused on :443")
-
-    events: list[TierEvent] = []
-    results = await run_tiers(specs, health=health, on_event=events.append)
-    assert [r.status for r in results] == ["blocked", "blocked", "passed", "blocked"]
-    assert results[0].blocked_by == "staging" and "connection refused on :443" in (results[0].message or "")
-    assert results[1].blocked_by == "staging"
-    assert "ConnectionRefusedError: probe exploded" in (results[3].message or "")
-    assert not marker.exists()
-    assert sorted(asked) == ["flaky", "local", "staging"]  # each target probed once per run
-    assert [e.result.status for e in events if isinstance(e, TierFinished)] == ["blocked", "blocked", "passed", "blocked"]
-    assert results[0].to_dict()["blocked_by"] == "staging"
-
-
-async def test_cancel_before_a_tier_starts_runs_nothing(tmp_path: Path) -> None:
-    marker = tmp_path / "ran"
-    cancel = asyncio.Event()
-    cancel.set()
-    spec = TierSpec.from_table({"name": "c", "command": [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"]})
-    [result] = await run_tiers([spec], cancel=cancel)
-    assert result.status == "cancelled" and not result.started and not marker.exists()
-
-
-async def test_iter_tier_events_and_early_exit(tmp_path: Path) -> None:
-    root = write_suite(tmp_path / "s", QUICK)
-    kinds = [type(e).__name__ async for e in iter_tier_events([spec_for(root)]) if not isinstance(e, OutputLine)]
-    assert kinds[0] == "TierStarted" and kinds[-1] == "TierFinished" and kinds.count("TestFinished") == 5
-
-    slow = write_suite(tmp_path / "slow", SLOW_LAST)
-    pid = None
-    agen = iter_tier_events([spec_for(slow)])
-    async for e in agen:
-        if isinstance(e, TierStarted):
-            pid = e.pid
-        if isinstance(e, TestStarted) and e.nodeid.endswith("test_sleeps"):
-            break
-    await agen.aclose()
-    assert pid is not None and pid_dead(pid)
 
 
 async def test_stream_server_ignores_strangers() -> None:

@@ -21,6 +21,49 @@ BASE_ARGS = ["-p", "no:cacheprovider"]
 XDIST_ARGS = ["-p", "xdist.plugin", "-n", "2"]
 
 
+# Suites more than one test module runs.
+QUICK = {
+    "test_quick.py": """
+        import pytest
+
+        def test_one():
+            pass
+
+        def test_two():
+            assert 1 + 1 == 3
+
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_three(n):
+            pass
+
+        def test_skipped():
+            pytest.skip("later")
+    """,
+}
+
+SLOW_LAST = {
+    "test_slow_last.py": """
+        import time
+
+        def test_a():
+            pass
+
+        def test_b():
+            pass
+
+        def test_c():
+            assert 0
+
+        def test_sleeps():
+            time.sleep(30)
+
+        def test_never_reached():
+            pass
+    """,
+}
+
+
+
 def write_suite(root: Path, files: dict[str, str]) -> Path:
     """A suite of its own (pytest.ini pins the rootdir), files dedented."""
     root.mkdir(parents=True, exist_ok=True)

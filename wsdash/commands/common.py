@@ -186,6 +186,28 @@ class EventSpool:
     def close(self) -> None:
         self._f.close()
 
+    def __enter__(self) -> EventSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def all_events_usage(args: argparse.Namespace) -> int | None:
+    """--all-events without --json: the usage error (exit 2); None when the flags agree."""
+    if args.all_events and not args.json:
+        return usage_error("--all-events lists the events in the JSON output: add --json")
+    return None
+
+
+def event_spool(args: argparse.Namespace) -> Any:
+    """A context giving `--all-events`' spool (None without the flag), closed however the run ends."""
+    if args.all_events:
+        return EventSpool()
+    from contextlib import nullcontext
+
+    return nullcontext()
+
 
 def add_all_events_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all-events", action="store_true",
@@ -202,6 +224,16 @@ def print_run_json(result: Any, spool: EventSpool | None) -> None:
         obj["events_omitted"] = 0
         obj["events_omitted_by_type"] = {}
     print_json(obj, one_per_line=("events",))
+
+
+def print_run(result: Any, args: argparse.Namespace, spool: EventSpool | None) -> None:
+    """A judged run's output on stdout: `--json`'s one object, else the summary for a person."""
+    if args.json:
+        print_run_json(result, spool)
+    else:
+        from wsdash.commands.run_printer import print_human
+
+        print_human(result, sys.stdout)
 
 
 def usage_error(message: str) -> int:

@@ -8,8 +8,8 @@ import sys
 from typing import Any, NamedTuple
 
 from wsdash.commands.common import (
-    EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, budgets_from, print_run_json, seconds, seconds_or_zero,
-    usage_error,
+    add_all_events_flag, add_budget_flags, add_shared_flags, all_events_usage, budgets_from, event_spool, print_run, seconds,
+    seconds_or_zero, usage_error,
 )
 
 
@@ -83,15 +83,14 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from wsdash.commands.run_printer import print_human
     from wsdash.core.auth import TokenError
     from wsdash.core.config import ConfigError
     from wsdash.commands.golden_progress import Tee, progress_for
     from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
     from wsdash.services.session.once import OnceRun
 
-    if args.all_events and not args.json:
-        return usage_error("--all-events lists the events in the JSON output: add --json")
+    if (misused := all_events_usage(args)) is not None:
+        return misused
     try:
         ep = resolve_run_endpoint(args)
     except (ConfigError, TokenError) as exc:
@@ -107,13 +106,12 @@ def run(args: argparse.Namespace) -> int:
         budgets=budgets_from(args),
     )
     recorder = start_recording(getattr(args, "record", None))
-    spool = EventSpool() if args.all_events else None
     # Checkpoints as they arrive, on stderr and only for a person at a terminal (stdout keeps the
     # one JSON object or the report).
     progress = progress_for(sys.stderr)
-    once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
-                   on_event=progress.on_event if progress else None, row_sink=spool)
-    try:
+    with event_spool(args) as spool:
+        once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
+                       on_event=progress.on_event if progress else None, row_sink=spool)
         try:
             result = asyncio.run(once.go())
         except KeyboardInterrupt:
@@ -122,15 +120,9 @@ def run(args: argparse.Namespace) -> int:
         finally:
             if recorder is not None:
                 recorder.close()
-        if args.json:
-            print_run_json(result, spool)
-    finally:
-        if spool is not None:
-            spool.close()
-    if not args.json:
-        print_human(result, sys.stdout)
-        if recorder is not None and recorder.error is None:
-            print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
+        print_run(result, args, spool)
+    if not args.json and recorder is not None and recorder.error is None:
+        print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
     from wsdash.commands.history_log import log_run
 
     log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None)

@@ -11,7 +11,9 @@ import sys
 
 from typing import Any
 
-from wsdash.commands.common import BUDGET_FLAGS, EventSpool, add_all_events_flag, add_budget_flags, add_shared_flags, print_run_json, usage_error
+from wsdash.commands.common import (
+    BUDGET_FLAGS, add_all_events_flag, add_budget_flags, add_shared_flags, all_events_usage, event_spool, print_run, usage_error,
+)
 
 
 def register(sub: Any) -> None:
@@ -56,20 +58,18 @@ def _note(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Piped or redirected, a dashboard would draw into a file and wait for keys no one can press.
-    if args.all_events and not args.json:
-        return usage_error("--all-events lists the events in the JSON output: add --json")
+    if (misused := all_events_usage(args)) is not None:
+        return misused
     if args.headless or args.json or not sys.stdout.isatty():
         return run_headless(args)
     return run_dashboard(args)
 
 
 def run_headless(args: argparse.Namespace) -> int:
-    from wsdash.commands.run_printer import print_human
     from wsdash.core.recording import RecordingError, replay, start_record
 
     overrides = budget_overrides(args)
-    spool = EventSpool() if args.all_events else None
-    try:
+    with event_spool(args) as spool:
         try:
             notes = budget_notes(start_record(args.file), overrides)
             result = replay(args.file, overrides, row_sink=spool)
@@ -79,13 +79,7 @@ def run_headless(args: argparse.Namespace) -> int:
             return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
         for note in notes:
             _note(note)
-        if args.json:
-            print_run_json(result, spool)
-    finally:
-        if spool is not None:
-            spool.close()
-    if not args.json:
-        print_human(result, sys.stdout)
+        print_run(result, args, spool)
     return result.exit_code
 
 

@@ -7,9 +7,9 @@ import asyncio
 from contextlib import suppress
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
-from wsdash.services.tiers.events import TierEvent, TierFinished
+from wsdash.services.tiers.events import OnEvent, TierEvent, TierFinished
 from wsdash.services.tiers.model import ST_BLOCKED, ST_CANCELLED, TierResult, not_run
-from wsdash.services.tiers.runner import DEFAULT_GRACE_S, OnEvent, run_tier
+from wsdash.services.tiers.runner import DEFAULT_GRACE_S, run_tier
 from wsdash.services.tiers.spec import TierSpec
 
 HealthCheck = Callable[[str], Awaitable[tuple[bool, str]]]

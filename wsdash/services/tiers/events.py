@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Callable, Union
 
 from wsdash.services.tiers.model import TestResult, TierResult, empty_counts, pass_rate
 
@@ -54,6 +54,7 @@ class TierFinished:
 
 
 TierEvent = Union[TierStarted, Collected, TestStarted, TestFinished, OutputLine, TierFinished]
+OnEvent = Callable[[TierEvent], None]  # a subscriber: called in the event loop, for every event
 
 
 @dataclass

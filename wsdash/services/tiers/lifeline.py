@@ -17,8 +17,14 @@ non-inheritable (PEP 446), so no other child of wsdash keeps it open.
 from __future__ import annotations
 
 import os
-import signal
 import sys
+
+try:
+    # The C module behind `signal`: the same calls without the enums, whose import (enum,
+    # functools, collections) is a third of this process's start-up, paid on every tier run.
+    import _signal as signal
+except ImportError:  # not CPython
+    import signal  # type: ignore[no-redef]
 
 DONE = b"done"
 

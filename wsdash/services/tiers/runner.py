@@ -6,7 +6,9 @@ servers a test started) and so that the user's Ctrl-C reaches wsdash, which then
 the way Ctrl-C would: an interrupt first (pytest prints its partial summary, the plugin reports
 the session end), a kill after a grace period.
 
-Subscribers get `TierEvent`s (events.py) through a plain callback or `iter_tier_events`.
+What the child reports (results socket, output files) is gathered by observation.py, which
+turns it into `TierEvent`s (events.py) for a plain callback or `iter_tier_events` and adds it up
+to the `TierResult`.
 
 wsdash *polls* what the child produces (the results socket, and stdout/stderr, which go to
 temporary files) every few milliseconds instead of waiting on them: a reader that sleeps in the
@@ -19,140 +21,41 @@ cannot keep a pipe open forever.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import json
 import os
 import secrets
 import subprocess
 import tempfile
 import time
-from collections import deque
 from contextlib import suppress
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-from wsdash.services.tiers.events import Collected, OutputLine, TestFinished, TestStarted, TierEvent, TierFinished, TierStarted
-from wsdash.services.tiers.model import ST_ERROR, TestResult, TierResult, empty_counts, pass_rate, verdict, with_pytest_words
-from wsdash.services.tiers.skips import SkipReport, build_report
-from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
-
+from wsdash.services.tiers.events import OnEvent, TierStarted
+from wsdash.services.tiers.model import ST_ERROR, TierResult
+from wsdash.services.tiers.observation import Observation
 from wsdash.services.tiers.process import ProcessTree, build_env, resolve_program
-from wsdash.services.tiers.stream import ENV_ADDR, ENV_NO_SKIP, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, POLL_S, StreamServer, plugin_source
-
-OnEvent = Callable[[TierEvent], None]
+from wsdash.services.tiers.spec import KIND_PYTEST, TierSpec
+from wsdash.services.tiers.stream import ENV_ADDR, ENV_NO_SKIP, ENV_ONLY, ENV_TOKEN, PLUGIN_MODULE, StreamServer, write_plugin
 
 DEFAULT_GRACE_S = 5.0
 TAIL_LINES = 200
-MAX_LINE = 2_000  # characters kept of one output line
 _IDLE_S = 1.0  # after the process exit, stop waiting for the socket once idle this long
 
 
 class _TierRun:
+    """One tier's process from spawn to exit; what it says goes to `self.seen` (observation.py)."""
+
     def __init__(self, spec: TierSpec, on_event: OnEvent | None, only_nodeids: Sequence[str] | None, tail_lines: int, platform: str | None) -> None:
         self.spec = spec
-        self.on_event = on_event
         self.only = list(only_nodeids) if only_nodeids is not None else None
         self.platform = platform
-        self.counts = empty_counts()
-        self.tests: list[TestResult] = []
-        self.first_result: dict[str, TestResult] = {}
-        self.running: dict[str, float] = {}
-        self.collected: int | None = None
-        self.deselected = 0
-        self.collection: dict[str, Any] | None = None  # the plugin's summary of what was collected
-        self.exit_status: int | None = None
-        self.tail: deque[str] = deque(maxlen=tail_lines)
-        self.activity = 0
+        self.seen = Observation(spec, on_event, tail_lines)
         self.failure: asyncio.Future[None] | None = None
         self.argv: list[str] = []
-
-    # -- events ----------------------------------------------------------------------------
-
-    def emit(self, event: TierEvent) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
 
     def fail(self, exc: BaseException) -> None:
         if self.failure is not None and not self.failure.done():
             self.failure.set_exception(exc)
-
-    def on_message(self, m: dict[str, Any]) -> None:
-        self.activity += 1
-        ev = m.get("ev")
-        tier = self.spec.name
-        if ev == "report":
-            result = TestResult(
-                nodeid=str(m.get("nodeid", "")),
-                outcome=str(m.get("outcome", "")),
-                phase=str(m.get("when", "call")),
-                duration_s=float(m.get("duration") or 0.0),
-                message=str(m.get("message", "")),
-                longrepr=str(m.get("longrepr", "")),
-                output=str(m.get("output", "")),
-                finished_at=m.get("t"),
-                received_at=time.time(),
-                no_skip=bool(m.get("no_skip")),
-            )
-            self.tests.append(result)
-            self.first_result.setdefault(result.nodeid, result)
-            self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
-            if result.phase == "???":  # xdist: the worker died under this test, no finish follows
-                self.running.pop(result.nodeid, None)
-            self.emit(TestFinished(tier, result))
-        elif ev == "start":
-            nodeid = str(m.get("nodeid", ""))
-            at = float(m.get("t") or time.time())
-            self.running[nodeid] = at
-            self.emit(TestStarted(tier, nodeid, at))
-        elif ev == "finish":
-            nodeid = str(m.get("nodeid", ""))
-            self.running.pop(nodeid, None)
-            first = self.first_result.get(nodeid)
-            if first is not None and m.get("duration") is not None:
-                # The whole test (setup + call + teardown), as JUnit and humans mean it.
-                first.duration_s = float(m["duration"])
-        elif ev == "collected":
-            self.collected = int(m.get("count", 0))
-            self.deselected = int(m.get("deselected", 0))
-            self.emit(Collected(tier, self.collected, self.deselected))
-        elif ev == "collection":
-            self.collection = m
-        elif ev == "session_end":
-            self.exit_status = int(m["exitstatus"])
-
-    def on_line(self, stream: str, line: str) -> None:
-        self.activity += 1
-        if line.endswith("\r"):
-            line = line[:-1]
-        if len(line) > MAX_LINE:
-            line = f"{line[:MAX_LINE]}… [+{len(line) - MAX_LINE} characters]"
-        self.tail.append(line)
-        self.emit(OutputLine(self.spec.name, stream, line))
-
-    async def tail_output(self, path: str, name: str, exited: asyncio.Event) -> None:
-        """Follow a file the child writes to, until the child has exited and all is read."""
-        # Chunks, not lines: a test may print megabytes without a newline.
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        pending = ""
-        try:
-            with open(path, "rb") as f:
-                while True:
-                    last_round = exited.is_set()  # checked before reading: nothing is missed
-                    while chunk := f.read(1 << 20):
-                        lines = (pending + decoder.decode(chunk)).split("\n")
-                        pending = lines.pop()
-                        for line in lines:
-                            self.on_line(name, line)
-                        if len(pending) > 4 * MAX_LINE:  # bounded memory on newline-less output
-                            self.on_line(name, pending)
-                            pending = ""
-                    if last_round:
-                        break
-                    await asyncio.sleep(POLL_S)
-            pending += decoder.decode(b"", final=True)
-            if pending:
-                self.on_line(name, pending)
-        except Exception as exc:
-            self.fail(exc)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -167,10 +70,9 @@ class _TierRun:
             server: StreamServer | None = None
             if spec.kind == KIND_PYTEST:
                 assert spec.pytest is not None
-                with open(os.path.join(tmp, PLUGIN_MODULE + ".py"), "wb") as f:
-                    f.write(plugin_source())
+                write_plugin(tmp)
                 token = secrets.token_hex(16)
-                server = StreamServer(token, self.on_message, self.fail)
+                server = StreamServer(token, self.seen.on_message, self.fail)
                 env[ENV_ADDR] = await server.start()
                 env[ENV_TOKEN] = token
                 env[ENV_NO_SKIP] = spec.no_skip_marker
@@ -238,11 +140,11 @@ class _TierRun:
     ) -> TierResult:
         assert self.failure is not None
         spec = self.spec
-        self.emit(TierStarted(spec.name, tuple(self.argv), proc.pid, tuple(self.only) if self.only is not None else None))
+        self.seen.emit(TierStarted(spec.name, tuple(self.argv), proc.pid, tuple(self.only) if self.only is not None else None))
         exited = asyncio.Event()
         readers = [
-            asyncio.create_task(self.tail_output(out_path, "stdout", exited)),
-            asyncio.create_task(self.tail_output(err_path, "stderr", exited)),
+            asyncio.create_task(self.seen.tail_output(out_path, "stdout", exited, self.fail)),
+            asyncio.create_task(self.seen.tail_output(err_path, "stderr", exited, self.fail)),
         ]
         wait_task = asyncio.create_task(proc.wait())
         cancel_task = asyncio.create_task(cancel.wait()) if cancel is not None else None
@@ -308,72 +210,19 @@ class _TierRun:
                 pending.add(done_task)
         try:
             while pending:
-                before = self.activity
+                before = self.seen.activity
                 _, pending = await asyncio.wait(pending, timeout=_IDLE_S)
-                if pending and self.activity == before:
+                if pending and self.seen.activity == before:
                     break
         finally:
             if done_task is not None and not done_task.done():
                 done_task.cancel()
 
     def _finish(self, *, status: str | None, message: str | None, returncode: int | None, stopped_by: str | None, t0: float, started: bool) -> TierResult:
-        spec = self.spec
-        running = list(self.running)
-        skips: SkipReport | None = None
-        if spec.kind == KIND_PYTEST and started:
-            skips = build_report(
-                self.tests, collected=self.collected, collection=self.collection,
-                max_skipped=spec.max_skipped, min_ran=spec.min_ran, no_skip_marker=spec.no_skip_marker,
-            )
-        rate = pass_rate(self.counts, skips.no_skip_count if skips is not None else 0)
-        crashed = False
-        met = None
-        if status is None:
-            connected = self.exit_status is not None or self.collected is not None or bool(self.tests) or bool(self.running)
-            v = verdict(
-                kind=spec.kind,
-                target=spec.target,
-                counts=self.counts,
-                returncode=returncode,
-                exit_status=self.exit_status if spec.kind == KIND_PYTEST else returncode,
-                plugin_connected=connected,
-                stopped_by=stopped_by,
-                timeout_s=spec.timeout_s,
-                running=running,
-                skips=skips,
-            )
-            status, met, message, crashed = v.status, v.target_met, v.message, v.crashed
-            if status == ST_ERROR and spec.kind == KIND_PYTEST and stopped_by is None:
-                message = with_pytest_words(message, self.tail, connected)
-        exit_code = self.exit_status if spec.kind == KIND_PYTEST else returncode
-        result = TierResult(
-            name=spec.name,
-            title=spec.title,
-            kind=spec.kind,
-            status=status,
-            target=spec.target,
-            counts=dict(self.counts),
-            pass_rate=rate,
-            target_met=met,
-            duration_s=time.monotonic() - t0,
-            exit_code=exit_code if exit_code is not None else returncode,
-            returncode=returncode,
-            collected=self.collected,
-            deselected=self.deselected,
-            tests=self.tests,
-            message=message,
-            crashed=crashed,
-            last_output=list(self.tail),
-            only_nodeids=self.only,
-            running=running,
-            argv=list(self.argv),
-            started=started,
-            session_ended=self.exit_status is not None,
-            skips=skips,
-            on_target=spec.on_target,
+        return self.seen.result(
+            status=status, message=message, returncode=returncode, stopped_by=stopped_by,
+            duration_s=time.monotonic() - t0, started=started, argv=self.argv, only=self.only,
         )
-        self.emit(TierFinished(spec.name, result))
-        return result
 
 
 async def run_tier(

@@ -1,4 +1,4 @@
-"""The loopback socket the pytest plugin streams its results to, and the plugin's source."""
+"""The loopback socket the pytest plugin streams its results to, and the plugin's files."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import asyncio
 import hmac
 import importlib.resources
 import json
+import os
 import socket
 import time
 from contextlib import suppress
 from typing import Any, Callable
 
-# Must match pytest_stream.py (not imported here: it imports pytest).
+# Must match pytest_stream/__init__.py (not imported here: it imports pytest).
 PLUGIN_MODULE = "wsdash_pytest_stream"  # a name no project under test will have on its path
 ENV_ADDR = "WSDASH_TIER_STREAM"
 ENV_TOKEN = "WSDASH_TIER_TOKEN"
@@ -114,6 +115,18 @@ class StreamServer:
             self._listener.close()
 
 
-def plugin_source() -> bytes:
-    return importlib.resources.files("wsdash.services.tiers").joinpath("pytest_stream.py").read_bytes()
+def plugin_files() -> dict[str, bytes]:
+    """The plugin package's modules, name → source: the runner writes them to a directory named
+    PLUGIN_MODULE. Read as resources, not imported (the package imports pytest)."""
+    package = importlib.resources.files("wsdash.services.tiers").joinpath("pytest_stream")
+    return {f.name: f.read_bytes() for f in package.iterdir() if f.name.endswith(".py") and f.is_file()}
+
+
+def write_plugin(directory: str) -> None:
+    """Put the plugin under `directory` (which goes on the child's PYTHONPATH)."""
+    package = os.path.join(directory, PLUGIN_MODULE)
+    os.makedirs(package, exist_ok=True)
+    for name, source in plugin_files().items():
+        with open(os.path.join(package, name), "wb") as f:
+            f.write(source)
 
