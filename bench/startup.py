@@ -56,7 +56,8 @@ def child(which: str, url: str) -> int:
 
     async def main() -> None:
         if which == "dashboard":
-            from wsdash.ui.app import AppSettings, make_app
+            from wsdash.ui.app import make_app
+            from wsdash.ui.settings import AppSettings
             from wsdash.ui.screens.dashboard import DashboardScreen
 
             app: Any = make_app(AppSettings(mode="demo", url=url, token_source=lambda: None))

@@ -143,7 +143,8 @@ async def wait_until(pred: Any, timeout: float, what: str) -> float:
 # ---- the dashboard ----------------------------------------------------------------------------
 
 async def run_dashboard(url: str, events: int, presses: int, freeze: bool = False) -> Probe:
-    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.ui.app import make_app
+    from wsdash.ui.settings import AppSettings
     from wsdash.ui.screens.help import HelpScreen
 
     app = make_app(AppSettings(mode="demo", url=burst_url(url, events), token_source=lambda: None, autorun=True, timeout_s=120))

@@ -73,7 +73,8 @@ def _run(app: Any) -> None:
 
 
 def run_dashboard_child(url: str) -> int:
-    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.ui.app import make_app
+    from wsdash.ui.settings import AppSettings
 
     _run(make_app(AppSettings(mode="demo", url=url, token_source=lambda: None, autorun=False, timeout_s=120)))
     return 0

@@ -25,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from wsdash.services.agent_server import AgentServer  # noqa: E402
-from wsdash.ui.app import AppSettings, make_app  # noqa: E402
+from wsdash.ui.app import make_app  # noqa: E402
+from wsdash.ui.settings import AppSettings
 from wsdash.core.auth import write_secret_file  # noqa: E402
 from wsdash.core.config import load_config  # noqa: E402
 from wsdash.services.tiers.spec import TierSpec  # noqa: E402

@@ -14,7 +14,8 @@ from tests.tiers.tiers_support import CHILD_ENV, write_suite
 from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
 from wsdash.core.config import load_config
 from wsdash.services.tiers.spec import TierSpec
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 from wsdash.ui.widgets.distinct import cut, fit_distinct, shared_prefix
 
 LONG = "test_connection_established_arrives_before_any_agent_event_and_carries_the_"

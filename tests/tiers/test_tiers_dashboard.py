@@ -15,7 +15,8 @@ from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, 
 from tests.ui.pilot import SIZE, until
 from wsdash.core.config import load_config
 from wsdash.services.tiers.spec import TierSpec
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 
 SUITE = {
     "conftest.py": "import pytest\n\n@pytest.fixture\ndef docker():\n    pytest.skip('Docker not available')\n",

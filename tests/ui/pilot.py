@@ -9,7 +9,7 @@ from typing import Any
 from tests.conftest import SECRET
 from wsdash.core.auth import mint_token
 from wsdash.services.agent_server import AgentServer
-from wsdash.ui.app import AppSettings
+from wsdash.ui.settings import AppSettings
 
 SIZE = (120, 40)
 

@@ -12,7 +12,8 @@ from tests.conftest import SECRET
 from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
 from tests.ui.pilot import SIZE, footer_keys, live_settings, until
 from wsdash.services.agent_server import AgentServer
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 from wsdash.core.auth import mint_token
 from wsdash.core.protocol import GOLDEN_EVENTS
 

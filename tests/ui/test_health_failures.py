@@ -9,7 +9,8 @@ from tests.ui.helpers import DOCKER_DOWN, STAGING_UP, FixedChecker, probe
 from tests.ui.test_flows import until
 from tests.ui.test_layout import closed_port
 from wsdash.services.health.board import CHECK_FAILED_HINT, HealthBoard, poll
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 
 
 class BreakingChecker(FixedChecker):

@@ -14,7 +14,8 @@ from wsdash.core.config import Config, HistoryConfig, TargetConfig
 from wsdash.core.history import History
 from wsdash.core.run_record import RunRecord
 from wsdash.services.agent_server import AgentServer
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 
 
 def _target(name: str, server: AgentServer, tmp_path: Path) -> TargetConfig:

@@ -11,7 +11,8 @@ from tests.ui.test_flows import until
 from tests.ui.test_snapshots import app_for, failing_unit_result, settled, tier_specs
 from wsdash.core.errors import ClassifiedError
 from wsdash.core.protocol import GOLDEN_EVENTS
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 from wsdash.ui.widgets.health_card import HealthCard
 
 SMALL = (80, 24)

@@ -11,7 +11,8 @@ from tests.ui.test_flows import live_settings, until
 from wsdash.core.protocol import GOLDEN_EVENTS
 from wsdash.services.agent_server import AgentServer
 from wsdash.services.tiers.spec import TierSpec
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 from wsdash.ui.screens.present import PresentScreen
 
 

@@ -14,7 +14,8 @@ import websockets
 from tests.ui.test_flows import until
 from wsdash.services.session.handshake import SessionOptions
 from wsdash.services.session.live import BACKOFF, BACKOFF_S, JITTER, LiveSession, backoff_delay
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 
 
 @asynccontextmanager

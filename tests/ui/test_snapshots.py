@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 from tests.ui.helpers import DOCKER_DOWN, GOLDEN_FRAMES, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 from wsdash.services.tiers.model import TestResult, TierResult
 from wsdash.services.tiers.spec import TierSpec
 

@@ -20,7 +20,8 @@ from tests.ui.test_flows import SIZE, live_settings, until
 from wsdash.core.auth import TokenError, mint_token
 from wsdash.services.agent_server import AgentServer
 from wsdash.services.session.remote import RemoteSession, detached
-from wsdash.ui.app import AppSettings, make_app
+from wsdash.ui.app import make_app
+from wsdash.ui.settings import AppSettings
 
 
 def gone(pid: int) -> bool:

@@ -41,7 +41,8 @@ def _tiers(cfg: Config):
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.ui.app import make_app
+    from wsdash.ui.settings import AppSettings
     from wsdash.core.auth import TokenError
 
     try:

@@ -96,7 +96,8 @@ def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
     from dataclasses import replace
 
     from wsdash.services.agent_server import ScenarioError
-    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.ui.app import make_app
+    from wsdash.ui.settings import AppSettings
     from wsdash.core.redact import register_secret
     from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, history_of, record_dir, token_source
 

@@ -84,7 +84,8 @@ def run_headless(args: argparse.Namespace) -> int:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    from wsdash.ui.app import AppSettings, make_app
+    from wsdash.ui.app import make_app
+    from wsdash.ui.settings import AppSettings
     from pathlib import Path
 
     from wsdash.core.recording import RecordingError, start_record
