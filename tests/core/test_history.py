@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import SECRET
 from wsdash.core import history as history_mod
+from wsdash.core import history_migrations
 from wsdash.core.history import History, HistoryError
 from wsdash.core.run_record import RunRecord
 from wsdash.services.session.handshake import SessionOptions
@@ -53,11 +54,11 @@ def test_an_older_schema_is_migrated_in_place_keeping_its_runs(tmp_path: Path, m
     with History(path) as db:
         db.add_run(record(time.time()))
     # The next wsdash adds a migration: the file written by this one must move forward, runs intact.
-    monkeypatch.setattr(history_mod, "MIGRATIONS", [*history_mod.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",)])
+    monkeypatch.setattr(history_migrations, "MIGRATIONS", [*history_migrations.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",)])
     with History(path) as db:
         assert len(db.runs()) == 1
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == history_migrations.schema_version() == 3
     assert "note" in [row[1] for row in con.execute("PRAGMA table_info(runs)")]
     con.close()
 
@@ -68,7 +69,7 @@ def test_a_history_from_a_newer_wsdash_is_refused_not_rewritten(tmp_path: Path) 
     con = sqlite3.connect(path)
     con.execute("PRAGMA user_version = 99")
     con.close()
-    with pytest.raises(HistoryError, match=r"newer wsdash \(schema 99; this one knows up to 1\)"):
+    with pytest.raises(HistoryError, match=r"newer wsdash \(schema 99; this one knows up to 2\)"):
         History(path)
 
 

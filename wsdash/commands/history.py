@@ -76,11 +76,10 @@ def _empty(args: argparse.Namespace, path: str, why: str) -> int:
 
 def _runs(args: argparse.Namespace, db: Any, cfg: Any) -> int:
     from wsdash.commands.history_table import print_csv, print_summary, print_table
-    from wsdash.core.run_stats import by_target, summarize
 
     target = getattr(args, "target", None)
-    rows = db.timings(target, args.since)
-    summaries = [summarize(rows, target)] if target else by_target(rows)
+    summaries = db.summaries(target, args.since)
+    runs = sum(s.runs for s in summaries)
     limit = args.limit if args.limit is not None else (0 if (args.json or args.csv) else TABLE_ROWS)
     records = db.runs(target, args.since, limit or None)
     if args.csv:
@@ -89,14 +88,14 @@ def _runs(args: argparse.Namespace, db: Any, cfg: Any) -> int:
         print_json({"history": str(db.path), "target": target, "since": args.since and time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(args.since)),
                     "summaries": [s.to_json() for s in summaries], "runs": [r.to_json() for r in records]})
     else:
-        if not rows:
+        if not runs:
             known = db.targets()
             where = f" for {target}" if target else ""
             print(f"no runs{where} in this window" + (f" (targets in the history: {', '.join(known)})" if known and target not in known else ""))
         else:
             print_table(records[::-1], sys.stdout)
-            if len(records) < len(rows):
-                print(f"(the newest {len(records):,} of {len(rows):,} runs: --limit N for more, 0 for all; --json or --csv for every run)")
+            if len(records) < runs:
+                print(f"(the newest {len(records):,} of {runs:,} runs: --limit N for more, 0 for all; --json or --csv for every run)")
             for s in summaries:
                 print_summary(s, sys.stdout)
         _footer(db, cfg)

@@ -71,9 +71,11 @@ def target_name(args: argparse.Namespace, cfg: Config | None) -> str | None:
     return getattr(args, "target", None) or cfg.default_target
 
 
-def log_run(args: argparse.Namespace, result: RunResult, *, source: str = "golden-path", recording: Any = None) -> None:
-    """One golden-path run, as `wsdash golden-path` ran it."""
-    hc, cfg = history_config(args)
+def log_run(args: argparse.Namespace, result: RunResult, *, source: str = "golden-path", recording: Any = None,
+            cfg: Config | None = None) -> None:
+    """One golden-path run, as `wsdash golden-path` ran it (`cfg`: the configuration it already
+    loaded, not read and parsed a second time)."""
+    hc, cfg = history_config(args, cfg)
     if hc is None:
         return
     from wsdash.core.run_record import RunRecord

@@ -14,38 +14,18 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
 from wsdash.core.run_record import RunRecord, TierRecord
+
+if TYPE_CHECKING:
+    from wsdash.core.run_stats import Summary
+
+__all__ = ["MIGRATIONS", "FILE_NAME", "History", "HistoryError", "default_path", "schema_version"]
 
 FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another to finish before giving up
-
-# Migration N takes a database at schema N to N + 1. Append, never edit: files in the field are at
-# every version that shipped.
-MIGRATIONS: list[tuple[str, ...]] = [
-    (
-        """CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            started_at REAL NOT NULL, target TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL,
-            verdict TEXT NOT NULL, completed INTEGER NOT NULL,
-            connect_ms REAL, first_event_ms REAL, total_ms REAL,
-            checkpoints TEXT NOT NULL, phases TEXT NOT NULL, violations TEXT NOT NULL,
-            error_kind TEXT, error_code INTEGER, error_message TEXT, error_hint TEXT, close_code INTEGER,
-            frames_received INTEGER NOT NULL, frames_malformed INTEGER NOT NULL, frames_unknown INTEGER NOT NULL,
-            type_counts TEXT NOT NULL, sequence TEXT NOT NULL, recording TEXT)""",
-        # Covering indexes: a summary of 100,000 runs reads these alone, never the wide rows.
-        "CREATE INDEX runs_by_time ON runs (started_at, target, verdict, completed, first_event_ms, total_ms)",
-        "CREATE INDEX runs_by_target ON runs (target, started_at, verdict, completed, first_event_ms, total_ms)",
-        """CREATE TABLE tier_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            started_at REAL NOT NULL, tier TEXT NOT NULL, title TEXT NOT NULL, status TEXT NOT NULL,
-            counts TEXT NOT NULL, pass_rate REAL, target_rate REAL NOT NULL, duration_s REAL NOT NULL,
-            source TEXT NOT NULL, requires TEXT NOT NULL)""",
-        "CREATE INDEX tier_runs_by_time ON tier_runs (started_at)",
-        "CREATE INDEX tier_runs_by_tier ON tier_runs (tier, started_at)",
-    ),
-]
 
 _RUN_COLUMNS = (
     "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
@@ -53,10 +33,6 @@ _RUN_COLUMNS = (
     "frames_received", "frames_malformed", "frames_unknown", "type_counts", "sequence", "recording",
 )
 _TIER_COLUMNS = ("id", "started_at", "tier", "title", "status", "counts", "pass_rate", "target_rate", "duration_s", "source", "requires")
-
-
-def schema_version() -> int:
-    return len(MIGRATIONS)
 
 
 class HistoryError(Exception):
@@ -117,19 +93,15 @@ class History:
 
     # ---- schema -----------------------------------------------------------------------------
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == schema_version():
-            return
-        if version > schema_version():
+        try:
+            if not needs_migration(self._db):
+                return
+            with self._write():
+                migrate(self._db)  # another process may have done it meanwhile: it reads the version again
+        except NewerSchema as exc:
             raise HistoryError(
-                f"the run history {self.path} was written by a newer wsdash (schema {version}; this one knows up to "
-                f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart")
-        with self._write():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
-            for step in MIGRATIONS[version:]:
-                for statement in step:
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {schema_version()}")
+                f"the run history {self.path} was written by a newer wsdash (schema {exc.version}; this one knows up to "
+                f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart") from None
 
     def _write(self) -> "_Immediate":
         return _Immediate(self._db)
@@ -204,16 +176,23 @@ class History:
         rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC LIMIT 1", args)
         return _run(rows[0]) if rows else None
 
-    def timings(self, target: str | None = None, since: float | None = None) -> list[tuple[float, str, str, int, float | None, float | None]]:
-        """(started_at, target, verdict, completed, first_event_ms, total_ms) by target, oldest first:
-        what a summary needs and nothing else, read from a covering index."""
-        where, args = _filter(target, since)
-        # runs_by_target serves both the filter and the order: no sort of 100,000 rows
-        return self._query("SELECT started_at, target, verdict, completed, first_event_ms, total_ms FROM runs INDEXED BY runs_by_target"
-                           f"{where} ORDER BY target, started_at", args)
+    def summaries(self, target: str | None = None, since: float | None = None) -> list[Summary]:
+        """Per target (or `target`'s alone): runs, pass rate, p50/p95/p99 of first event and total,
+        the longest failing streak and the last change — computed in SQLite (history_summary.py)."""
+        from wsdash.core.history_summary import summaries
+
+        try:
+            return summaries(self._db, target, since)
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "read") from None
 
     def targets(self) -> list[str]:
-        return [row[0] for row in self._query("SELECT DISTINCT target FROM runs ORDER BY target", ())]
+        from wsdash.core.history_summary import target_names
+
+        try:
+            return target_names(self._db)
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "read") from None
 
     def tier_runs(self, tier: str | None = None, since: float | None = None, limit: int | None = None) -> list[TierRecord]:
         """Tier runs, newest first."""

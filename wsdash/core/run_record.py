@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsdash.core import exit_codes
-from wsdash.core.judged_run import RunResult
 from wsdash.core.redact import redact_url, scrub
+
+if TYPE_CHECKING:  # `wsdash history` reads records without the event loop and TLS that judged_run imports (40 ms)
+    from wsdash.core.judged_run import RunResult
 
 PASSED, FAILED, NO_RUN = "passed", "failed", "no_run"
 SEQUENCE_LIMIT = 64  # event types kept in arrival order: enough to see an order change, bounded for a burst
