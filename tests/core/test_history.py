@@ -92,6 +92,32 @@ def test_retention_by_age_and_by_count(tmp_path: Path) -> None:
         assert db.runs()[0].started_at == now + 4  # the newest stay
 
 
+def test_retention_prunes_in_batches_and_its_bounds_hold_after_every_write(tmp_path: Path) -> None:
+    """A history at its limits deletes now and then, in a batch — never more than max_runs runs
+    and never a run older than keep_days after any write, the newest always kept."""
+    now = time.time()
+    with History(tmp_path / "h.sqlite3") as db:
+        db.add_many([record(now - 1000 + i) for i in range(1000)])
+        counts = []
+        for i in range(25):
+            db.add_run(record(now + i), max_runs=1000)
+            counts.append(len(db.runs()))
+            assert db.runs(limit=1)[0].started_at == now + i
+        assert max(counts) <= 1000
+        assert counts[:2] == [990, 991]  # the oldest 11 went at once (1 % of max_runs), then none for 10 writes
+        assert len(set(counts)) > 2 and counts.count(990) == 3  # …and again, twice
+
+    with History(tmp_path / "age.sqlite3") as db:
+        day = 86400
+        db.add_many([record(now - 31 * day), record(now - 30 * day + 1800), record(now - 30 * day + 7200), record(now - day)])
+        db.add_run(record(now), keep_days=30)
+        ages = sorted(round((now - r.started_at) / 3600, 1) for r in db.runs())
+        # expired, and the one within the hour of expiring, go together; the one 2 h from it stays
+        assert ages == [0.0, 24.0, 718.0]
+        db.add_run(record(now + 1), keep_days=30)
+        assert len(db.runs()) == 4  # nothing due: no delete
+
+
 def test_two_processes_write_at_once_and_no_run_is_lost(tmp_path: Path) -> None:
     """A dashboard and a watch on one machine: two real processes, each writing 150 runs as fast
     as it can, starting together."""

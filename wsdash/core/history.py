@@ -4,7 +4,13 @@ One file in the user data dir (platformdirs), user-only. WAL mode and `BEGIN IMM
 timeout, so a dashboard and a `wsdash watch` on the same machine write at once without losing a
 run (the second waits its turn). The schema carries a version (`PRAGMA user_version`) and is
 migrated forward in one transaction; a file from a newer wsdash is refused, not rewritten.
-Bounded by age and count (`[history] keep_days`, `max_runs`), pruned as runs are written.
+Bounded by age and count (`[history] keep_days`, `max_runs`): a write checks both with two index
+seeks and deletes in batches (see `_prune`), so retention never costs a run more than a lookup.
+
+A one-shot `golden-path` pays for its write: importing sqlite3 and this module, opening (a
+connect, one pragma, the schema version), the insert, and the checkpoint SQLite does on the last
+close. Nothing else is done per open: WAL mode is set once per file (it persists), migrations
+only when the version is behind, and the records' classes are imported only to read.
 """
 
 from __future__ import annotations
@@ -17,15 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
-from wsdash.core.run_record import RunRecord, TierRecord
 
 if TYPE_CHECKING:
+    from wsdash.core.run_record import RunRecord, TierRecord
     from wsdash.core.run_stats import Summary
 
 __all__ = ["MIGRATIONS", "FILE_NAME", "History", "HistoryError", "default_path", "schema_version"]
 
 FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another to finish before giving up
+PRUNE_BATCH_RUNS = 100  # at max_runs, the oldest runs go this many at a time (the count stays ≤ max_runs)
+PRUNE_BATCH_S = 3600.0  # runs this close to keep_days go with the expired ones (an hour early at most)
 
 _RUN_COLUMNS = (
     "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
@@ -79,8 +87,9 @@ class History:
         except (OSError, sqlite3.Error) as exc:
             raise _error(self.path, exc, "open") from None
         try:
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            # connect(timeout=) is the busy timeout. WAL persists in the file: set it when the header
+            # says otherwise (a new file), not on every open.
+            if not _is_wal(self.path) and self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise sqlite3.OperationalError("WAL mode is not available for this file")
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of wsdash, one fsync per checkpoint
             self._migrate()
@@ -107,8 +116,10 @@ class History:
         return _Immediate(self._db)
 
     # ---- writing ----------------------------------------------------------------------------
-    def add_run(self, rec: RunRecord, *, keep_days: float | None = None, max_runs: int | None = None) -> int:
-        """Store one golden-path run (and prune in the same transaction). Returns its id."""
+    def add_run(self, rec: RunRecord | Any, *, keep_days: float | None = None, max_runs: int | None = None) -> int:
+        """Store one golden-path run (and prune in the same transaction). Returns its id. `rec`: a
+        RunRecord or anything with its attributes (`golden-path` hands run_values.run_values in a
+        SimpleNamespace)."""
         values = (
             rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
             rec.connect_ms, rec.first_event_ms, rec.total_ms,
@@ -135,13 +146,20 @@ class History:
             raise _error(self.path, exc, "write to") from None
 
     def _prune(self, table: str, keep_days: float | None, max_runs: int | None) -> None:
-        if keep_days:
-            self._db.execute(f"DELETE FROM {table} WHERE started_at < ?", (time.time() - keep_days * 86400,))
-        if max_runs:
-            # ids only grow, and only pruning leaves gaps: the ids above max(id) − max_runs are
-            # the newest max_runs at most. One lookup of the primary key (an OFFSET walked 100,000
-            # index entries: 100 ms a run).
-            self._db.execute(f"DELETE FROM {table} WHERE id <= (SELECT max(id) FROM {table}) - ?", (max_runs,))
+        """Two index seeks, and a DELETE only when something is due: then in a batch, so a history
+        at its limits deletes once every PRUNE_BATCH_RUNS writes (or hour), not one run per write
+        (4 more pages written and checkpointed each time). Bounds still hold after every write:
+        no run older than keep_days, never more than max_runs (ids only grow; only pruning leaves
+        gaps, so the ids above max(id) − n are the newest n at most)."""
+        oldest, low, high = self._db.execute(
+            f"SELECT (SELECT min(started_at) FROM {table}), (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})").fetchone()
+        if keep_days and oldest is not None:
+            cutoff = time.time() - keep_days * 86400
+            if oldest < cutoff:
+                self._db.execute(f"DELETE FROM {table} WHERE started_at < ?", (cutoff + min(PRUNE_BATCH_S, keep_days * 864),))
+        if max_runs and high is not None and high - low + 1 > max_runs:
+            keep = max(1, max_runs - min(PRUNE_BATCH_RUNS, max_runs // 100))
+            self._db.execute(f"DELETE FROM {table} WHERE id <= ?", (high - keep,))
 
     def add_many(self, records: Iterable[RunRecord]) -> None:
         """Many runs in one transaction (benchmarks, imports): no pruning."""
@@ -256,11 +274,22 @@ def _filter(target: str | None, since: float | None) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
+def _is_wal(path: Path) -> bool:
+    """The database header's read and write versions are 2 in WAL mode (sqlite.org/fileformat2.html)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(20)[18:20] == b"\x02\x02"
+    except OSError:
+        return False
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _run(row: Sequence[Any]) -> RunRecord:
+    from wsdash.core.run_record import RunRecord
+
     d = dict(zip(_RUN_COLUMNS, row))
     return RunRecord(
         id=d["id"], started_at=d["started_at"], target=d["target"], url=d["url"], source=d["source"],
@@ -276,6 +305,8 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 
 def _tier(row: Sequence[Any]) -> TierRecord:
+    from wsdash.core.run_record import TierRecord
+
     d = dict(zip(_TIER_COLUMNS, row))
     d["counts"] = json.loads(d["counts"])
     return TierRecord(**d)
