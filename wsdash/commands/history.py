@@ -81,13 +81,20 @@ def _runs(args: argparse.Namespace, db: Any, cfg: Any) -> int:
     summaries = db.summaries(target, args.since)
     runs = sum(s.runs for s in summaries)
     limit = args.limit if args.limit is not None else (0 if (args.json or args.csv) else TABLE_ROWS)
-    records = db.runs(target, args.since, limit or None)
     if args.csv:
-        print_csv(records, sys.stdout)
+        print_csv(db.iter_runs(target, args.since, limit or None), sys.stdout)
     elif args.json:
+        import json
+
+        from wsdash.commands.common import JsonLines
+
+        # Streamed, one run a line: the same JSON value as one indented document, without holding
+        # 100,000 runs (and their text) in memory at once.
+        runs_json = JsonLines(json.dumps(r.to_json(), ensure_ascii=True) for r in db.iter_runs(target, args.since, limit or None))
         print_json({"history": str(db.path), "target": target, "since": args.since and time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(args.since)),
-                    "summaries": [s.to_json() for s in summaries], "runs": [r.to_json() for r in records]})
+                    "summaries": [s.to_json() for s in summaries], "runs": runs_json}, one_per_line=("runs",))
     else:
+        records = db.runs(target, args.since, limit or None)
         if not runs:
             known = db.targets()
             where = f" for {target}" if target else ""
