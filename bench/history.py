@@ -69,6 +69,40 @@ t1 = time.perf_counter()
 print(json.dumps({"command_ms": (t1 - t0) * 1000, "write_ms": sum(spent) * 1000, "writes": len(spent), "code": code}))
 """
 
+# The same process, split: the imports the write makes, timed one by one first, then History's open,
+# add_run and close wrapped (their sum is the write; the rest is settings, record, warnings).
+SPLIT_ONCE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from wsdash import cli
+from wsdash.commands import history_log
+parts = {}
+real = history_log.log_run
+def lap(name, t0):
+    parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+def timed(*args, **kwargs):
+    t = time.perf_counter()
+    t0 = time.perf_counter(); import sqlite3; lap("import sqlite3", t0)
+    t0 = time.perf_counter(); import wsdash.core.history, wsdash.core.run_values; lap("import history, run_values", t0)
+    History = wsdash.core.history.History
+    for name, key in (("__init__", "open"), ("add_run", "insert + prune + commit"), ("close", "close (checkpoint)")):
+        def wrap(fn, key=key):
+            def inner(*a, **k):
+                t0 = time.perf_counter()
+                try:
+                    return fn(*a, **k)
+                finally:
+                    lap(key, t0)
+            return inner
+        setattr(History, name, wrap(getattr(History, name)))
+    t0 = time.perf_counter()
+    real(*args, **kwargs)
+    parts["total"] = (time.perf_counter() - t) * 1000
+history_log.log_run = timed
+cli.main(sys.argv[2:])
+print(json.dumps(parts))
+"""
+
 
 def build_history(path: Path, runs: int) -> float:
     from wsdash.core.history import History
@@ -126,10 +160,11 @@ def query_rounds(path: Path, rounds: int) -> tuple[list[float], list[float], lis
     return walls, inproc, versions
 
 
-def run_rounds(url: str, path: Path, rounds: int, tmp: Path) -> tuple[list[float], list[float], list[float]]:
-    """(golden path ms without the write, write ms with --target, write ms with --url), `rounds` each, alternating."""
+def run_rounds(url: str, path: Path, rounds: int, tmp: Path, max_runs: int) -> tuple[list[float], list[float], list[float]]:
+    """(golden path ms without the write, write ms with --target, write ms with --url), `rounds` each, alternating.
+    The history is at max_runs: every write may prune, as a full history's does."""
     config = tmp / "wsdash.toml"
-    config.write_text(f'[targets.bench]\nws_url = "{url}"\n', encoding="utf-8")
+    config.write_text(f'[targets.bench]\nws_url = "{url}"\n\n[history]\nmax_runs = {max_runs}\n', encoding="utf-8")
     env = {**os.environ, "WSDASH_HISTORY_PATH": str(path), "WSDASH_CONFIG": str(config), "NO_COLOR": "1"}
     runs, by_target, by_url = [], [], []
     for _ in range(rounds):
@@ -143,6 +178,18 @@ def run_rounds(url: str, path: Path, rounds: int, tmp: Path) -> tuple[list[float
             if how == "--target":
                 runs.append(data["command_ms"] - data["write_ms"])
     return runs, by_target, by_url
+
+
+def split_rounds(url: str, path: Path, rounds: int, tmp: Path) -> dict[str, float]:
+    """Median ms of each part of the write (`--target`), from rounds of their own."""
+    env = {**os.environ, "WSDASH_HISTORY_PATH": str(path), "WSDASH_CONFIG": str(tmp / "wsdash.toml"), "NO_COLOR": "1"}
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-c", SPLIT_ONCE, str(ROOT), "golden-path", "--target", "bench", "--grace", "0"],
+                             capture_output=True, text=True, cwd=tmp, env=env)
+        for key, ms in json.loads(out.stdout.strip().splitlines()[-1]).items():
+            samples.setdefault(key, []).append(ms)
+    return {key: median(values) for key, values in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,18 +208,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"`wsdash history --since 30d`: median {median(walls):.0f} ms ({spread(walls)}), in-process {median(inproc):.0f} ms; "
               f"`wsdash --version` {median(versions):.0f} ms (its goal: < 150)")
         with ServerProcess() as srv:
-            runs, writes, url_writes = run_rounds(srv.url, path, rounds, Path(tmp))
+            runs, writes, url_writes = run_rounds(srv.url, path, rounds, Path(tmp), args.runs)
+            split = split_rounds(srv.url, path, rounds, Path(tmp))
         from wsdash.core.history import History
 
         with History(path) as db:
             kept = sum(s.runs for s in db.summaries())
-        if not args.runs - 100 <= kept <= args.runs:  # max_runs (100,000) prunes the oldest 100 at a time
-            raise SystemExit(f"the history holds {kept:,} runs after the writes, not {args.runs - 100:,}–{args.runs:,}: retention is off")
+        batch = min(100, args.runs // 100)  # at max_runs the oldest 1 % (at most 100) go at a time
+        if not args.runs - batch - 1 <= kept <= args.runs:
+            raise SystemExit(f"the history holds {kept:,} runs after the writes, not {args.runs - batch - 1:,}–{args.runs:,}: retention is off")
     run_ms, write_ms, url_ms = median(runs), median(writes), median(url_writes)
     ratio = (run_ms + write_ms) / run_ms
     ok_query, ok_write = median(walls) < QUERY_GOAL_MS, write_ms < WRITE_GOAL_MS and url_ms < WRITE_GOAL_MS
     print(f"golden path {run_ms:.1f} ms, history write {write_ms:.2f} ms with --target ({spread(writes)}), "
           f"{url_ms:.2f} ms with --url ({spread(url_writes)}), ratio {ratio:.3f}")
+    print("where the write goes (median ms, rounds of their own): " + ", ".join(f"{k} {v:.2f}" for k, v in split.items()))
     print(f"query: {verdict(ok_query)}, write: {verdict(ok_write)}")
     if not args.no_write:
         append_row("history", table_header(COLUMNS), table_row([
