@@ -5,11 +5,14 @@ anything?
 
 (1) A history of N = 100,000 golden-path runs (30 days, two targets, realistic timings and
 failures) answers `wsdash history --since 30d` — a fresh process, as a user runs it, bytecode
-compiled — in under 300 ms (median of rounds; in-process query + summary printed too).
-(2) What the history adds to a run: in fresh processes, one golden path against the embedded server
-(its own process), then the history write exactly as `golden-path` does it (importing sqlite3
-and the history, opening the 100,000-run file, insert + prune, close), timed apart. Goal: under
-5 ms, reported as the ratio (run + write) / run. Appends a dated row under `## history`.
+compiled — in under 300 ms (median of rounds; in-process summaries + table rows printed too).
+(2) What the history adds to a run: `wsdash golden-path --grace 0` in fresh processes against the
+embedded server (its own process), with the command's history write (`log_run`: settings,
+imports, record, open the 100,000-run file, insert + prune, close) timed apart from the rest, for
+`--target` (configuration loaded for the run anyway) and for `--url` (loaded for the history).
+Goal: under 5 ms, reported with the ratio (run + write) / run. Every write prunes one old run
+(max_runs = 100,000), and the bench checks the history still holds 100,000. Appends a dated row
+under `## history`.
 """
 
 from __future__ import annotations
@@ -34,30 +37,70 @@ from bench.common import (  # noqa: E402
 
 QUERY_GOAL_MS = 300.0
 WRITE_GOAL_MS = 5.0
-COLUMNS = ("date", "runs in history", "rounds", "`history --since 30d` ms (goal < 300)", "in-process query+summary ms",
-           "`wsdash --version` ms (load reference)",
-           "golden path ms", "history write ms (goal < 5)", "ratio (run+write)/run", "machine")
+COLUMNS = ("date", "runs in history", "rounds", "`history --since 30d` ms (goal < 300)", "in-process summaries + table rows ms",
+           "`wsdash --version` ms (load reference)", "golden path ms (`--grace 0`)",
+           "history write ms, `--target` (goal < 5)", "history write ms, `--url`", "ratio (run+write)/run", "machine")
 INTRO = ("`python bench/history.py`: (1) `wsdash history --since 30d` in a fresh process over a 100,000-run history "
-         "(wall, median of rounds; the in-process query and summary beside it); (2) what writing a run to that history adds to a "
-         "golden path (fresh processes: the run against the embedded server in its own process, then the write as "
-         "`golden-path` does it — imports, open, insert + prune, close), median ms and the ratio (run + write) / run.")
+         "(wall, median of rounds; the in-process summaries and table rows beside it); (2) what writing a run to that history adds "
+         "to `wsdash golden-path --grace 0` run as a user runs it (a fresh process each; the embedded server in its own): the time "
+         "spent in the command's history write (`log_run`: the `[history]` settings, imports, record, open, insert + prune, "
+         "close), apart from the rest of the command, for a `--target` from a config file (the configuration is already loaded "
+         "for the run) and for `--url` (the history loads it); median ms and the ratio (run + write) / run.")
 
-# One process: a golden path, then the history write timed on its own (nothing of the history imported before).
+# One fresh process: `wsdash golden-path ARGS` through cli.main, as a user runs it, with the history
+# write (history_log.log_run, which golden_path.run imports when it gets there) timed apart.
 RUN_ONCE = r"""
-import asyncio, json, sys, time
-sys.path.insert(0, sys.argv[3])
-from wsdash.services.session.handshake import SessionOptions
-from wsdash.services.session.once import run_golden_path
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from wsdash import cli
+from wsdash.commands import history_log
+spent = []
+real = history_log.log_run
+def timed(*args, **kwargs):
+    t = time.perf_counter()
+    try:
+        return real(*args, **kwargs)
+    finally:
+        spent.append(time.perf_counter() - t)
+history_log.log_run = timed
 t0 = time.perf_counter()
-result = asyncio.run(run_golden_path(SessionOptions(url=sys.argv[1], grace_s=0.0)))
+code = cli.main(sys.argv[2:])
 t1 = time.perf_counter()
-from wsdash.core.config import HistoryConfig
-from wsdash.core.run_record import RunRecord
-from wsdash.commands.history_log import write
-rec = RunRecord.from_result(result, target="local", source="bench")
-ok = write(HistoryConfig(path=sys.argv[2]), [rec]) if sys.argv[2] != "-" else True
-t2 = time.perf_counter()
-print(json.dumps({"run_ms": (t1 - t0) * 1000, "write_ms": (t2 - t1) * 1000, "ok": result.ok and ok}))
+print(json.dumps({"command_ms": (t1 - t0) * 1000, "write_ms": sum(spent) * 1000, "writes": len(spent), "code": code}))
+"""
+
+# The same process, split: the imports the write makes, timed one by one first, then History's open,
+# add_run and close wrapped (their sum is the write; the rest is settings, record, warnings).
+SPLIT_ONCE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from wsdash import cli
+from wsdash.commands import history_log
+parts = {}
+real = history_log.log_run
+def lap(name, t0):
+    parts[name] = parts.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+def timed(*args, **kwargs):
+    t = time.perf_counter()
+    t0 = time.perf_counter(); import sqlite3; lap("import sqlite3", t0)
+    t0 = time.perf_counter(); import wsdash.core.history, wsdash.core.run_values; lap("import history, run_values", t0)
+    History = wsdash.core.history.History
+    for name, key in (("__init__", "open"), ("add_run", "insert + prune + commit"), ("close", "close (checkpoint)")):
+        def wrap(fn, key=key):
+            def inner(*a, **k):
+                t0 = time.perf_counter()
+                try:
+                    return fn(*a, **k)
+                finally:
+                    lap(key, t0)
+            return inner
+        setattr(History, name, wrap(getattr(History, name)))
+    t0 = time.perf_counter()
+    real(*args, **kwargs)
+    parts["total"] = (time.perf_counter() - t) * 1000
+history_log.log_run = timed
+cli.main(sys.argv[2:])
+print(json.dumps(parts))
 """
 
 
@@ -67,7 +110,7 @@ def build_history(path: Path, runs: int) -> float:
 
     rng = random.Random(12)
     now = time.time()
-    step = 30 * 86400 / runs
+    step = (30 * 86400 - 7200) / runs  # from 30 days less an hour ago (so only max_runs prunes while the bench runs) to an hour ago
     records = []
     for i in range(runs):
         fail = rng.random() < 0.04 or (40_000 < i < 40_050)  # scattered failures and one long outage
@@ -76,7 +119,7 @@ def build_history(path: Path, runs: int) -> float:
         cps = {"agent_started": round(first, 3), "agent_thinking": round(first + 50, 3), "tool_executing": round(first + 100, 3),
                "tool_completed": round(total - 80, 3), "agent_completed": None if fail else round(total, 3)}
         records.append(RunRecord(
-            started_at=now - 30 * 86400 + i * step + 60, target="local" if i % 2 else "staging", url="ws://127.0.0.1:8002/ws",
+            started_at=now - 30 * 86400 + i * step + 3600, target="local" if i % 2 else "staging", url="ws://127.0.0.1:8002/ws",
             source="watch", verdict="failed" if fail else "passed", completed=not fail, connect_ms=rng.uniform(5, 40),
             first_event_ms=first, total_ms=total, checkpoints=cps, phases={"dns_ms": 0.2, "tcp_ms": 0.4, "upgrade_ms": 3.1},
             violations=[("missing", "agent_completed", "agent_completed never arrived")] if fail else [],
@@ -103,33 +146,50 @@ def query_rounds(path: Path, rounds: int) -> tuple[list[float], list[float], lis
         out = subprocess.run([sys.executable, "-m", "wsdash", "history", "--since", "30d"], capture_output=True, text=True,
                              env=env, cwd=tempfile.gettempdir())
         walls.append((time.perf_counter() - t0) * 1000)
-        if out.returncode != 0 or "100,000" not in out.stdout.replace("50,000", "100,000"):
+        if out.returncode != 0 or "runs since" not in out.stdout or "p99" not in out.stdout:
             raise SystemExit(f"wsdash history failed: {out.returncode} {out.stderr[-500:]} {out.stdout[-500:]}")
     from wsdash.core.history import History
-    from wsdash.core.run_stats import by_target
 
     inproc = []
     for _ in range(rounds):
         t0 = time.perf_counter()
         with History(path) as db:
-            by_target(db.timings(None, time.time() - 30 * 86400))
+            db.summaries(None, time.time() - 30 * 86400)
             db.runs(None, time.time() - 30 * 86400, 20)
         inproc.append((time.perf_counter() - t0) * 1000)
     return walls, inproc, versions
 
 
-def run_rounds(url: str, path: Path, rounds: int) -> tuple[list[float], list[float]]:
-    runs, writes = [], []
+def run_rounds(url: str, path: Path, rounds: int, tmp: Path, max_runs: int) -> tuple[list[float], list[float], list[float]]:
+    """(golden path ms without the write, write ms with --target, write ms with --url), `rounds` each, alternating.
+    The history is at max_runs: every write may prune, as a full history's does."""
+    config = tmp / "wsdash.toml"
+    config.write_text(f'[targets.bench]\nws_url = "{url}"\n\n[history]\nmax_runs = {max_runs}\n', encoding="utf-8")
+    env = {**os.environ, "WSDASH_HISTORY_PATH": str(path), "WSDASH_CONFIG": str(config), "NO_COLOR": "1"}
+    runs, by_target, by_url = [], [], []
     for _ in range(rounds):
-        out = subprocess.run([sys.executable, "-c", RUN_ONCE, url, str(path), str(ROOT)], capture_output=True, text=True, cwd=ROOT)
-        if out.returncode != 0:
-            raise SystemExit(f"the measured run failed: {out.stderr[-1000:]}")
-        data = json.loads(out.stdout.strip().splitlines()[-1])
-        if not data["ok"]:
-            raise SystemExit(f"the measured run did not pass: {data}")
-        runs.append(data["run_ms"])
-        writes.append(data["write_ms"])
-    return runs, writes
+        for how, where in (("--target", "bench"), ("--url", url)):
+            out = subprocess.run([sys.executable, "-c", RUN_ONCE, str(ROOT), "golden-path", how, where, "--grace", "0"],
+                                 capture_output=True, text=True, cwd=tmp, env=env)
+            data = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
+            if out.returncode != 0 or data.get("code") != 0 or data.get("writes") != 1 or "warning" in out.stderr:
+                raise SystemExit(f"the measured run failed: {out.returncode} {data} {out.stderr[-1000:]}")
+            (by_target if how == "--target" else by_url).append(data["write_ms"])
+            if how == "--target":
+                runs.append(data["command_ms"] - data["write_ms"])
+    return runs, by_target, by_url
+
+
+def split_rounds(url: str, path: Path, rounds: int, tmp: Path) -> dict[str, float]:
+    """Median ms of each part of the write (`--target`), from rounds of their own."""
+    env = {**os.environ, "WSDASH_HISTORY_PATH": str(path), "WSDASH_CONFIG": str(tmp / "wsdash.toml"), "NO_COLOR": "1"}
+    samples: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        out = subprocess.run([sys.executable, "-c", SPLIT_ONCE, str(ROOT), "golden-path", "--target", "bench", "--grace", "0"],
+                             capture_output=True, text=True, cwd=tmp, env=env)
+        for key, ms in json.loads(out.stdout.strip().splitlines()[-1]).items():
+            samples.setdefault(key, []).append(ms)
+    return {key: median(values) for key, values in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,16 +208,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"`wsdash history --since 30d`: median {median(walls):.0f} ms ({spread(walls)}), in-process {median(inproc):.0f} ms; "
               f"`wsdash --version` {median(versions):.0f} ms (its goal: < 150)")
         with ServerProcess() as srv:
-            runs, writes = run_rounds(srv.url, path, rounds)
-    run_ms, write_ms = median(runs), median(writes)
+            runs, writes, url_writes = run_rounds(srv.url, path, rounds, Path(tmp), args.runs)
+            split = split_rounds(srv.url, path, rounds, Path(tmp))
+        from wsdash.core.history import History
+
+        with History(path) as db:
+            kept = sum(s.runs for s in db.summaries())
+        batch = min(100, args.runs // 100)  # at max_runs the oldest 1 % (at most 100) go at a time
+        if not args.runs - batch - 1 <= kept <= args.runs:
+            raise SystemExit(f"the history holds {kept:,} runs after the writes, not {args.runs - batch - 1:,}–{args.runs:,}: retention is off")
+    run_ms, write_ms, url_ms = median(runs), median(writes), median(url_writes)
     ratio = (run_ms + write_ms) / run_ms
-    ok_query, ok_write = median(walls) < QUERY_GOAL_MS, write_ms < WRITE_GOAL_MS
-    print(f"golden path {run_ms:.1f} ms, history write {write_ms:.2f} ms ({spread(writes)}), ratio {ratio:.3f}")
+    ok_query, ok_write = median(walls) < QUERY_GOAL_MS, write_ms < WRITE_GOAL_MS and url_ms < WRITE_GOAL_MS
+    print(f"golden path {run_ms:.1f} ms, history write {write_ms:.2f} ms with --target ({spread(writes)}), "
+          f"{url_ms:.2f} ms with --url ({spread(url_writes)}), ratio {ratio:.3f}")
+    print("where the write goes (median ms, rounds of their own): " + ", ".join(f"{k} {v:.2f}" for k, v in split.items()))
     print(f"query: {verdict(ok_query)}, write: {verdict(ok_write)}")
     if not args.no_write:
         append_row("history", table_header(COLUMNS), table_row([
             today(), f"{args.runs:,}", rounds, f"{median(walls):.0f} [{spread(walls)}]", f"{median(inproc):.0f}", f"{median(versions):.0f}",
-            f"{run_ms:.1f}", f"{write_ms:.2f} [{min(writes):.2f}–{max(writes):.2f}]", f"{ratio:.3f}", machine()]), INTRO)
+            f"{run_ms:.1f}", f"{write_ms:.2f} [{min(writes):.2f}–{max(writes):.2f}]",
+            f"{url_ms:.2f} [{min(url_writes):.2f}–{max(url_writes):.2f}]", f"{ratio:.3f}", machine()]), INTRO)
     return 0 if ok_query and ok_write else 1
 
 

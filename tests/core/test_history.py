@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import SECRET
 from wsdash.core import history as history_mod
+from wsdash.core import history_migrations
 from wsdash.core.history import History, HistoryError
 from wsdash.core.run_record import RunRecord
 from wsdash.services.session.handshake import SessionOptions
@@ -53,11 +54,11 @@ def test_an_older_schema_is_migrated_in_place_keeping_its_runs(tmp_path: Path, m
     with History(path) as db:
         db.add_run(record(time.time()))
     # The next wsdash adds a migration: the file written by this one must move forward, runs intact.
-    monkeypatch.setattr(history_mod, "MIGRATIONS", [*history_mod.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",)])
+    monkeypatch.setattr(history_migrations, "MIGRATIONS", [*history_migrations.MIGRATIONS, ("ALTER TABLE runs ADD COLUMN note TEXT",)])
     with History(path) as db:
         assert len(db.runs()) == 1
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == history_migrations.schema_version() == 3
     assert "note" in [row[1] for row in con.execute("PRAGMA table_info(runs)")]
     con.close()
 
@@ -68,7 +69,7 @@ def test_a_history_from_a_newer_wsdash_is_refused_not_rewritten(tmp_path: Path) 
     con = sqlite3.connect(path)
     con.execute("PRAGMA user_version = 99")
     con.close()
-    with pytest.raises(HistoryError, match=r"newer wsdash \(schema 99; this one knows up to 1\)"):
+    with pytest.raises(HistoryError, match=r"newer wsdash \(schema 99; this one knows up to 2\)"):
         History(path)
 
 
@@ -89,6 +90,32 @@ def test_retention_by_age_and_by_count(tmp_path: Path) -> None:
             db.add_run(record(now + i), max_runs=3)
         assert len(db.runs()) == 3
         assert db.runs()[0].started_at == now + 4  # the newest stay
+
+
+def test_retention_prunes_in_batches_and_its_bounds_hold_after_every_write(tmp_path: Path) -> None:
+    """A history at its limits deletes now and then, in a batch — never more than max_runs runs
+    and never a run older than keep_days after any write, the newest always kept."""
+    now = time.time()
+    with History(tmp_path / "h.sqlite3") as db:
+        db.add_many([record(now - 1000 + i) for i in range(1000)])
+        counts = []
+        for i in range(25):
+            db.add_run(record(now + i), max_runs=1000)
+            counts.append(len(db.runs()))
+            assert db.runs(limit=1)[0].started_at == now + i
+        assert max(counts) <= 1000
+        assert counts[:2] == [990, 991]  # the oldest 11 went at once (1 % of max_runs), then none for 10 writes
+        assert len(set(counts)) > 2 and counts.count(990) == 3  # …and again, twice
+
+    with History(tmp_path / "age.sqlite3") as db:
+        day = 86400
+        db.add_many([record(now - 31 * day), record(now - 30 * day + 1800), record(now - 30 * day + 7200), record(now - day)])
+        db.add_run(record(now), keep_days=30)
+        ages = sorted(round((now - r.started_at) / 3600, 1) for r in db.runs())
+        # expired, and the one within the hour of expiring, go together; the one 2 h from it stays
+        assert ages == [0.0, 24.0, 718.0]
+        db.add_run(record(now + 1), keep_days=30)
+        assert len(db.runs()) == 4  # nothing due: no delete
 
 
 def test_two_processes_write_at_once_and_no_run_is_lost(tmp_path: Path) -> None:

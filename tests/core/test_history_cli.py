@@ -51,7 +51,9 @@ def test_golden_path_writes_each_run_and_history_summarises_them(cli, server_thr
 def test_history_json_csv_and_filters(cli, server_thread, private_history: Path) -> None:
     gp(cli, server_thread, "golden")
     gp(cli, server_thread, "reorder")
-    data = json.loads(cli("history", "--json").stdout)
+    out = cli("history", "--json").stdout
+    data = json.loads(out)
+    assert sum(line.startswith('    {"started_at": ') for line in out.splitlines()) == 2  # streamed, a run a line
     assert len(data["runs"]) == 2 and len(data["summaries"]) == 2  # two URLs: two targets
     assert data["runs"][0]["violations"][0]["code"] == "out_of_order"
     assert data["runs"][1]["checkpoints"]["agent_completed"] > 0

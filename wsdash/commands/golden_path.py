@@ -46,6 +46,7 @@ class RunEndpoint(NamedTuple):
     token: str | None
     auth: str
     tls_verify: bool
+    config: Any = None  # the Config a --target run loaded (its [history] settings, read again by nobody)
 
 
 def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
@@ -58,7 +59,7 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
 
     auth = "subprotocol+header"
     tls_verify = True
-    target = None
+    target = cfg = None
     if args.url:
         url = args.url
         try:
@@ -69,7 +70,8 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
         if parts.scheme not in ("ws", "wss") or not parts.hostname:
             raise ConfigError(f"--url must look like ws://host[:port]/path or wss://…, got {redact_url(url)!r}")
     else:
-        target = load_config(getattr(args, "config", None)).target(getattr(args, "target", None))
+        cfg = load_config(getattr(args, "config", None))
+        target = cfg.target(getattr(args, "target", None))
         url, auth, tls_verify = target.ws_url, target.auth, target.tls_verify
     if args.token_env and not os.environ.get(args.token_env):
         raise TokenError(f"environment variable {args.token_env} is not set or empty")
@@ -77,7 +79,7 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
         token = resolve_token(token=args.token, token_env=args.token_env, secret=args.secret, secret_file=args.secret_file)
     else:
         token = token_for(target) if target is not None else None
-    return RunEndpoint(url, token, args.auth or auth, tls_verify and not args.no_tls_verify)
+    return RunEndpoint(url, token, args.auth or auth, tls_verify and not args.no_tls_verify, cfg)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
     from wsdash.commands.history_log import log_run
 
-    log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None)
+    log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None, cfg=ep.config)
     return result.exit_code
 
 

@@ -76,27 +76,33 @@ def _empty(args: argparse.Namespace, path: str, why: str) -> int:
 
 def _runs(args: argparse.Namespace, db: Any, cfg: Any) -> int:
     from wsdash.commands.history_table import print_csv, print_summary, print_table
-    from wsdash.core.run_stats import by_target, summarize
 
     target = getattr(args, "target", None)
-    rows = db.timings(target, args.since)
-    summaries = [summarize(rows, target)] if target else by_target(rows)
+    summaries = db.summaries(target, args.since)
+    runs = sum(s.runs for s in summaries)
     limit = args.limit if args.limit is not None else (0 if (args.json or args.csv) else TABLE_ROWS)
-    records = db.runs(target, args.since, limit or None)
     if args.csv:
-        print_csv(records, sys.stdout)
+        print_csv(db.iter_runs(target, args.since, limit or None), sys.stdout)
     elif args.json:
+        import json
+
+        from wsdash.commands.common import JsonLines
+
+        # Streamed, one run a line: the same JSON value as one indented document, without holding
+        # 100,000 runs (and their text) in memory at once.
+        runs_json = JsonLines(json.dumps(r.to_json(), ensure_ascii=True) for r in db.iter_runs(target, args.since, limit or None))
         print_json({"history": str(db.path), "target": target, "since": args.since and time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(args.since)),
-                    "summaries": [s.to_json() for s in summaries], "runs": [r.to_json() for r in records]})
+                    "summaries": [s.to_json() for s in summaries], "runs": runs_json}, one_per_line=("runs",))
     else:
-        if not rows:
+        records = db.runs(target, args.since, limit or None)
+        if not runs:
             known = db.targets()
             where = f" for {target}" if target else ""
             print(f"no runs{where} in this window" + (f" (targets in the history: {', '.join(known)})" if known and target not in known else ""))
         else:
             print_table(records[::-1], sys.stdout)
-            if len(records) < len(rows):
-                print(f"(the newest {len(records):,} of {len(rows):,} runs: --limit N for more, 0 for all; --json or --csv for every run)")
+            if len(records) < runs:
+                print(f"(the newest {len(records):,} of {runs:,} runs: --limit N for more, 0 for all; --json or --csv for every run)")
             for s in summaries:
                 print_summary(s, sys.stdout)
         _footer(db, cfg)

@@ -43,17 +43,18 @@ def open_history(hc: HistoryConfig) -> History:
     return History(hc.path)
 
 
-def write(hc: HistoryConfig, records: Sequence[RunRecord | TierRecord], history: History | None = None) -> bool:
-    """Store the records; False (after a warning) when the history cannot be written."""
+def write(hc: HistoryConfig, records: Sequence[RunRecord | TierRecord | Any], history: History | None = None) -> bool:
+    """Store the records (a TierRecord is a tier run; anything else a golden-path run: a RunRecord
+    or run values in a SimpleNamespace); False (after a warning) when the history cannot be written."""
     from wsdash.core.history import HistoryError
-    from wsdash.core.run_record import RunRecord
 
     db = history
     try:
         if db is None:
             db = open_history(hc)
+        records_mod = sys.modules.get("wsdash.core.run_record")  # not imported: no TierRecord here (and no 3 ms import to tell)
         for rec in records:
-            add = db.add_run if isinstance(rec, RunRecord) else db.add_tier_run
+            add = db.add_tier_run if records_mod is not None and isinstance(rec, records_mod.TierRecord) else db.add_run
             add(rec, keep_days=hc.keep_days, max_runs=hc.max_runs)  # type: ignore[arg-type]
         return True
     except HistoryError as exc:
@@ -71,14 +72,19 @@ def target_name(args: argparse.Namespace, cfg: Config | None) -> str | None:
     return getattr(args, "target", None) or cfg.default_target
 
 
-def log_run(args: argparse.Namespace, result: RunResult, *, source: str = "golden-path", recording: Any = None) -> None:
-    """One golden-path run, as `wsdash golden-path` ran it."""
-    hc, cfg = history_config(args)
+def log_run(args: argparse.Namespace, result: RunResult, *, source: str = "golden-path", recording: Any = None,
+            cfg: Config | None = None) -> None:
+    """One golden-path run, as `wsdash golden-path` ran it (`cfg`: the configuration it already
+    loaded, not read and parsed a second time)."""
+    hc, cfg = history_config(args, cfg)
     if hc is None:
         return
-    from wsdash.core.run_record import RunRecord
+    from types import SimpleNamespace
 
-    rec = RunRecord.from_result(result, target=target_name(args, cfg), source=source, recording=str(recording) if recording else None)
+    from wsdash.core.run_values import run_values
+
+    # The record's values without the RunRecord class: one process, one write, nothing to read back.
+    rec = SimpleNamespace(**run_values(result, target=target_name(args, cfg), source=source, recording=str(recording) if recording else None))
     write(hc, [rec])
 
 

@@ -8,6 +8,7 @@ from typing import Any, Sequence, TextIO
 
 from wsdash.commands.term import painter
 from wsdash.core.redact import scrub
+from wsdash.core.run_record import iso
 
 _WORDS = {"passed": ("passed", "green"), "failed": ("FAILED", "red"), "no_run": ("NO RUN", "red")}
 RUN_CSV = ("id", "started_at", "target", "source", "verdict", "connect_ms", "first_event_ms", "total_ms",
@@ -88,7 +89,7 @@ def print_csv(records: Sequence[Any], out: TextIO) -> None:
     w.writerow(RUN_CSV)
     for r in records:
         w.writerow([scrub(str(x)) if isinstance(x, str) else ("" if x is None else x) for x in (
-            r.id, r.to_json()["started_at"], r.target, r.source, r.verdict, r.connect_ms, r.first_event_ms, r.total_ms,
+            r.id, iso(r.started_at), r.target, r.source, r.verdict, r.connect_ms, r.first_event_ms, r.total_ms,
             " ".join(r.violation_codes), r.error_kind, *r.frames, r.recording)])
 
 

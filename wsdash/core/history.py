@@ -4,7 +4,13 @@ One file in the user data dir (platformdirs), user-only. WAL mode and `BEGIN IMM
 timeout, so a dashboard and a `wsdash watch` on the same machine write at once without losing a
 run (the second waits its turn). The schema carries a version (`PRAGMA user_version`) and is
 migrated forward in one transaction; a file from a newer wsdash is refused, not rewritten.
-Bounded by age and count (`[history] keep_days`, `max_runs`), pruned as runs are written.
+Bounded by age and count (`[history] keep_days`, `max_runs`): a write checks both with two index
+seeks and deletes in batches (see `_prune`), so retention never costs a run more than a lookup.
+
+A one-shot `golden-path` pays for its write: importing sqlite3 and this module, opening (a
+connect, one pragma, the schema version), the insert, and the checkpoint SQLite does on the last
+close. Nothing else is done per open: WAL mode is set once per file (it persists), migrations
+only when the version is behind, and the records' classes are imported only to read.
 """
 
 from __future__ import annotations
@@ -14,38 +20,20 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from wsdash.core.run_record import RunRecord, TierRecord
+from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
+
+if TYPE_CHECKING:
+    from wsdash.core.run_record import RunRecord, TierRecord
+    from wsdash.core.run_stats import Summary
+
+__all__ = ["MIGRATIONS", "FILE_NAME", "History", "HistoryError", "default_path", "schema_version"]
 
 FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another to finish before giving up
-
-# Migration N takes a database at schema N to N + 1. Append, never edit: files in the field are at
-# every version that shipped.
-MIGRATIONS: list[tuple[str, ...]] = [
-    (
-        """CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            started_at REAL NOT NULL, target TEXT NOT NULL, url TEXT NOT NULL, source TEXT NOT NULL,
-            verdict TEXT NOT NULL, completed INTEGER NOT NULL,
-            connect_ms REAL, first_event_ms REAL, total_ms REAL,
-            checkpoints TEXT NOT NULL, phases TEXT NOT NULL, violations TEXT NOT NULL,
-            error_kind TEXT, error_code INTEGER, error_message TEXT, error_hint TEXT, close_code INTEGER,
-            frames_received INTEGER NOT NULL, frames_malformed INTEGER NOT NULL, frames_unknown INTEGER NOT NULL,
-            type_counts TEXT NOT NULL, sequence TEXT NOT NULL, recording TEXT)""",
-        # Covering indexes: a summary of 100,000 runs reads these alone, never the wide rows.
-        "CREATE INDEX runs_by_time ON runs (started_at, target, verdict, completed, first_event_ms, total_ms)",
-        "CREATE INDEX runs_by_target ON runs (target, started_at, verdict, completed, first_event_ms, total_ms)",
-        """CREATE TABLE tier_runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            started_at REAL NOT NULL, tier TEXT NOT NULL, title TEXT NOT NULL, status TEXT NOT NULL,
-            counts TEXT NOT NULL, pass_rate REAL, target_rate REAL NOT NULL, duration_s REAL NOT NULL,
-            source TEXT NOT NULL, requires TEXT NOT NULL)""",
-        "CREATE INDEX tier_runs_by_time ON tier_runs (started_at)",
-        "CREATE INDEX tier_runs_by_tier ON tier_runs (tier, started_at)",
-    ),
-]
+PRUNE_BATCH_RUNS = 100  # at max_runs, the oldest runs go this many at a time (the count stays ≤ max_runs)
+PRUNE_BATCH_S = 3600.0  # runs this close to keep_days go with the expired ones (an hour early at most)
 
 _RUN_COLUMNS = (
     "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
@@ -53,10 +41,6 @@ _RUN_COLUMNS = (
     "frames_received", "frames_malformed", "frames_unknown", "type_counts", "sequence", "recording",
 )
 _TIER_COLUMNS = ("id", "started_at", "tier", "title", "status", "counts", "pass_rate", "target_rate", "duration_s", "source", "requires")
-
-
-def schema_version() -> int:
-    return len(MIGRATIONS)
 
 
 class HistoryError(Exception):
@@ -103,8 +87,9 @@ class History:
         except (OSError, sqlite3.Error) as exc:
             raise _error(self.path, exc, "open") from None
         try:
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            if self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            # connect(timeout=) is the busy timeout. WAL persists in the file: set it when the header
+            # says otherwise (a new file), not on every open.
+            if not _is_wal(self.path) and self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise sqlite3.OperationalError("WAL mode is not available for this file")
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of wsdash, one fsync per checkpoint
             self._migrate()
@@ -117,26 +102,24 @@ class History:
 
     # ---- schema -----------------------------------------------------------------------------
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == schema_version():
-            return
-        if version > schema_version():
+        try:
+            if not needs_migration(self._db):
+                return
+            with self._write():
+                migrate(self._db)  # another process may have done it meanwhile: it reads the version again
+        except NewerSchema as exc:
             raise HistoryError(
-                f"the run history {self.path} was written by a newer wsdash (schema {version}; this one knows up to "
-                f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart")
-        with self._write():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
-            for step in MIGRATIONS[version:]:
-                for statement in step:
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version = {schema_version()}")
+                f"the run history {self.path} was written by a newer wsdash (schema {exc.version}; this one knows up to "
+                f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart") from None
 
     def _write(self) -> "_Immediate":
         return _Immediate(self._db)
 
     # ---- writing ----------------------------------------------------------------------------
-    def add_run(self, rec: RunRecord, *, keep_days: float | None = None, max_runs: int | None = None) -> int:
-        """Store one golden-path run (and prune in the same transaction). Returns its id."""
+    def add_run(self, rec: RunRecord | Any, *, keep_days: float | None = None, max_runs: int | None = None) -> int:
+        """Store one golden-path run (and prune in the same transaction). Returns its id. `rec`: a
+        RunRecord or anything with its attributes (`golden-path` hands run_values.run_values in a
+        SimpleNamespace)."""
         values = (
             rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
             rec.connect_ms, rec.first_event_ms, rec.total_ms,
@@ -163,13 +146,20 @@ class History:
             raise _error(self.path, exc, "write to") from None
 
     def _prune(self, table: str, keep_days: float | None, max_runs: int | None) -> None:
-        if keep_days:
-            self._db.execute(f"DELETE FROM {table} WHERE started_at < ?", (time.time() - keep_days * 86400,))
-        if max_runs:
-            # ids only grow, and only pruning leaves gaps: the ids above max(id) − max_runs are
-            # the newest max_runs at most. One lookup of the primary key (an OFFSET walked 100,000
-            # index entries: 100 ms a run).
-            self._db.execute(f"DELETE FROM {table} WHERE id <= (SELECT max(id) FROM {table}) - ?", (max_runs,))
+        """Two index seeks, and a DELETE only when something is due: then in a batch, so a history
+        at its limits deletes once every PRUNE_BATCH_RUNS writes (or hour), not one run per write
+        (4 more pages written and checkpointed each time). Bounds still hold after every write:
+        no run older than keep_days, never more than max_runs (ids only grow; only pruning leaves
+        gaps, so the ids above max(id) − n are the newest n at most)."""
+        oldest, low, high = self._db.execute(
+            f"SELECT (SELECT min(started_at) FROM {table}), (SELECT min(id) FROM {table}), (SELECT max(id) FROM {table})").fetchone()
+        if keep_days and oldest is not None:
+            cutoff = time.time() - keep_days * 86400
+            if oldest < cutoff:
+                self._db.execute(f"DELETE FROM {table} WHERE started_at < ?", (cutoff + min(PRUNE_BATCH_S, keep_days * 864),))
+        if max_runs and high is not None and high - low + 1 > max_runs:
+            keep = max(1, max_runs - min(PRUNE_BATCH_RUNS, max_runs // 100))
+            self._db.execute(f"DELETE FROM {table} WHERE id <= ?", (high - keep,))
 
     def add_many(self, records: Iterable[RunRecord]) -> None:
         """Many runs in one transaction (benchmarks, imports): no pruning."""
@@ -186,11 +176,21 @@ class History:
     # ---- reading ----------------------------------------------------------------------------
     def runs(self, target: str | None = None, since: float | None = None, limit: int | None = None) -> list[RunRecord]:
         """Golden-path runs, newest first."""
+        return list(self.iter_runs(target, since, limit))
+
+    def iter_runs(self, target: str | None = None, since: float | None = None, limit: int | None = None) -> Iterator[RunRecord]:
+        """Golden-path runs, newest first, read as they are used: `history --json` of 100,000 runs
+        held every row and record at once (1.6 GB)."""
         where, args = _filter(target, since)
         sql = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [_run(row) for row in self._query(sql, args)]
+        try:
+            cursor = self._db.execute(sql, args)
+            while rows := cursor.fetchmany(256):
+                yield from map(_run, rows)
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "read") from None
 
     def run(self, run_id: int) -> RunRecord | None:
         rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
@@ -204,16 +204,23 @@ class History:
         rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC LIMIT 1", args)
         return _run(rows[0]) if rows else None
 
-    def timings(self, target: str | None = None, since: float | None = None) -> list[tuple[float, str, str, int, float | None, float | None]]:
-        """(started_at, target, verdict, completed, first_event_ms, total_ms) by target, oldest first:
-        what a summary needs and nothing else, read from a covering index."""
-        where, args = _filter(target, since)
-        # runs_by_target serves both the filter and the order: no sort of 100,000 rows
-        return self._query("SELECT started_at, target, verdict, completed, first_event_ms, total_ms FROM runs INDEXED BY runs_by_target"
-                           f"{where} ORDER BY target, started_at", args)
+    def summaries(self, target: str | None = None, since: float | None = None) -> list[Summary]:
+        """Per target (or `target`'s alone): runs, pass rate, p50/p95/p99 of first event and total,
+        the longest failing streak and the last change — computed in SQLite (history_summary.py)."""
+        from wsdash.core.history_summary import summaries
+
+        try:
+            return summaries(self._db, target, since)
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "read") from None
 
     def targets(self) -> list[str]:
-        return [row[0] for row in self._query("SELECT DISTINCT target FROM runs ORDER BY target", ())]
+        from wsdash.core.history_summary import target_names
+
+        try:
+            return target_names(self._db)
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "read") from None
 
     def tier_runs(self, tier: str | None = None, since: float | None = None, limit: int | None = None) -> list[TierRecord]:
         """Tier runs, newest first."""
@@ -277,11 +284,22 @@ def _filter(target: str | None, since: float | None) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
+def _is_wal(path: Path) -> bool:
+    """The database header's read and write versions are 2 in WAL mode (sqlite.org/fileformat2.html)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(20)[18:20] == b"\x02\x02"
+    except OSError:
+        return False
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _run(row: Sequence[Any]) -> RunRecord:
+    from wsdash.core.run_record import RunRecord
+
     d = dict(zip(_RUN_COLUMNS, row))
     return RunRecord(
         id=d["id"], started_at=d["started_at"], target=d["target"], url=d["url"], source=d["source"],
@@ -297,6 +315,8 @@ def _run(row: Sequence[Any]) -> RunRecord:
 
 
 def _tier(row: Sequence[Any]) -> TierRecord:
+    from wsdash.core.run_record import TierRecord
+
     d = dict(zip(_TIER_COLUMNS, row))
     d["counts"] = json.loads(d["counts"])
     return TierRecord(**d)

@@ -1,28 +1,22 @@
 """What the history keeps of a run: a golden-path run (`RunRecord`) or a tier run (`TierRecord`).
 
-Plain values built from a `RunResult` (live, replayed, from the dashboard) or a tier's result, so
-the history, `wsdash diff` and the metrics read one shape. Nothing secret is kept: the URL is
-redacted and every text is scrubbed on the way in (docs/protocol.md §2 says where tokens travel).
+Plain values built from a `RunResult` (live, replayed, from the dashboard: run_values.py says
+what is kept, secrets never) or a tier's result, so the history, `wsdash diff` and the metrics
+read one shape.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wsdash.core import exit_codes
-from wsdash.core.judged_run import RunResult
-from wsdash.core.redact import redact_url, scrub
+from wsdash.core.run_values import FAILED, NO_RUN, PASSED, SEQUENCE_LIMIT, run_values, started_at_of
 
-PASSED, FAILED, NO_RUN = "passed", "failed", "no_run"
-SEQUENCE_LIMIT = 64  # event types kept in arrival order: enough to see an order change, bounded for a burst
+if TYPE_CHECKING:  # `wsdash history` reads records without the event loop and TLS that judged_run imports (40 ms)
+    from wsdash.core.judged_run import RunResult
 
-_VERDICT_OF_EXIT = {exit_codes.OK: PASSED, exit_codes.FAILED: FAILED, exit_codes.NO_RUN: NO_RUN}
-
-
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 3)
+__all__ = ["FAILED", "NO_RUN", "PASSED", "SEQUENCE_LIMIT", "RunRecord", "TierRecord", "iso", "started_at_of"]
 
 
 @dataclass
@@ -68,50 +62,20 @@ class RunRecord:
         started_at: float | None = None,
         recording: str | None = None,
     ) -> RunRecord:
-        v = result.verdict
-        counts: dict[str, int] = {}
-        for row in result.events:
-            counts[row[0]] = counts.get(row[0], 0) + 1
-        url = redact_url(result.url)
-        error = result.error
-        return cls(
-            started_at=started_at if started_at is not None else started_at_of(result),
-            target=target or url,
-            url=url,
-            source=source,
-            verdict=_VERDICT_OF_EXIT.get(result.exit_code, FAILED),
-            completed=v.completed,
-            connect_ms=_ms(v.connect_s),
-            first_event_ms=_ms(v.first_event_s),
-            total_ms=_ms(v.total_s),
-            checkpoints={k: _ms(x) for k, x in v.checkpoints.items()},
-            phases={k: round(x, 3) for k, x in result.phases.items()},
-            violations=[(x.code, x.event, scrub(x.detail)) for x in v.violations],
-            error_kind=error.kind if error else None,
-            error_code=error.code if error else None,
-            error_message=scrub(error.message) if error else None,
-            error_hint=scrub(error.hint) if error else None,
-            close_code=result.close[0] if result.close else None,
-            frames=(result.frames.received, result.frames.malformed, result.frames.unknown),
-            type_counts=counts,
-            sequence=[row[0] for row in result.events[:SEQUENCE_LIMIT]],
-            recording=scrub(recording) if recording else None,
-        )
+        return cls(**run_values(result, target=target, source=source, started_at=started_at, recording=recording))
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        # Field by field with shallow copies, not dataclasses.asdict: its deep copy of every value
+        # was half a millisecond a run (`history --json` of 100,000 runs: a minute of it).
+        d = dict(vars(self))  # the fields, in their order (dataclass __init__ sets them so)
+        for key in ("checkpoints", "phases", "type_counts"):
+            d[key] = dict(d[key])
+        d["sequence"] = list(self.sequence)
         d["started_at"] = iso(self.started_at)
         d["ok"] = self.ok
         d["violations"] = [{"code": c, "event": e, "detail": t} for c, e, t in self.violations]
         d["frames"] = dict(zip(("received", "malformed", "unknown"), self.frames))
         return d
-
-
-def started_at_of(result: RunResult, ended_at: float | None = None) -> float:
-    """When a run that just ended began: now less its connect and its run (a run carries
-    monotonic times only). Within the grace period of the truth, which a history line needs."""
-    spent_ms = (result.phases.get("total_ms") or 0.0) + (result.verdict.total_s or 0.0) * 1000
-    return (ended_at if ended_at is not None else time.time()) - spent_ms / 1000
 
 
 @dataclass
