@@ -10,6 +10,7 @@ bold word ("PASSEDall").
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import secrets
 import shutil
@@ -26,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from wsdash.services.agent_server import AgentServer  # noqa: E402
 from wsdash.ui.app import make_app  # noqa: E402
-from wsdash.ui.settings import AppSettings
+from wsdash.ui.settings import AppSettings  # noqa: E402
 from wsdash.core.auth import write_secret_file  # noqa: E402
 from wsdash.core.config import load_config  # noqa: E402
 from wsdash.services.tiers.spec import TierSpec  # noqa: E402
@@ -106,12 +107,14 @@ async def main() -> None:
                             secret_file=str(secret_file), secret_env=None)
             cfg.targets = {"local": local}
             from wsdash.commands.dashboard import token_source as _token_source
-            from wsdash.commands.demo import _demo_tiers
+            from wsdash.commands.demo import SECRET_ENV, demo_tiers
+
+            os.environ[SECRET_ENV] = secret  # the demo tier's pytest reads the server's secret there, as in `wsdash demo`
 
             def demo(scenario: str = "golden", tiers: list[TierSpec] | None = None) -> AppSettings:
                 return AppSettings(mode="demo", url=f"{server.url}?scenario={scenario}", token_source=_token_source(local),
                                    config=cfg, health_names=[("local", "demo agent server")], autorun=True,
-                                   tiers=tiers if tiers is not None else _demo_tiers(server.url, secret_file), title="wsdash · demo")
+                                   tiers=tiers if tiers is not None else demo_tiers(server.url), title="wsdash · demo")
 
             async def demo_done(pilot: Any) -> None:
                 app = pilot.app

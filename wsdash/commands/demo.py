@@ -116,7 +116,7 @@ def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
         settings = AppSettings(
             mode="demo", url=server.url, token_source=token_source(demo_target, ttl_s=DEV_TOKEN_TTL_S), config=cfg,
             health_names=[("local", "demo agent server")], target="local", autorun=True, notes=notes,
-            tiers=_demo_tiers(server.url), title="wsdash · demo", health_interval_s=5.0,
+            tiers=demo_tiers(server.url), title="wsdash · demo", health_interval_s=5.0,
             record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
             history=history_of(args, cfg), history_target="demo", auto_run_every_s=cfg.watch.every_s,
         )
@@ -127,7 +127,7 @@ def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
     return 0
 
 
-def _demo_tiers(url: str):
+def demo_tiers(url: str):
     """`wsdash demo` runs a small packaged end-to-end suite against its own server as its tier
     (it reads the secret from SECRET_ENV, inherited)."""
     from pathlib import Path
