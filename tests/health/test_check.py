@@ -113,6 +113,9 @@ def test_what_still_works_names_blocked_tiers_and_degraded_targets() -> None:
     assert said.startswith("Docker and staging are down: Unit & configuration, Business-value protection and the local "
                            "target still work;") and "Staging E2E" not in said
     assert "unit tier" not in " ".join(what_still_works([r("docker", DOWN), r("local", UP)], []))
+    # `check --only local` with local down: staging was not checked, so its tier is not said to work
+    only = what_still_works([r("local", DOWN)], builtin_tiers())[0]
+    assert "Staging E2E" not in only and "Unit & configuration" in only
 
 
 def test_report_shape_and_ok() -> None:

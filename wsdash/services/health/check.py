@@ -211,8 +211,10 @@ def what_still_works(results: Sequence[ProbeResult], tiers: Sequence[Any] | None
     if down:
         # What still works comes from the configuration: the tiers that need nothing that is down
         # (by their titles), and the targets that answer — never a tier that does not exist.
-        down_names = {r.name for r in down}
-        free = [str(_fact(t, "title")) for t in tiers or () if not set(_fact(t, "requires", ()) or ()) & down_names]
+        # A requirement that was not checked (`check --only`) is not known to work: such a tier is
+        # not said to work either.
+        fine = {r.name for r in results if r.status != DOWN}
+        free = [str(_fact(t, "title")) for t in tiers or () if set(_fact(t, "requires", ()) or ()) <= fine]
         works = free + [f"the {n} target" for n in working_targets(results)]
         verb = "is" if len(down) == 1 else "are"
         still = (f"{_join(works)} still work{'s' if len(works) == 1 else ''}" if works
