@@ -69,6 +69,7 @@ class RemoteSession:
         self._stopped = False
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: list[bytes] = []  # commands given before the worker was up
+        self._token_tasks: set[asyncio.Task[None]] = set()  # answers to the worker's token requests
         self._finished = asyncio.Event()
         self._pump_task: asyncio.Task[str | None] | None = None  # reads the worker's messages
         self._worker_stopped = asyncio.Event()  # it said its session stopped (its last batch came before)
@@ -177,7 +178,10 @@ class RemoteSession:
             if kind == wire.BATCH:
                 self._apply(payload)
             elif kind == wire.TOKEN:
-                asyncio.create_task(self._give_token())
+                # Held until done: the loop keeps only a weak reference to a task (asyncio docs).
+                task = asyncio.create_task(self._give_token())
+                self._token_tasks.add(task)
+                task.add_done_callback(self._token_tasks.discard)
             elif kind == wire.TELL:
                 self._tell(*payload)
             elif kind == wire.STOPPED:
