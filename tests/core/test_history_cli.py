@@ -129,6 +129,12 @@ def test_diff_two_recordings_and_last_good_against_last(cli, server_thread, tmp_
     assert data["b"]["recording"] == str(bad)
     by_id = json.loads(cli("diff", f"#{data['a']['id']}", str(data["b"]["id"]), "--json").stdout)
     assert by_id["checkpoints"] == data["checkpoints"]
+    assert data["same_run"] is False
+    # after a passing run, last-good and last are one run: said, not diffed as "only timings differ"
+    local(cli, server_thread, "golden")
+    again = cli("diff", "last-good", "last")
+    assert again.returncode == 0 and "are the same run" in again.stdout and "only timings differ" not in again.stdout
+    assert json.loads(cli("diff", "last-good", "last", "--json").stdout)["same_run"] is True
 
 
 def test_diff_says_what_it_cannot_find(cli, server_thread) -> None:

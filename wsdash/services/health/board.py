@@ -1,7 +1,8 @@
 """The board that answers "is target X usable now, and since when?", and the poll loop that feeds it.
 
-Plain asyncio, no Textual: the dashboard subscribes to a `HealthBoard`, the tier runner awaits
-`board.ensure("staging")`; `poll` never overlaps two rounds. A checker that raises is a failure
+Plain asyncio, no Textual: the dashboard subscribes to a `HealthBoard`, and a tier that needs a
+target gets its state through `board.ensure("staging")`, handed to the tier runner by the UI as a
+callable (services never import each other); `poll` never overlaps two rounds. A checker that raises is a failure
 of the *check*, not a verdict on the target: the board keeps it, classified, per name, until a
 newer result replaces it, so the card can say its last result is stale and why.
 """
