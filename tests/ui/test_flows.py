@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SECRET
-from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, write_recording
+from tests.ui.helpers import DOCKER_DOWN, LOCAL_DOWN, STAGING_UP, FixedChecker, probe, write_recording
 from tests.ui.pilot import SIZE, footer_keys, live_settings, until
 from wsdash.services.agent_server import AgentServer
 from wsdash.ui.app import make_app
@@ -347,3 +347,26 @@ async def test_the_history_strip_shows_earlier_runs_at_once_and_w_runs_on_a_sche
     with History(path) as db:
         mine = [r for r in db.runs("local") if r.source == "demo"]
     assert len(mine) == done and all(r.ok for r in mine)
+
+
+async def test_refused_hint_names_the_target_that_is_up() -> None:
+    """The golden path's connection hint knows only its own target; the board knows staging is up
+    and the hint says so (never "use staging" when staging is down or unknown)."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the dashboard's connects are refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    names = [("local", "local"), ("staging", "staging")]
+
+    async def hint_with(results: list) -> str:
+        app = make_app(AppSettings(mode="live", url=f"ws://127.0.0.1:{port}/ws", target="local", health_names=names,
+                                   checker=FixedChecker(results), stream_worker=False))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.health_board.result("local") is not None and app.source.status.error is not None)
+            await pilot.pause(0.3)
+            return str(app.screen.query_one("#connection").render())
+
+    assert "the staging target is up (--target staging)" in await hint_with([LOCAL_DOWN, STAGING_UP])
+    staging_down = probe("staging", "down", hint="staging is down")
+    assert "no other configured target is up" in await hint_with([LOCAL_DOWN, staging_down])

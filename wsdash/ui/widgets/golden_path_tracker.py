@@ -164,5 +164,20 @@ class GoldenPathTracker(Vertical):
             line.append(f" · filter: {store.filter.text}")
         if st.error is not None and st.state in ("backoff", "connecting"):
             line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: "))
-            line.append_text(prose(scrub(st.error.hint)))
+            line.append_text(prose(scrub(st.error.hint + self._elsewhere(st.error))))
         update_if_changed(self.query_one("#connection", Static), line)
+
+    def _elsewhere(self, error: Any) -> str:
+        """The connection's hint knows only this target; the health board knows which others are
+        up now: name them (`check.elsewhere`, the rule every hint follows). Not for a refused token:
+        the target is there and the hint says which token to set."""
+        from wsdash.core.errors import AUTH
+        from wsdash.services.health.check import elsewhere
+
+        board = getattr(self.app, "health_board", None)
+        lead = getattr(getattr(self.app, "settings", None), "target", None)
+        if board is None or lead is None or error.kind == AUTH:
+            return ""
+        results = [r for r in map(board.result, board.names()) if r is not None]
+        extra = elsewhere(results, lead)
+        return f"; {extra}" if extra else ""
