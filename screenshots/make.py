@@ -154,7 +154,7 @@ async def main() -> None:
                      TierSpec.from_table({"name": "staging", "title": "Staging E2E", "pytest": ["tests/e2e/staging/"], "target": 0.95, "requires": ["staging"]})]
             settings = AppSettings(mode="live", url=cfg2.targets["local"].ws_url, config=cfg2, tiers=specs,
                                    health_names=[("docker", "Docker"), ("local", f"local (127.0.0.1:{down_port})"), ("staging", "staging")],
-                                   title="wsdash · local")
+                                   target="local", title="wsdash · local")  # as `wsdash` sets it
 
             async def health_done(pilot: Any) -> None:
                 app = pilot.app
