@@ -3,17 +3,14 @@ then the timings side by side."""
 
 from __future__ import annotations
 
-import time
 from typing import Any, TextIO
 
 from wsdash.commands.term import painter
+from wsdash.commands.time_text import ms, stamp
 from wsdash.core.redact import scrub
 
 _WORDS = {"passed": "passed", "failed": "FAILED", "no_run": "NO RUN"}
 
-
-def _ms(v: float | None) -> str:
-    return "—" if v is None else f"{v:,.0f} ms"
 
 
 def _delta(d: float | None) -> str:
@@ -26,7 +23,7 @@ def _delta(d: float | None) -> str:
 
 def _side(label: str, ref: str, r: Any) -> str:
     where = f"#{r.id}" if r.id is not None else (r.recording or ref)
-    at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started_at))
+    at = stamp(r.started_at)
     return f"{label}  {where}  {at}  {r.target}  {_WORDS.get(r.verdict, r.verdict)}" + (f"  ({ref})" if ref.strip("#") != str(r.id) else "")
 
 
@@ -72,7 +69,7 @@ def print_diff(d: Any, refs: tuple[str, str], out: TextIO) -> None:
     for name, a, b, delta in rows:
         if not name:
             continue
-        lines.append(f"{name:<18}{_ms(a):>11}{_ms(b):>11}{_delta(delta):>12}")
+        lines.append(f"{name:<18}{ms(a):>11}{ms(b):>11}{_delta(delta):>12}")
     lines.append("frames  " + " · ".join(f"{k} {x:,} → {y:,}" if x != y else f"{k} {x:,}" for k, (x, y) in d.frames.items()))
     lines.append(p("only timings differ" if d.same else "the runs differ", "bold"))
     out.write(scrub("\n".join(lines)) + "\n")

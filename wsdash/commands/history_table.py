@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-import time
 from typing import Any, Sequence, TextIO
 
 from wsdash.commands.term import painter
+from wsdash.commands.time_text import ms, stamp, when
 from wsdash.core.redact import scrub
 from wsdash.core.run_record import iso
 
@@ -16,19 +16,7 @@ RUN_CSV = ("id", "started_at", "target", "source", "verdict", "connect_ms", "fir
 TIER_CSV = ("id", "started_at", "tier", "status", "passed", "failed", "error", "skipped", "pass_rate", "target_rate", "duration_s", "source")
 
 
-def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f} ms"
 
-
-def _time(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
-
-
-def _short(at: float | None) -> str:
-    if at is None:
-        return "?"
-    same_day = time.localtime(at)[:3] == time.localtime()[:3]
-    return time.strftime("today %H:%M:%S" if same_day else "%Y-%m-%d %H:%M", time.localtime(at))
 
 
 def _grid(header: Sequence[str], rows: list[list[str]], out: TextIO, paint: Any = None) -> None:
@@ -51,7 +39,7 @@ def print_table(records: Sequence[Any], out: TextIO) -> None:
             what += f" +{len(r.violations) - 3}"
         if r.error_kind and not r.violations:
             what = f"{r.error_kind}: {r.error_hint or r.error_message or ''}"[:80]
-        rows.append([str(r.id), _time(r.started_at), r.target, r.source, word, _ms(r.first_event_ms), _ms(r.total_ms), what])
+        rows.append([str(r.id), stamp(r.started_at), r.target, r.source, word, ms(r.first_event_ms), ms(r.total_ms), what])
 
     def paint(line: str, row: list[str]) -> str:
         word = row[4]
@@ -64,21 +52,21 @@ def print_table(records: Sequence[Any], out: TextIO) -> None:
 def print_summary(s: Any, out: TextIO) -> None:
     p = painter(out)
     rate = "—" if s.pass_rate is None else f"{s.pass_rate:.1%}"
-    lines = ["", p(f"{s.target or 'all targets'}", "bold") + f"  {s.runs:,} run{'s' if s.runs != 1 else ''} since {_short(s.first_at)} · {rate} passed"]
+    lines = ["", p(f"{s.target or 'all targets'}", "bold") + f"  {s.runs:,} run{'s' if s.runs != 1 else ''} since {when(s.first_at, today='today ')} · {rate} passed"]
     if s.runs:
         f, t = s.first_event_ms, s.total_ms
-        lines.append(f"  first event  p50 {_ms(f.p50)} · p95 {_ms(f.p95)} · p99 {_ms(f.p99)}" + p(f"   ({f.n:,} run{'s' if f.n != 1 else ''} with a first event)", "dim"))
-        lines.append(f"  total        p50 {_ms(t.p50)} · p95 {_ms(t.p95)} · p99 {_ms(t.p99)}" + p(f"   ({t.n:,} completed run{'s' if t.n != 1 else ''})", "dim"))
+        lines.append(f"  first event  p50 {ms(f.p50)} · p95 {ms(f.p95)} · p99 {ms(f.p99)}" + p(f"   ({f.n:,} run{'s' if f.n != 1 else ''} with a first event)", "dim"))
+        lines.append(f"  total        p50 {ms(t.p50)} · p95 {ms(t.p95)} · p99 {ms(t.p99)}" + p(f"   ({t.n:,} completed run{'s' if t.n != 1 else ''})", "dim"))
         streak = s.longest_failing
         if streak.runs:
             still = p("  still failing", "red", "bold") if streak.ongoing else ""
-            lines.append(f"  longest failing streak: {streak.runs:,} run{'s' if streak.runs != 1 else ''}, {_short(streak.first_at)} → {_short(streak.last_at)}{still}")
+            lines.append(f"  longest failing streak: {streak.runs:,} run{'s' if streak.runs != 1 else ''}, {when(streak.first_at, today='today ')} → {when(streak.last_at, today='today ')}{still}")
         else:
             lines.append("  longest failing streak: none — every run passed")
         c = s.last_change
         if c is not None:
             colour = "green" if c.now == "passing" else "red"
-            lines.append(f"  last change: {p(c.now, colour, 'bold')} since {_short(c.at)}, after {c.after:,} {'failing' if c.now == 'passing' else 'passing'} run{'s' if c.after != 1 else ''}")
+            lines.append(f"  last change: {p(c.now, colour, 'bold')} since {when(c.at, today='today ')}, after {c.after:,} {'failing' if c.now == 'passing' else 'passing'} run{'s' if c.after != 1 else ''}")
         else:
             lines.append(f"  last change: none — {'passing' if s.last_ok else 'failing'} in every run shown")
     out.write(scrub("\n".join(lines)) + "\n")
@@ -98,7 +86,7 @@ def print_tier_table(records: Sequence[Any], out: TextIO) -> None:
     for r in records:
         rate = "—" if r.pass_rate is None else f"{r.pass_rate:.1%}"
         counts = f"{r.counts.get('passed', 0)} passed, {r.counts.get('failed', 0)} failed" + (f", {r.counts['error']} error" if r.counts.get("error") else "")
-        rows.append([str(r.id), _time(r.started_at), r.tier, r.status, rate, f"{r.target_rate:.0%}", counts, f"{r.duration_s:.1f} s", r.source])
+        rows.append([str(r.id), stamp(r.started_at), r.tier, r.status, rate, f"{r.target_rate:.0%}", counts, f"{r.duration_s:.1f} s", r.source])
     _grid(("RUN", "STARTED", "TIER", "STATUS", "PASS RATE", "TARGET", "TESTS", "TOOK", "SOURCE"), rows, out)
 
 

@@ -4,29 +4,17 @@ changes, a summary at the end — or the same as JSON Lines, one object per line
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, Sequence, TextIO
 
 from wsdash.commands.term import painter
+from wsdash.commands.time_text import clock, ms, when
 from wsdash.core.redact import scrub, scrub_obj
 
 BELL = "\a"
 _WORDS = {"passed": ("PASSED", "green"), "failed": ("FAILED", "red"), "no_run": ("NO RUN", "red")}
 
 
-def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f} ms"
 
-
-def _clock(at: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(at))
-
-
-def _when(at: float | None) -> str:
-    if at is None:
-        return "?"
-    same_day = time.localtime(at)[:3] == time.localtime()[:3]
-    return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M", time.localtime(at))
 
 
 def runs_word(n: int) -> str:
@@ -74,9 +62,9 @@ class Printer:
             })
             return
         word, colour = _WORDS.get(rec.verdict, ("FAILED", "red"))
-        parts = [self.p(_clock(rec.started_at), "dim"), self.p(f"{word:<6}", colour, "bold")]
+        parts = [self.p(clock(rec.started_at), "dim"), self.p(f"{word:<6}", colour, "bold")]
         if rec.verdict != "no_run":
-            parts.append(f"first {_ms(rec.first_event_ms):>8} · total {_ms(rec.total_ms):>9}")
+            parts.append(f"first {ms(rec.first_event_ms):>8} · total {ms(rec.total_ms):>9}")
         if rec.violations:
             shown = [f"{c}" + (f"[{e}]" if e else "") for c, e, _ in rec.violations[:4]]
             more = len(rec.violations) - 4
@@ -91,15 +79,15 @@ class Printer:
 
     def alert(self, w: Any, change: Any) -> None:
         rec = w.record
-        lasted = f"{change.before} for {runs_word(change.after_runs)}" + (f" since {_when(change.since)}" if change.since else "")
+        lasted = f"{change.before} for {runs_word(change.after_runs)}" + (f" since {when(change.since)}" if change.since else "")
         if self.json:
             self._emit({"type": "alert", "at": rec.to_json()["started_at"], "target": rec.target, "from": change.before,
                         "to": change.now, "after_runs": change.after_runs})
             return
         if change.now == "failing":
-            text = self.p(f"ALERT  {_clock(rec.started_at)}  {rec.target} is FAILING", "red", "bold") + f" — it had been {lasted}"
+            text = self.p(f"ALERT  {clock(rec.started_at)}  {rec.target} is FAILING", "red", "bold") + f" — it had been {lasted}"
         else:
-            text = self.p(f"RECOVERED  {_clock(rec.started_at)}  {rec.target} is passing again", "green", "bold") + f" — it had been {lasted}"
+            text = self.p(f"RECOVERED  {clock(rec.started_at)}  {rec.target} is passing again", "green", "bold") + f" — it had been {lasted}"
         self.out.write(scrub(text) + BELL + "\n")  # the bell: an on-call engineer may be in another window
         self.out.flush()
 
@@ -121,12 +109,12 @@ class Printer:
             return
         rate = f"{s.pass_rate:.0%}" if s.pass_rate is not None else "—"
         lines = [self.p(f"{why}: {runs_word(s.runs)} of {self.target}", "bold") + f" · {s.passed:,} passed ({rate})"]
-        lines.append(f"  first event  p50 {_ms(s.first_event_ms.p50)} · p95 {_ms(s.first_event_ms.p95)} · p99 {_ms(s.first_event_ms.p99)}")
-        lines.append(f"  total        p50 {_ms(s.total_ms.p50)} · p95 {_ms(s.total_ms.p95)} · p99 {_ms(s.total_ms.p99)}")
+        lines.append(f"  first event  p50 {ms(s.first_event_ms.p50)} · p95 {ms(s.first_event_ms.p95)} · p99 {ms(s.first_event_ms.p99)}")
+        lines.append(f"  total        p50 {ms(s.total_ms.p50)} · p95 {ms(s.total_ms.p95)} · p99 {ms(s.total_ms.p99)}")
         streak = s.longest_failing
         if streak.runs:
-            lines.append(f"  longest failing streak: {runs_word(streak.runs)}, {_when(streak.first_at)} → {_when(streak.last_at)}"
+            lines.append(f"  longest failing streak: {runs_word(streak.runs)}, {when(streak.first_at)} → {when(streak.last_at)}"
                          + (" (still failing)" if streak.ongoing else ""))
         last = seen[-1].record
-        lines.append(f"  last run: {_WORDS.get(last.verdict, ('FAILED', ''))[0]} at {_when(last.started_at)}")
+        lines.append(f"  last run: {_WORDS.get(last.verdict, ('FAILED', ''))[0]} at {when(last.started_at)}")
         self._line("\n".join(lines))

@@ -224,14 +224,7 @@ class History:
 
     def tier_runs(self, tier: str | None = None, since: float | None = None, limit: int | None = None) -> list[TierRecord]:
         """Tier runs, newest first."""
-        clauses, args = [], []
-        if tier:
-            clauses.append("tier = ?")
-            args.append(tier)
-        if since is not None:
-            clauses.append("started_at >= ?")
-            args.append(since)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, args = _filter(tier, since, column="tier")
         sql = f"SELECT {', '.join(_TIER_COLUMNS)} FROM tier_runs{where} ORDER BY started_at DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
@@ -273,11 +266,12 @@ class _Immediate:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
 
 
-def _filter(target: str | None, since: float | None) -> tuple[str, list[Any]]:
+def _filter(name: str | None, since: float | None, column: str = "target") -> tuple[str, list[Any]]:
+    """The WHERE clause for runs of one target (or tier: `column`) since a time; both optional."""
     clauses, args = [], []
-    if target:
-        clauses.append("target = ?")
-        args.append(target)
+    if name:
+        clauses.append(f"{column} = ?")
+        args.append(name)
     if since is not None:
         clauses.append("started_at >= ?")
         args.append(since)
