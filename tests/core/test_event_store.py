@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wsdash.core.event_store import EventStore
+from wsdash.core.event_store import EventStore, FrameRing
 from wsdash.core.protocol import parse_frame
 
 
@@ -34,12 +34,12 @@ def test_the_view_follows_the_filter_as_it_is_set_and_cleared() -> None:
 
 
 def test_rows_taken_from_another_store_are_the_rows_it_kept() -> None:
-    """The stream worker appends every frame to its store and hands the dashboard's store the rows
+    """The stream worker appends every frame to its ring and hands the dashboard's store the rows
     since the last batch (at most its capacity): numbers, nesting, offsets and counts come out as
     if the dashboard had appended them itself, the frames parsed only when a row is read."""
     frames = [json.dumps({"type": "agent_started", "agent_name": "a"}), json.dumps({"type": "agent_started", "agent_name": "b"})]
     frames += [frame(i) for i in range(45)] + [json.dumps({"type": "agent_completed", "agent_name": "b"}), "not json"]
-    here, worker, there = EventStore(capacity=20), EventStore(capacity=20), EventStore(capacity=20)
+    here, worker, there = EventStore(capacity=20), FrameRing(capacity=20), EventStore(capacity=20)
     here_filtered = EventStore(capacity=20)
     for store in (there, here_filtered):  # a filtered view keeps up to capacity rows of its own
         store.set_filter("type:tool_executing")

@@ -66,6 +66,33 @@ class EventFilter:
         return self._needle in hay
 
 
+class Nesting:
+    """How deep each event of a run sits: 0 the outermost agent's, 1 a sub-agent's it handed work
+    to, … — counted from agent_started / agent_completed, afresh for each run. One rule for both
+    stores that number rows: the dashboard's and the stream worker's (`FrameRing`)."""
+
+    __slots__ = ("_open", "_run")
+
+    def __init__(self) -> None:
+        self._open = 0  # agents started and not completed in the current run
+        self._run = 0
+
+    def depth(self, type_: str, run: int) -> int:
+        if run != self._run:
+            self._run, self._open = run, 0
+        if type_ == AGENT_STARTED:
+            self._open += 1
+            return self._open - 1
+        if type_ == AGENT_COMPLETED:
+            self._open = max(0, self._open - 1)
+            return self._open
+        return self._open - 1 if self._open else 0
+
+
+# A row as one store hands it to another: (seq, the frame's text, received at, offset, run, depth)
+FrameRow = tuple[int, "str | bytes", float, "float | None", int, int]
+
+
 class EventStore:
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self.capacity = capacity
@@ -75,8 +102,7 @@ class EventStore:
         self.received = 0  # every event ever appended
         self.dropped = 0  # fell out of the ring buffer
         self.version = 0  # bumps on every change, so the screen knows when to redraw
-        self._open_agents = 0  # agents started and not completed in the current run (nesting)
-        self._depth_run = 0
+        self._nesting = Nesting()
 
     def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:
         # Every frame of a burst comes through here: the unfiltered case appends once.
@@ -84,40 +110,17 @@ class EventStore:
         rows = self._rows
         if len(rows) == self.capacity:
             self.dropped += 1
-        if run != self._depth_run:
-            self._depth_run, self._open_agents = run, 0
-        type_ = event.type
-        if type_ == AGENT_STARTED:
-            depth = self._open_agents
-            self._open_agents += 1
-        elif type_ == AGENT_COMPLETED:
-            self._open_agents = depth = max(0, self._open_agents - 1)
-        else:
-            depth = self._open_agents - 1 if self._open_agents else 0
-        row = Row(seq, event, offset, run, depth)
+        row = Row(seq, event, offset, run, self._nesting.depth(event.type, run))
         rows.append(row)
         shown = self._shown
         if shown is not rows and self.filter.matches(event):
             shown.append(row)
         self.version += 1
 
-    def frames_since(self, seq: int) -> list[tuple[int, str | bytes, float, float | None, int, int]]:
-        """The rows after row `seq` still in the ring (unfiltered), as `take` takes them: how the
-        stream worker hands the dashboard its newest rows."""
-        new = min(self.received - seq, len(self._rows))
-        if new <= 0:
-            return []
-        out = []
-        for r in islice(reversed(self._rows), new):
-            e = r.event
-            out.append((r.seq, e.raw, e.received, r.offset, r.run, r.depth))
-        out.reverse()
-        return out
-
-    def take(self, rows: Iterable[tuple[int, str | bytes, float, float | None, int, int]], received: int) -> None:
-        """Rows another store numbered and nested (the stream worker's: its `append` ran there, on
-        every frame), as (seq, frame text, received at, offset, run, depth), oldest first; `received`:
-        every frame that store was given. Only the newest `capacity` rows can stay."""
+    def take(self, rows: Iterable[FrameRow], received: int) -> None:
+        """Rows a `FrameRing` numbered and nested (the stream worker's: its `append` ran there, on
+        every frame), oldest first; `received`: every frame that ring was given. Only the newest
+        `capacity` rows can stay."""
         ring = self._rows
         shown = self._shown
         filtered = shown is not ring
@@ -168,3 +171,29 @@ class EventStore:
             if r.seq == seq:
                 return i
         return None
+
+
+class FrameRing:
+    """The stream worker's side of the dashboard's `EventStore`: every frame numbered and nested
+    as the dashboard's store would, but kept only as the `FrameRow` the dashboard takes — the
+    frame's text, not its parsed `Event`. A burst's parsed frames are then freed as soon as they
+    are judged instead of living on in the ring (bench/ui.py: the worker's per-frame cost)."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._rows: deque[FrameRow] = deque(maxlen=capacity)
+        self.received = 0
+        self._nesting = Nesting()
+
+    def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:
+        self.received = seq = self.received + 1
+        self._rows.append((seq, event.raw, event.received, offset, run, self._nesting.depth(event.type, run)))
+
+    def frames_since(self, seq: int) -> list[FrameRow]:
+        """The rows after row `seq` still in the ring, oldest first: what the dashboard has not
+        taken yet (at most `capacity`)."""
+        new = min(self.received - seq, len(self._rows))
+        if new <= 0:
+            return []
+        rows = self._rows
+        return list(islice(rows, len(rows) - new, None))

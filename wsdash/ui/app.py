@@ -19,7 +19,8 @@ from wsdash.core.errors import ClassifiedError
 from wsdash.core.event_store import EventStore
 from wsdash.core.private_files import make_private
 from wsdash.core.redact import redact_url
-from wsdash.ui import exit_signals, gc_tuning
+from wsdash.core import gc_tuning
+from wsdash.ui import exit_signals
 from wsdash.ui.notifications import Notifier
 from wsdash.ui.worker_errors import classify_worker_error
 from wsdash.ui.screenshot import screenshot_name

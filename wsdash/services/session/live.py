@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 from wsdash.core.auth import TokenError, TokenInfo
 from wsdash.core.connection import ConnectError, open_ws
 from wsdash.core.errors import CONFIG, ClassifiedError, auth_refusal, classify, close_of
-from wsdash.core.event_store import EventStore
+from wsdash.core.event_store import EventStore, FrameRing
 from wsdash.core.protocol import Event, auth_failure, parse_frame
 from wsdash.core.judged_run import Run, RunListener, RunResult
 from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
@@ -66,7 +66,7 @@ class LiveSession:
         self,
         opts: SessionOptions,
         token_source: Callable[[], str | None],
-        store: EventStore | None = None,
+        store: EventStore | FrameRing | None = None,
         *,
         listener_factory: Callable[[], RunListener | None] | None = None,
         backoff_s: Sequence[float] = BACKOFF_S,
@@ -74,7 +74,7 @@ class LiveSession:
     ) -> None:
         self.opts = opts
         self.token_source = token_source
-        self.store = store if store is not None else EventStore()
+        self.store: EventStore | FrameRing = store if store is not None else EventStore()
         self.status = LiveStatus()
         self.results: list[RunResult] = []
         self.run: Run | None = None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from wsdash.core.contract import Violation
+from wsdash.core.event_store import FrameRow
 from wsdash.core.judged_run import FrameCounts, RunResult
 from wsdash.core.run_rows import EventRow
 
@@ -91,17 +92,12 @@ class RunView:
     rows: RowsView
 
 
-# A row of the event stream as the worker's store numbered and nested it:
-# (seq, the frame's text, received at, offset from the message, run number, depth)
-WireRow = tuple[int, "str | bytes", float, "float | None", int, int]
-
-
 @dataclass
 class Batch:
     status: Any  # live.LiveStatus
     run: RunView | None
     results: list[RunResult]  # finished since the last batch
-    rows: list[WireRow]  # the newest, at most the ring's capacity
+    rows: list[FrameRow]  # the newest, at most the ring's capacity
     received: int  # every frame the worker's store was given
     run_requested: bool
     token_info: Any = None

@@ -26,8 +26,9 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from wsdash.core import gc_tuning
 from wsdash.core.auth import TokenError
-from wsdash.core.event_store import EventStore
+from wsdash.core.event_store import FrameRing
 from wsdash.services.session import wire
 from wsdash.services.session.live import LiveSession
 from wsdash.services.session.record_runs import recorder_factory
@@ -91,7 +92,7 @@ class WorkerHost:
     def __init__(self, config: dict[str, Any], outbox: Outbox) -> None:
         self.out = outbox
         self.tokens: queue.Queue[tuple[str, Any]] = queue.Queue()
-        store = EventStore(config["capacity"])
+        store = FrameRing(config["capacity"])
         folder = config.get("record_dir")
         factory = recorder_factory(Path(folder), lambda: self.session.status.runs + 1, self.tell) if folder else None
         self.session = LiveSession(config["opts"], self.token, store, listener_factory=factory)
@@ -194,6 +195,7 @@ async def _main(stdin: IO[bytes], outbox: Outbox, config: dict[str, Any]) -> Non
     if hasattr(signal, "SIGTERM") and os.name == "posix":
         loop.add_signal_handler(signal.SIGTERM, host.command, wire.STOP, None)
     threading.Thread(target=_read_commands, args=(stdin, host, loop), name="wsdash worker commands", daemon=True).start()
+    gc_tuning.tune_for_bursts()  # the process ends with the session: nothing to restore
     if config.get("autorun"):
         host.session.request_run()
     await host.serve()
