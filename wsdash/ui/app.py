@@ -47,6 +47,15 @@ class WsDashApp(App[None]):
         Binding("f2", "screenshot", "Screenshot", tooltip="Save an SVG screenshot in the working directory"),
     ]
 
+    def get_driver_class(self) -> type[Any]:
+        default = super().get_driver_class()
+        if default.__name__ != "LinuxDriver":  # Windows, the web driver, a test's: as Textual chose
+            return default
+        from wsdash.ui.input_driver import driver_for, use_escape_delay
+
+        use_escape_delay()
+        return driver_for(default)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show only the keys that do something now (the footer follows the state)."""
         replay = self.settings.mode == "replay"

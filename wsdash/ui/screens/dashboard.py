@@ -73,7 +73,7 @@ class DashboardScreen(Screen[None]):
 
                     yield HistoryStrip(self.app.history_feed, id="history-strip")
                 yield Static(id="stream-header")
-                yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), id="stream")
+                yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), on_follow=self._stream_header, id="stream")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -133,9 +133,6 @@ class DashboardScreen(Screen[None]):
         if not stream.tail:
             header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
         update_if_changed(self.query_one("#stream-header", Static), header)
-
-    def on_event_stream_follow_changed(self, message: EventStream.FollowChanged) -> None:
-        self._stream_header(self.query_one(EventStream))
 
     def _below_the_fold(self) -> None:
         """'↓ 2 more' under the environment pane while cards are out of sight below it: a down

@@ -13,7 +13,7 @@ from typing import Callable
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -62,15 +62,18 @@ class EventStream(ScrollView, can_focus=True):
             super().__init__()
             self.row = row
 
-    class FollowChanged(Message):
-        """The view stopped or started following the newest event: the header says so at once,
-        not at the screen's next tick (up to 100 ms later)."""
+    # repaint=False: moving the cursor redraws its old and new line (watch_cursor), not the whole
+    # view — every visible row drawn again made an arrow key cost 25–40 ms at idle (bench/ui.py).
+    cursor: reactive[int] = reactive(-1, always_update=True, repaint=False)
 
-    cursor: reactive[int] = reactive(-1, always_update=True)
-
-    def __init__(self, store: EventStore, *, clock: Callable[[float], str] | None = None, id: str | None = None) -> None:
+    def __init__(self, store: EventStore, *, clock: Callable[[float], str] | None = None,
+                 on_follow: Callable[[EventStream], None] | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
+        # Called as the view stops or starts following the newest event, so the header says so in
+        # the frame that moves the cursor: a message would be handled after that frame was drawn,
+        # and its header painted one frame (~25 ms) later (bench/ui.py, `↑` and `end`).
+        self._on_follow = on_follow
         self.tail = True
         self.new_since_pause = 0
         self._paused_at_received = 0
@@ -79,6 +82,8 @@ class EventStream(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._anchor: tuple[int, int | None] | None = None  # (top row seq, cursor seq) while paused
         self._tail_y: int | None = None  # where following left the view at the last sync
+        self._base = Style()  # set by render_lines for the lines it draws
+        self._width = 0
 
     # ---- data -------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -131,7 +136,7 @@ class EventStream(ScrollView, can_focus=True):
             self.tail = False
             self._paused_at_received = self.store.received
             self.new_since_pause = 0
-            self.post_message(self.FollowChanged())
+            self._follow_changed()
 
     def reset(self) -> None:
         self._version = -1
@@ -139,6 +144,11 @@ class EventStream(ScrollView, can_focus=True):
         self.tail = True
         self.new_since_pause = 0
         self.sync()
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        for y in {old, new}:
+            if y >= 0:
+                self.refresh_line(y)
 
     # ---- keys -------------------------------------------------------------------------------
     def action_cursor(self, delta: int) -> None:
@@ -163,7 +173,6 @@ class EventStream(ScrollView, can_focus=True):
         elif y >= top + height:
             self.scroll_to(y=y - height + 1, animate=False, force=True)
         self.call_after_refresh(self._remember)
-        self.refresh()
 
     def action_first(self) -> None:
         self._pause()
@@ -176,9 +185,12 @@ class EventStream(ScrollView, can_focus=True):
         self.tail = True
         self.new_since_pause = 0
         self._to_end()
-        self.refresh()
         if not was_following:
-            self.post_message(self.FollowChanged())
+            self._follow_changed()
+
+    def _follow_changed(self) -> None:
+        if self._on_follow is not None:
+            self._on_follow(self)
 
     def action_inspect(self) -> None:
         if 0 <= self.cursor < len(self.store):
@@ -202,7 +214,6 @@ class EventStream(ScrollView, can_focus=True):
                     self._pause()
                 self.cursor = index
                 self._remember()
-                self.refresh()
 
     # ---- drawing ----------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
@@ -229,11 +240,18 @@ class EventStream(ScrollView, can_focus=True):
             return self._style("unknown")
         return self._style("golden" if e.kind == GOLDEN else "other")
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style, once per drawing rather than per line: `rich_style` walks the
+        # ancestors' styles, and was 40 % of a line's cost in a burst, when every visible line is new.
+        self._base = self.rich_style
+        self._width = self.scrollable_content_region.width
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._width
         index = self.scroll_offset.y + y
         if index >= len(self.store):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         row = self.store.row(index)
         e = row.event
         wide = width >= WIDE
@@ -264,7 +282,7 @@ class EventStream(ScrollView, can_focus=True):
         if index == self.cursor:
             cursor = self._style("cursor") if self.has_focus else Style(underline=True)
             segments = [Segment(text, (style or Style()) + cursor) for text, style, _ in segments]
-        return Strip(segments).adjust_cell_length(width).apply_style(self.rich_style)
+        return Strip(segments).adjust_cell_length(width).apply_style(self._base)
 
 
 def column(text: str, width: int) -> str:

@@ -1,0 +1,91 @@
+"""Esc answered when the escape delay is over, not at the input thread's next 100 ms wake-up.
+
+A lone ESC byte may be the Esc key or the start of a key's escape sequence (an arrow is
+ESC [ A): the terminal parser waits `ESCDELAY` ms for more bytes before it says "escape".
+Textual 8's POSIX input thread only asks the parser about that wait when its `select` times out
+(every 100 ms) or more input comes, so Esc — closing help, the inspector, the filter — took
+100–200 ms at idle and more mid-burst (bench/ui.py). This driver wakes when the parser's wait
+ends instead, and the wait defaults to 50 ms (neovim's `ttimeoutlen`): a terminal writes a key's
+whole sequence at once. `ESCDELAY` in the environment still sets it, as for every curses program.
+
+POSIX only: Windows' console input thread (textual/drivers/win32.py) has the same 100 ms wait
+and is left as Textual ships it (nothing here can run it). `run_input_thread` is Textual 8.2.8's
+(pinned in pyproject) with one line changed; tests/ui/test_input_driver.py notices when the
+original changes.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+from codecs import getincrementaldecoder
+from typing import Any
+
+from textual import constants
+from textual._loop import loop_last
+from textual._time import get_time
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+
+ESCAPE_DELAY_S = 0.05  # unless ESCDELAY is set
+IDLE_WAIT_S = 0.1  # Textual's own select timeout, kept while nothing is pending
+
+
+def use_escape_delay(environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+    """Our default escape delay, unless the person set ESCDELAY (Textual read it at import)."""
+    if "ESCDELAY" not in environ:
+        constants.ESCAPE_DELAY = ESCAPE_DELAY_S  # type: ignore[misc] # read by the parser on every ESC
+
+
+def select_timeout(parser: Any, now: float) -> float:
+    """How long the input thread may sleep: until the parser's escape wait ends, if one is pending
+    (`now` on the parser's clock, textual._time.get_time)."""
+    deadline = parser._timeout_time  # Textual's Parser: set while a lone ESC waits for more bytes
+    if deadline is None:
+        return IDLE_WAIT_S
+    return min(IDLE_WAIT_S, max(0.0, deadline - now))
+
+
+class PromptEscapeDriver(LinuxDriver):
+    def run_input_thread(self) -> None:
+        """Wait for input and dispatch events (Textual's, with the wait from `select_timeout`)."""
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+
+        fileno = self.fileno
+        EVENT_READ = selectors.EVENT_READ
+
+        parser = XTermParser(self._debug)
+        feed = parser.feed
+        tick = parser.tick
+
+        utf8_decoder = getincrementaldecoder("utf-8")().decode
+        decode = utf8_decoder
+        read = os.read
+
+        def process_selector_events(selector_events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
+            for last, (_selector_key, mask) in loop_last(selector_events):
+                if mask & EVENT_READ:
+                    unicode_data = decode(read(fileno, 1024 * 4), final=final and last)
+                    if not unicode_data:
+                        # This can occur if the stdin is piped
+                        break
+                    for event in feed(unicode_data):
+                        self.process_message(event)
+            for event in tick():
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                process_selector_events(selector.select(select_timeout(parser, get_time())))  # the one change
+            selector.unregister(self.fileno)
+            process_selector_events(selector.select(0.1), final=True)
+
+        finally:
+            selector.close()
+
+
+def driver_for(default: type) -> type:
+    """The driver the app runs with: ours in place of Textual's POSIX driver, anything else as is
+    (Windows, the web driver textual-serve names in TEXTUAL_DRIVER, a test's headless driver)."""
+    return PromptEscapeDriver if default is LinuxDriver else default
