@@ -40,7 +40,7 @@ def test_rows_taken_from_another_store_are_the_rows_it_kept() -> None:
     frames = [json.dumps({"type": "agent_started", "agent_name": "a"}), json.dumps({"type": "agent_started", "agent_name": "b"})]
     frames += [frame(i) for i in range(45)] + [json.dumps({"type": "agent_completed", "agent_name": "b"}), "not json"]
     here, worker, there = EventStore(capacity=20), FrameRing(capacity=20), EventStore(capacity=20)
-    here_filtered = EventStore(capacity=20)
+    here_filtered, there_plain = EventStore(capacity=20), EventStore(capacity=20)
     for store in (there, here_filtered):  # a filtered view keeps up to capacity rows of its own
         store.set_filter("type:tool_executing")
     sent = 0
@@ -49,8 +49,9 @@ def test_rows_taken_from_another_store_are_the_rows_it_kept() -> None:
             store.append(parse_frame(text, float(i)), i / 10, 2)
         if i % 7 == 6 or i == len(frames) - 1:  # batches, one of them larger than the ring
             rows = worker.frames_since(sent)
-            assert len(rows) <= 20
+            assert len(rows) == 6 and len(rows[0]) <= 20  # six columns, at most the ring's rows
             there.take(rows, worker.received)
+            there_plain.take(rows, worker.received)  # unfiltered: kept as they came, Rows when read
             sent = worker.received
     assert (there.received, there.dropped) == (here.received, here.dropped) == (len(frames), len(frames) - 20)
     there_filtered = [r.seq for r in there.window(0, 20)]
@@ -59,4 +60,8 @@ def test_rows_taken_from_another_store_are_the_rows_it_kept() -> None:
         return [(r.seq, r.offset, r.run, r.depth, r.event) for r in store.window(0, 20)]
     assert rows(there) == rows(here) and max(r.depth for r in here.window(0, 20)) == 1
     assert there_filtered == [r.seq for r in here_filtered.window(0, 20)] and len(there_filtered) > 5
-    assert worker.frames_since(worker.received) == []
+    assert worker.frames_since(worker.received) == ()
+    assert rows(there_plain) == rows(here) and there_plain.index_of_seq(here.row(7).seq) == 7
+    for store in (there_plain, here):  # a filter set now, over rows never read yet: what the ring holds
+        store.set_filter("type:tool_executing")
+    assert [r.seq for r in there_plain.window(0, 20)] == [r.seq for r in here.window(0, 20)] == [33, 38, 43]

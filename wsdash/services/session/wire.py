@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from wsdash.core.contract import Violation
-from wsdash.core.event_store import FrameRow
+from wsdash.core.event_store import FrameColumns
 from wsdash.core.judged_run import FrameCounts, RunResult
 from wsdash.core.run_rows import EventRow
 
@@ -97,7 +97,7 @@ class Batch:
     status: Any  # live.LiveStatus
     run: RunView | None
     results: list[RunResult]  # finished since the last batch
-    rows: list[FrameRow]  # the newest, at most the ring's capacity
+    rows: FrameColumns  # the newest, at most the ring's capacity, column by column
     received: int  # every frame the worker's store was given
     run_requested: bool
     token_info: Any = None
