@@ -13,7 +13,7 @@ from wsdash.ui.app import make_app
 async def test_the_header_says_paused_and_following_without_waiting_for_a_tick(server: AgentServer, monkeypatch) -> None:
     monkeypatch.setattr(dashboard, "FLUSH_S", 3600.0)  # no tick: only the key itself can update the header
     app = make_app(live_settings(server, "burst:300"))
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:  # the stream as narrow as a small terminal makes it
         await until(pilot, lambda: app.source.results)
         header = app.screen.query_one("#stream-header")
         app.screen.flush()  # the run's rows on screen, the header as it was
@@ -22,6 +22,8 @@ async def test_the_header_says_paused_and_following_without_waiting_for_a_tick(s
         await pilot.press("up")
         await pilot.pause()
         assert "paused — end to follow" in str(header.render())
+        # Whole on the line: the key that resumes is not cut off at the pane's edge.
+        assert len(str(header.render())) <= app.screen.query_one("#stream").scrollable_content_region.width
         await pilot.press("end")
         await pilot.pause()
         assert "end to follow" not in str(header.render())

@@ -129,9 +129,14 @@ class DashboardScreen(Screen[None]):
             self.tier_pane.sync()
 
     def _stream_header(self, stream: EventStream) -> None:
-        header = header_line(stream.scrollable_content_region.width)
+        width = stream.scrollable_content_region.width
+        header = header_line(width)
         if not stream.tail:
-            header = f"{header}   ▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else f"{header}   ‖ paused — end to follow"
+            # Over the summary column's title: after it, "end to follow" (the key that resumes)
+            # was cut off at 120 columns.
+            status = f"▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else "‖ paused — end to follow"
+            head = header.removesuffix("summary")
+            header = head + status if len(head) + len(status) <= width else status
         update_if_changed(self.query_one("#stream-header", Static), header)
 
     def _below_the_fold(self) -> None:
