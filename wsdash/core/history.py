@@ -7,10 +7,19 @@ migrated forward in one transaction; a file from a newer wsdash is refused, not 
 Bounded by age and count (`[history] keep_days`, `max_runs`): a write checks both with two index
 seeks and deletes in batches (see `_prune`), so retention never costs a run more than a lookup.
 
-A one-shot `golden-path` pays for its write: importing sqlite3 and this module, opening (a
-connect, one pragma, the schema version), the insert, and the checkpoint SQLite does on the last
-close. Nothing else is done per open: WAL mode is set once per file (it persists), migrations
-only when the version is behind, and the records' classes are imported only to read.
+A one-shot `golden-path` opens the history while the run waits out its grace (commands/
+history_log.py: PreparedHistory) and pays after the run for the insert and the close. Nothing
+else is done per open: WAL mode is set once per file (it persists), migrations only when the
+version is behind, and the records' classes are imported only to read.
+
+The checkpoint on close. SQLite copies the WAL into the file when the last connection closes
+(two fsyncs, ~2 ms a run, more when the disk is busy). On Python ≥ 3.12 a connection skips it
+(SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the WAL stays beside the file (same mode as the file), and a
+writer checkpoints it once it holds CHECKPOINT_FRAMES (`checkpoint_if_due`, which the commands'
+writers call as they open: golden-path's in its grace), so a fresh opener's recovery reads at most
+that many frames. Python 3.11 cannot set it (no `setconfig`; no ctypes): it checkpoints on close.
+A WAL whose file was moved aside is not replayed into the new file: SQLite deletes the WAL of
+an empty database file as it opens it (tests/core/test_history_wal.py).
 """
 
 from __future__ import annotations
@@ -34,6 +43,14 @@ FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another to finish before giving up
 PRUNE_BATCH_RUNS = 100  # at max_runs, the oldest runs go this many at a time (the count stays ≤ max_runs)
 PRUNE_BATCH_S = 3600.0  # runs this close to keep_days go with the expired ones (an hour early at most)
+CHECKPOINT_FRAMES = 200  # ≈ 800 KB of WAL left by connections that skip the close-time checkpoint (≥ 3.12)
+_WAL_FRAME = 24 + 4096  # a WAL frame: its header and one page (the default page size)
+# Bytes a WAL file is cut back to when a write restarts it (PRAGMA journal_size_limit). Below
+# CHECKPOINT_FRAMES' size, so that a WAL file that big holds that many frames still to copy
+# (frames past the restart point are stale but still take up the file).
+WAL_SIZE_LIMIT = CHECKPOINT_FRAMES * _WAL_FRAME // 4
+# The close-time checkpoint skipped (Python ≥ 3.12; None before: 3.11 has no Connection.setconfig).
+_NO_CKPT_ON_CLOSE = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None) if hasattr(sqlite3.Connection, "setconfig") else None
 
 _RUN_COLUMNS = (
     "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
@@ -66,7 +83,7 @@ def _private_file(path: Path) -> None:
 def _error(path: Path, exc: BaseException, doing: str) -> HistoryError:
     text = str(exc) or type(exc).__name__
     if "not a database" in text or "malformed" in text:
-        hint = "move it aside (wsdash starts a new one) or set [history] path"
+        hint = "move it aside with its -wal file (wsdash starts a new one) or set [history] path"
     elif "locked" in text or "busy" in text:
         hint = f"another wsdash held it for over {BUSY_TIMEOUT_S:g} s"
     elif isinstance(exc, PermissionError) or "unable to open" in text or "readonly" in text:
@@ -87,11 +104,14 @@ class History:
         except (OSError, sqlite3.Error) as exc:
             raise _error(self.path, exc, "open") from None
         try:
+            if _NO_CKPT_ON_CLOSE is not None:
+                self._db.setconfig(_NO_CKPT_ON_CLOSE, True)  # type: ignore[attr-defined]  # ≥ 3.12 (module docstring)
             # connect(timeout=) is the busy timeout. WAL persists in the file: set it when the header
             # says otherwise (a new file), not on every open.
             if not _is_wal(self.path) and self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise sqlite3.OperationalError("WAL mode is not available for this file")
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of wsdash, one fsync per checkpoint
+            self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # a big write's WAL does not stay big
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
             self._db.close()
@@ -111,6 +131,26 @@ class History:
             raise HistoryError(
                 f"the run history {self.path} was written by a newer wsdash (schema {exc.version}; this one knows up to "
                 f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart") from None
+
+    def checkpoint_if_due(self) -> bool:
+        """Copy the WAL into the file when it holds CHECKPOINT_FRAMES or more (True then). For a
+        connection about to write: its write restarts the WAL from the top. PASSIVE: it never waits
+        for a reader or writer (a frame one is still reading stays for the next writer). Without it,
+        one-shot writers that skip the close-time checkpoint (≥ 3.12) would grow the WAL to SQLite's
+        autocheckpoint (1000 frames), and from there every fresh process would replay it all and
+        copy it all again on its commit: recovery forgets what was copied, and a closed
+        connection never writes again to restart the WAL."""
+        try:
+            frames = os.path.getsize(f"{self.path}-wal") // _WAL_FRAME
+        except OSError:
+            return False
+        if frames < CHECKPOINT_FRAMES:
+            return False
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "write to") from None
+        return True
 
     def _write(self) -> "_Immediate":
         return _Immediate(self._db)
@@ -162,7 +202,7 @@ class History:
             self._db.execute(f"DELETE FROM {table} WHERE id <= ?", (high - keep,))
 
     def add_many(self, records: Iterable[RunRecord]) -> None:
-        """Many runs in one transaction (benchmarks, imports): no pruning."""
+        """Many runs in one transaction (benchmarks, imports): no pruning; checkpointed at once."""
         rows = []
         for rec in records:
             rows.append((rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
@@ -172,6 +212,9 @@ class History:
         marks = ", ".join("?" * (len(_RUN_COLUMNS) - 1))
         with self._write():
             self._db.executemany(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS[1:])}) VALUES ({marks})", rows)
+        # Copied into the file and the WAL emptied now: a WAL this big left behind (≥ 3.12 skips the
+        # close-time checkpoint) would be replayed by every process that opens the history next.
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     # ---- reading ----------------------------------------------------------------------------
     def runs(self, target: str | None = None, since: float | None = None, limit: int | None = None) -> list[RunRecord]:
