@@ -126,8 +126,7 @@ class PreparedHistory:
             if self._thread.is_alive():
                 return None, None, None, (f"the run history was not written: opening it took over {JOIN_TIMEOUT_S:g} s "
                                           "(another wsdash holding it, or a slow disk)")
-        assert self._ready is not None
-        return self._ready
+        return self._ready or (None, None, None, "the run history was not written: its open ended without a word")
 
     def discard(self) -> None:
         """The command ends without writing (an error before the run's result): close what was
