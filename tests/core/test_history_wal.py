@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -18,13 +19,14 @@ import pytest
 
 from wsdash.commands.history_log import JOIN_TIMEOUT_S, open_history
 from wsdash.core import history as history_mod
+from wsdash.core import history_wal
 from wsdash.core.config import HistoryConfig
-from wsdash.core.history import CHECKPOINT_FRAMES, History
+from wsdash.core.history import History
+from wsdash.core.history_wal import CHECKPOINT_FRAMES
 from wsdash.core.run_record import RunRecord
 
 REPO = Path(__file__).resolve().parents[2]
-FRAME = 24 + 4096
-NO_CKPT = hasattr(sqlite3.Connection, "setconfig")  # Python ≥ 3.12
+FRAME = history_wal.FRAME_BYTES
 
 
 def record(at: float, target: str = "local") -> RunRecord:
@@ -69,23 +71,33 @@ def test_a_wal_at_checkpoint_frames_is_copied_by_the_next_writer_and_restarts(tm
         holder.close()
 
 
-@pytest.mark.skipif(not NO_CKPT, reason="Python < 3.12 checkpoints on close (no Connection.setconfig)")
-def test_one_shot_writers_leave_the_wal_behind_bounded_and_user_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["setconfig", "read-only companion"])
+def test_one_shot_writers_leave_the_wal_behind_bounded_and_user_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """golden-path's write (keep_wal): on Python ≥ 3.12 by the API, on 3.11 by a read-only
+    connection closed last (forced here on ≥ 3.12 too)."""
+    if how == "setconfig" and history_wal.NO_CKPT_ON_CLOSE is None:
+        pytest.skip("Python < 3.12: no Connection.setconfig")
+    if how != "setconfig":
+        monkeypatch.setattr(history_wal, "NO_CKPT_ON_CLOSE", None)
     path = tmp_path / "h.sqlite3"
     hc = HistoryConfig(path=str(path))
     most = 0
     for i in range(150):
-        db = open_history(hc)  # as golden-path does: open (checkpoint if due), write, close
+        db = open_history(hc, keep_wal=True)  # as golden-path does: open (checkpoint if due), write, close
         db.add_run(record(time.time()), keep_days=30, max_runs=100_000)
         db.close()
+        assert Path(f"{path}-wal").exists()  # no checkpoint on close: the WAL stays
         most = max(most, wal_frames(path))  # the file's size: a connection of our own would checkpoint on close
-    assert Path(f"{path}-wal").exists()  # no checkpoint on close: the WAL stays
     assert most <= CHECKPOINT_FRAMES + 20
     with History(path) as db:
         assert len(db.runs()) == 150
-    if os.name == "posix":
-        for suffix in ("-wal", "-shm"):
-            assert stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode) == 0o600
+        if os.name == "posix":
+            for suffix in ("-wal", "-shm"):
+                assert stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode) == 0o600
+    assert not Path(f"{path}-wal").exists()  # any other connection closing last checkpoints it, as always
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
 
 
 def test_a_moved_aside_file_leaves_a_wal_that_is_not_replayed_into_the_new_one(tmp_path: Path) -> None:
@@ -124,7 +136,7 @@ def test_one_shot_writers_at_once_lose_no_run(tmp_path: Path) -> None:
         while not os.path.exists({str(go)!r}):
             time.sleep(0.005)
         for i in range(80):
-            db = open_history(hc)
+            db = open_history(hc, keep_wal=True)
             db.add_run(RunRecord(started_at=time.time(), target=sys.argv[1], url="ws://x/ws", source="test", verdict="passed",
                                  sequence=["agent_started"] * 40), keep_days=30, max_runs=100000)
             db.close()
@@ -141,3 +153,24 @@ def test_one_shot_writers_at_once_lose_no_run(tmp_path: Path) -> None:
 
 def test_the_command_waits_for_the_history_thread_longer_than_a_writer_waits_for_the_lock() -> None:
     assert JOIN_TIMEOUT_S > history_mod.BUSY_TIMEOUT_S
+
+
+def test_a_new_file_another_process_holds_is_switched_to_wal_once_it_lets_go(tmp_path: Path) -> None:
+    """Two first runs at once: the switch to WAL needs the file to itself, and SQLite answers
+    'database is locked' at once, without the busy timeout (one of two lost its record)."""
+    path = tmp_path / "h.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)  # the other wsdash, mid-creation (rollback mode until it switches)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE IF NOT EXISTS creating (x)")
+    timer = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        with History(path) as db:
+            db.add_run(record(time.time()))
+            assert len(db.runs()) == 1
+        assert time.monotonic() - t0 >= 0.4  # it waited for the other, then switched
+    finally:
+        timer.join()
+        other.close()
+    assert history_wal.is_wal(path)

@@ -33,7 +33,7 @@ def prepare(self):
     return real(self)
 history_log.PreparedHistory._prepare = prepare
 if sys.argv[1] == "raise":  # a bug, not a HistoryError, inside the thread's open
-    def broken(hc):
+    def broken(hc, **kwargs):
         raise RuntimeError("disk on fire")
     history_log.open_history = broken
 code = cli.main(sys.argv[2:])

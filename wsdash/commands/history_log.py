@@ -46,11 +46,12 @@ def _settings(args: argparse.Namespace, cfg: Config | None) -> tuple[HistoryConf
     return (cfg.history if cfg.history.enabled else None), cfg, None
 
 
-def open_history(hc: HistoryConfig) -> History:
-    """Open it to write. Raises HistoryError naming the file and the cause."""
+def open_history(hc: HistoryConfig, *, keep_wal: bool = False) -> History:
+    """Open it to write (`keep_wal`: a one-shot writer's, core/history.py). Raises HistoryError
+    naming the file and the cause."""
     from wsdash.core.history import History
 
-    db = History(hc.path)
+    db = History(hc.path, keep_wal=keep_wal)
     try:
         db.checkpoint_if_due()  # a writer's job: its next write restarts the WAL (core/history.py)
     except BaseException:
@@ -106,7 +107,7 @@ class PreparedHistory:
                 from wsdash.core.history import HistoryError
 
                 try:
-                    db = open_history(hc)
+                    db = open_history(hc, keep_wal=True)  # one write, then the process ends
                 except HistoryError as exc:
                     problem = str(exc)
             self._ready = (hc, cfg, db, problem)

@@ -12,14 +12,8 @@ history_log.py: PreparedHistory) and pays after the run for the insert and the c
 else is done per open: WAL mode is set once per file (it persists), migrations only when the
 version is behind, and the records' classes are imported only to read.
 
-The checkpoint on close. SQLite copies the WAL into the file when the last connection closes
-(two fsyncs, ~2 ms a run, more when the disk is busy). On Python ≥ 3.12 a connection skips it
-(SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the WAL stays beside the file (same mode as the file), and a
-writer checkpoints it once it holds CHECKPOINT_FRAMES (`checkpoint_if_due`, which the commands'
-writers call as they open: golden-path's in its grace), so a fresh opener's recovery reads at most
-that many frames. Python 3.11 cannot set it (no `setconfig`; no ctypes): it checkpoints on close.
-A WAL whose file was moved aside is not replayed into the new file: SQLite deletes the WAL of
-an empty database file as it opens it (tests/core/test_history_wal.py).
+The WAL's upkeep (the switch to it, the checkpoint a one-shot writer skips on close, and the
+checkpoint a writer does instead when one is due) is history_wal.py's.
 """
 
 from __future__ import annotations
@@ -32,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
+from wsdash.core.history_wal import WAL_SIZE_LIMIT, checkpoint_due, keep_wal_on_close, to_wal
 
 if TYPE_CHECKING:
     from wsdash.core.run_record import RunRecord, TierRecord
@@ -43,14 +38,6 @@ FILE_NAME = "history.sqlite3"
 BUSY_TIMEOUT_S = 10.0  # a writer waits this long for another to finish before giving up
 PRUNE_BATCH_RUNS = 100  # at max_runs, the oldest runs go this many at a time (the count stays ≤ max_runs)
 PRUNE_BATCH_S = 3600.0  # runs this close to keep_days go with the expired ones (an hour early at most)
-CHECKPOINT_FRAMES = 200  # ≈ 800 KB of WAL left by connections that skip the close-time checkpoint (≥ 3.12)
-_WAL_FRAME = 24 + 4096  # a WAL frame: its header and one page (the default page size)
-# Bytes a WAL file is cut back to when a write restarts it (PRAGMA journal_size_limit). Below
-# CHECKPOINT_FRAMES' size, so that a WAL file that big holds that many frames still to copy
-# (frames past the restart point are stale but still take up the file).
-WAL_SIZE_LIMIT = CHECKPOINT_FRAMES * _WAL_FRAME // 4
-# The close-time checkpoint skipped (Python ≥ 3.12; None before: 3.11 has no Connection.setconfig).
-_NO_CKPT_ON_CLOSE = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None) if hasattr(sqlite3.Connection, "setconfig") else None
 
 _RUN_COLUMNS = (
     "id", "started_at", "target", "url", "source", "verdict", "completed", "connect_ms", "first_event_ms", "total_ms",
@@ -96,23 +83,24 @@ def _error(path: Path, exc: BaseException, doing: str) -> HistoryError:
 class History:
     """One open history file. Cheap to open (≈1 ms once migrated): commands open, write, close."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, keep_wal: bool = False) -> None:
+        """`keep_wal`: close without checkpointing the WAL (a one-shot writer: history_wal.py)."""
         self.path = Path(path) if path is not None else default_path()
+        self._companion: sqlite3.Connection | None = None  # history_wal.keep_wal_on_close's
         try:
             _private_file(self.path)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise _error(self.path, exc, "open") from None
         try:
-            if _NO_CKPT_ON_CLOSE is not None:
-                self._db.setconfig(_NO_CKPT_ON_CLOSE, True)  # type: ignore[attr-defined]  # ≥ 3.12 (module docstring)
             # connect(timeout=) is the busy timeout. WAL persists in the file: set it when the header
             # says otherwise (a new file), not on every open.
-            if not _is_wal(self.path) and self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                raise sqlite3.OperationalError("WAL mode is not available for this file")
+            to_wal(self._db, self.path, BUSY_TIMEOUT_S)
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of wsdash, one fsync per checkpoint
             self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # a big write's WAL does not stay big
             self._migrate()
+            if keep_wal:
+                self._companion = keep_wal_on_close(self._db, self.path)
         except (OSError, sqlite3.Error) as exc:
             self._db.close()
             raise _error(self.path, exc, "open") from None
@@ -133,21 +121,12 @@ class History:
                 f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart") from None
 
     def checkpoint_if_due(self) -> bool:
-        """Copy the WAL into the file when it holds CHECKPOINT_FRAMES or more (True then). For a
-        connection about to write: its write restarts the WAL from the top. PASSIVE: it never waits
-        for a reader or writer (a frame one is still reading stays for the next writer). Without it,
-        one-shot writers that skip the close-time checkpoint (≥ 3.12) would grow the WAL to SQLite's
-        autocheckpoint (1000 frames), and from there every fresh process would replay it all and
-        copy it all again on its commit: recovery forgets what was copied, and a closed
-        connection never writes again to restart the WAL."""
-        try:
-            frames = os.path.getsize(f"{self.path}-wal") // _WAL_FRAME
-        except OSError:
-            return False
-        if frames < CHECKPOINT_FRAMES:
+        """Copy the WAL into the file when it holds CHECKPOINT_FRAMES or more (True then): for a
+        connection about to write, whose write then starts the WAL over (history_wal.py)."""
+        if not checkpoint_due(self.path):
             return False
         try:
-            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # never waits for anyone
         except sqlite3.Error as exc:
             raise _error(self.path, exc, "write to") from None
         return True
@@ -287,6 +266,9 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+        if self._companion is not None:  # last: read-only, it never checkpoints (history_wal.py)
+            self._companion.close()
+            self._companion = None
 
     def __enter__(self) -> History:
         return self
@@ -319,15 +301,6 @@ def _filter(name: str | None, since: float | None, column: str = "target") -> tu
         clauses.append("started_at >= ?")
         args.append(since)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-
-def _is_wal(path: Path) -> bool:
-    """The database header's read and write versions are 2 in WAL mode (sqlite.org/fileformat2.html)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(20)[18:20] == b"\x02\x02"
-    except OSError:
-        return False
 
 
 def _dumps(value: Any) -> str:
