@@ -48,10 +48,11 @@ COLUMNS = ("date", "runs in history", "rounds", "`history --since 30d` ms (goal 
            "machine")
 INTRO = ("`python bench/history.py`: (1) `wsdash history --since 30d` in a fresh process over a 100,000-run history "
          "(wall, median of rounds; the in-process summaries and table rows beside it); (2) what writing a run to that history adds "
-         "to `wsdash golden-path` run as a user runs it (a fresh process each; the embedded server in its own): the time "
-         "spent in the command's history write (`log_run`: the `[history]` settings, imports, record, open, insert + prune, "
-         "close), apart from the rest of the command, for a `--target` from a config file (the configuration is already loaded "
-         "for the run) and for `--url` (the history loads it); median ms and the ratio (run + write) / run.")
+         "to `wsdash golden-path` run as a user runs it (a fresh process each; the embedded server in its own), with the default "
+         "grace (the user's figure) and with `--grace 0` (the worst case): the main thread's time in the history write after the "
+         "run (`log_run`: waiting for the thread that opened the history during the grace, the record, insert + prune, close), "
+         "for a `--target` from a config file and for `--url`; median ms, the ratio (run + write) / run, and the wall time with "
+         "minus without the history as a check.")
 
 # One fresh process: `wsdash golden-path ARGS` through cli.main, as a user runs it. Timed apart:
 # the main thread's time in the history write (log_run), the wait in it for the thread that

@@ -47,13 +47,13 @@ def _settings(args: argparse.Namespace, cfg: Config | None) -> tuple[HistoryConf
 
 
 def open_history(hc: HistoryConfig, *, keep_wal: bool = False) -> History:
-    """Open it to write (`keep_wal`: a one-shot writer's, core/history.py). Raises HistoryError
+    """Open it to write (`keep_wal`: a one-shot writer's, core/history_wal.py). Raises HistoryError
     naming the file and the cause."""
     from wsdash.core.history import History
 
     db = History(hc.path, keep_wal=keep_wal)
     try:
-        db.checkpoint_if_due()  # a writer's job: its next write restarts the WAL (core/history.py)
+        db.checkpoint_if_due()  # a writer's job: its next write starts the WAL over (core/history_wal.py)
     except BaseException:
         db.close()
         raise
