@@ -1,6 +1,8 @@
-"""The history's WAL when connections skip the close-time checkpoint (Python ≥ 3.12): it stays
+"""The history's WAL (core/history_wal.py) when golden-path's one-shot write skips the close-time
+checkpoint (keep_wal: by the API on Python ≥ 3.12, by a read-only companion on 3.11): it stays
 bounded (a writer checkpoints it at CHECKPOINT_FRAMES), one-shot writers at once lose no run, its
-files are user-only, and a WAL whose file was moved aside is never replayed into a new file."""
+files are user-only, a WAL whose file was moved aside is never replayed into a new file, and two
+processes creating the file at once both get WAL mode."""
 
 from __future__ import annotations
 
