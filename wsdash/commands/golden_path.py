@@ -107,28 +107,52 @@ def run(args: argparse.Namespace) -> int:
         grace_s=args.grace,
         budgets=budgets_from(args),
     )
+    from wsdash.commands.history_log import log_run, prepare
+
     recorder = start_recording(getattr(args, "record", None))
     # Checkpoints as they arrive, on stderr and only for a person at a terminal (stdout keeps the
     # one JSON object or the report).
     progress = progress_for(sys.stderr)
-    with event_spool(args) as spool:
-        once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
-                       on_event=progress.on_event if progress else None, row_sink=spool)
-        try:
-            result = asyncio.run(once.go())
-        except KeyboardInterrupt:
-            # Ctrl+C: judge what arrived (exit 130), rather than throw the run away.
-            result = once.partial()
-        finally:
-            if recorder is not None:
-                recorder.close()
-        print_run(result, args, spool)
+    # The history is opened in the grace, when the outermost agent_completed has arrived (history_log.PreparedHistory).
+    prepared = prepare(args, ep.config)
+    try:
+        with event_spool(args) as spool:
+            once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
+                           on_event=_on_event(progress, prepared, lambda: once.run.contract.done), row_sink=spool)
+            try:
+                result = asyncio.run(once.go())
+            except KeyboardInterrupt:
+                # Ctrl+C: judge what arrived (exit 130), rather than throw the run away.
+                result = once.partial()
+            finally:
+                if recorder is not None:
+                    recorder.close()
+            print_run(result, args, spool)
+    except BaseException:
+        if prepared is not None:
+            prepared.discard()  # nothing to write: close what the thread opened (a bounded wait)
+        raise
     if not args.json and recorder is not None and recorder.error is None:
         print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
-    from wsdash.commands.history_log import log_run
-
-    log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None, cfg=ep.config)
+    log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None, cfg=ep.config,
+            prepared=prepared)
     return result.exit_code
+
+
+def _on_event(progress: Any, prepared: Any, done: Any) -> Any:
+    """The run's per-event callback: the progress line, and the history's open started once the
+    run is done (`done()`: the outermost agent_completed). None when there is neither."""
+    if prepared is None:
+        return progress.on_event if progress else None
+    show = progress.on_event if progress else None
+
+    def on_event(event: Any) -> None:
+        if show is not None:
+            show(event)
+        if not prepared.started and done():
+            prepared.start()
+
+    return on_event
 
 
 def start_recording(record: str | None) -> Any:

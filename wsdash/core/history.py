@@ -7,10 +7,13 @@ migrated forward in one transaction; a file from a newer wsdash is refused, not 
 Bounded by age and count (`[history] keep_days`, `max_runs`): a write checks both with two index
 seeks and deletes in batches (see `_prune`), so retention never costs a run more than a lookup.
 
-A one-shot `golden-path` pays for its write: importing sqlite3 and this module, opening (a
-connect, one pragma, the schema version), the insert, and the checkpoint SQLite does on the last
-close. Nothing else is done per open: WAL mode is set once per file (it persists), migrations
-only when the version is behind, and the records' classes are imported only to read.
+A one-shot `golden-path` opens the history while the run waits out its grace (commands/
+history_log.py: PreparedHistory) and pays after the run for the insert and the close. Nothing
+else is done per open: WAL mode is set once per file (it persists), migrations only when the
+version is behind, and the records' classes are imported only to read.
+
+The WAL's upkeep (the switch to it, the checkpoint a one-shot writer skips on close, and the
+checkpoint a writer does instead when one is due) is history_wal.py's.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
+from wsdash.core.history_wal import WAL_SIZE_LIMIT, checkpoint_due, keep_wal_on_close, to_wal
 
 if TYPE_CHECKING:
     from wsdash.core.run_record import RunRecord, TierRecord
@@ -66,7 +70,7 @@ def _private_file(path: Path) -> None:
 def _error(path: Path, exc: BaseException, doing: str) -> HistoryError:
     text = str(exc) or type(exc).__name__
     if "not a database" in text or "malformed" in text:
-        hint = "move it aside (wsdash starts a new one) or set [history] path"
+        hint = "move it aside with its -wal file (wsdash starts a new one) or set [history] path"
     elif "locked" in text or "busy" in text:
         hint = f"another wsdash held it for over {BUSY_TIMEOUT_S:g} s"
     elif isinstance(exc, PermissionError) or "unable to open" in text or "readonly" in text:
@@ -79,8 +83,10 @@ def _error(path: Path, exc: BaseException, doing: str) -> HistoryError:
 class History:
     """One open history file. Cheap to open (≈1 ms once migrated): commands open, write, close."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, keep_wal: bool = False) -> None:
+        """`keep_wal`: close without checkpointing the WAL (a one-shot writer: history_wal.py)."""
         self.path = Path(path) if path is not None else default_path()
+        self._companion: sqlite3.Connection | None = None  # history_wal.keep_wal_on_close's
         try:
             _private_file(self.path)
             self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -89,10 +95,12 @@ class History:
         try:
             # connect(timeout=) is the busy timeout. WAL persists in the file: set it when the header
             # says otherwise (a new file), not on every open.
-            if not _is_wal(self.path) and self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-                raise sqlite3.OperationalError("WAL mode is not available for this file")
+            to_wal(self._db, self.path, BUSY_TIMEOUT_S)
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a crash of wsdash, one fsync per checkpoint
+            self._db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # a big write's WAL does not stay big
             self._migrate()
+            if keep_wal:
+                self._companion = keep_wal_on_close(self._db, self.path)
         except (OSError, sqlite3.Error) as exc:
             self._db.close()
             raise _error(self.path, exc, "open") from None
@@ -111,6 +119,17 @@ class History:
             raise HistoryError(
                 f"the run history {self.path} was written by a newer wsdash (schema {exc.version}; this one knows up to "
                 f"{schema_version()}): upgrade wsdash, or set [history] path to keep this version's runs apart") from None
+
+    def checkpoint_if_due(self) -> bool:
+        """Copy the WAL into the file when it holds CHECKPOINT_FRAMES or more (True then): for a
+        connection about to write, whose write then starts the WAL over (history_wal.py)."""
+        if not checkpoint_due(self.path):
+            return False
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # never waits for anyone
+        except sqlite3.Error as exc:
+            raise _error(self.path, exc, "write to") from None
+        return True
 
     def _write(self) -> "_Immediate":
         return _Immediate(self._db)
@@ -162,7 +181,7 @@ class History:
             self._db.execute(f"DELETE FROM {table} WHERE id <= ?", (high - keep,))
 
     def add_many(self, records: Iterable[RunRecord]) -> None:
-        """Many runs in one transaction (benchmarks, imports): no pruning."""
+        """Many runs in one transaction (benchmarks, imports): no pruning; checkpointed at once."""
         rows = []
         for rec in records:
             rows.append((rec.started_at, rec.target, rec.url, rec.source, rec.verdict, int(rec.completed),
@@ -172,6 +191,9 @@ class History:
         marks = ", ".join("?" * (len(_RUN_COLUMNS) - 1))
         with self._write():
             self._db.executemany(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS[1:])}) VALUES ({marks})", rows)
+        # Copied into the file and the WAL emptied now: a WAL this big left behind (≥ 3.12 skips the
+        # close-time checkpoint) would be replayed by every process that opens the history next.
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     # ---- reading ----------------------------------------------------------------------------
     def runs(self, target: str | None = None, since: float | None = None, limit: int | None = None) -> list[RunRecord]:
@@ -244,6 +266,9 @@ class History:
 
     def close(self) -> None:
         self._db.close()
+        if self._companion is not None:  # last: read-only, it never checkpoints (history_wal.py)
+            self._companion.close()
+            self._companion = None
 
     def __enter__(self) -> History:
         return self
@@ -276,15 +301,6 @@ def _filter(name: str | None, since: float | None, column: str = "target") -> tu
         clauses.append("started_at >= ?")
         args.append(since)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
-
-
-def _is_wal(path: Path) -> bool:
-    """The database header's read and write versions are 2 in WAL mode (sqlite.org/fileformat2.html)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(20)[18:20] == b"\x02\x02"
-    except OSError:
-        return False
 
 
 def _dumps(value: Any) -> str:
