@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with event_spool(args) as spool:
             once = OnceRun(opts, listener=Tee(recorder, progress) if progress else recorder,
-                           on_event=_on_event(progress, prepared, lambda: once.run.contract.done), row_sink=spool)
+                           on_event=progress.on_event if progress else None, row_sink=spool,
+                           on_done=prepared.start if prepared is not None else None)
             try:
                 result = asyncio.run(once.go())
             except KeyboardInterrupt:
@@ -137,22 +138,6 @@ def run(args: argparse.Namespace) -> int:
     log_run(args, result, recording=str(recorder.path) if recorder is not None and recorder.error is None else None, cfg=ep.config,
             prepared=prepared)
     return result.exit_code
-
-
-def _on_event(progress: Any, prepared: Any, done: Any) -> Any:
-    """The run's per-event callback: the progress line, and the history's open started once the
-    run is done (`done()`: the outermost agent_completed). None when there is neither."""
-    if prepared is None:
-        return progress.on_event if progress else None
-    show = progress.on_event if progress else None
-
-    def on_event(event: Any) -> None:
-        if show is not None:
-            show(event)
-        if not prepared.started and done():
-            prepared.start()
-
-    return on_event
 
 
 def start_recording(record: str | None) -> Any:

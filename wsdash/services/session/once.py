@@ -35,8 +35,13 @@ class OnceRun:
         listener: RunListener | None = None,
         on_event: Callable[[Event], None] | None = None,
         row_sink: RowSink | None = None,
+        on_done: Callable[[], None] | None = None,
     ) -> None:
         self.opts = opts
+        # Called once, when the outermost agent_completed has arrived and the grace starts: from
+        # there nothing timed is left (late frames are judged whatever their offset), so work that
+        # would skew a timing (golden-path opens the history) can start then.
+        self.on_done = on_done
         # `row_sink` sees every event's row as it arrives; the result keeps a bounded selection
         # (core/run_rows.py), so a run's memory stays flat however long it is.
         self.run = Run(opts.url, opts.budgets, listener=listener, on_event=on_event, row_sink=row_sink)
@@ -81,7 +86,7 @@ class OnceRun:
                 self._session_phase = RUN
                 message = chat_message(opts, thread_id)
                 run.sent(await rx.send(message), message, is_message=True)
-                timed_out = await _receive(ws, run, opts, deadline)
+                timed_out = await _receive(ws, run, opts, deadline, self.on_done)
         except ConnectionClosed as exc:
             close = close_of(exc)
             run.closed(loop.time(), close.code, close.reason, close.by)
@@ -122,7 +127,7 @@ async def run_golden_path(
     return await OnceRun(opts, listener=listener, on_event=on_event, row_sink=row_sink).go()
 
 
-async def _receive(ws: Any, run: Run, opts: SessionOptions, deadline: float) -> bool:
+async def _receive(ws: Any, run: Run, opts: SessionOptions, deadline: float, on_done: Callable[[], None] | None = None) -> bool:
     """Receive until the outermost agent_completed plus a grace period, or the deadline.
     True when the deadline cut the run."""
     from websockets.exceptions import ConnectionClosedOK
@@ -146,6 +151,8 @@ async def _receive(ws: Any, run: Run, opts: SessionOptions, deadline: float) -> 
                 if not in_grace and contract.completed_at is not None:  # contract.done
                     in_grace = True
                     cm.reschedule(clock() + opts.grace_s)
+                    if on_done is not None:
+                        on_done()
         # The connection closed without an exception (a normal close): who closed, and how.
         close = close_of(ws.protocol.close_exc)
         run.closed(loop.time(), close.code, close.reason, close.by)
