@@ -247,10 +247,13 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         late = sum(1 for r in rs for p in r["burst"] if not p["mid_burst"])
         idle = [p["ms"] for r in rs for p in r["idle"]]
         by_key: dict[str, list[float]] = {}
+        idle_by_key: dict[str, list[float]] = {}
         for r in rs:
             for p in r["burst"]:
                 if p["mid_burst"]:
                     by_key.setdefault(p["key"], []).append(p["ms"])
+            for p in r["idle"]:
+                idle_by_key.setdefault(p["key"], []).append(p["ms"])
         s[app] = {
             "rate": median(r["rate"] for r in rs),
             "rate_completed": median(r["rate_completed"] for r in rs),
@@ -262,6 +265,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "idle_median": median(idle) if idle else float("nan"),
             "idle_worst": max(idle) if idle else float("nan"),
             "by_key": {k: (median(v), max(v)) for k, v in by_key.items()},
+            "idle_by_key": {k: (median(v), max(v)) for k, v in idle_by_key.items()},
         }
     # Paired by round: each round's dashboard ÷ the bare app in the same round, then the median.
     s["ratio"] = median(d["rate"] / b["rate"] for d, b in zip(runs["dashboard"], runs["bare"]))
@@ -283,6 +287,8 @@ def report(s: dict[str, Any], events: int, rounds: int) -> None:
     for name, x in (("dashboard", d), ("bare", b)):
         print(f"  {name} per key, mid-burst median / worst ms: "
               + ", ".join(f"{k} {m:.0f}/{w:.0f}" for k, (m, w) in x["by_key"].items()))
+        print(f"  {name} per key, at idle median / worst ms: "
+              + ", ".join(f"{k} {m:.0f}/{w:.0f}" for k, (m, w) in x["idle_by_key"].items()))
     print(f"dashboard / bare frames/s to the painted verdict: {s['ratio']:.2f} (paired by round); to the painted "
           f"'● completed': {s['ratio_completed']:.2f} ({d['rate_completed']:,.0f} vs {b['rate_completed']:,.0f}/s: "
           "the dashboard's PASSED waits out its 0.5 s grace for late frames)")
