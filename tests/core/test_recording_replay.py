@@ -54,7 +54,7 @@ def comparable(result) -> dict:
 
 
 async def live_and_replay(url: str, path: Path, budgets: Budgets, token: str | None) -> tuple[dict, dict, int, int]:
-    never_completes = "scenario=stall" in url or "scenario=missing:agent_completed" in url
+    never_completes = any(f"scenario={name}&" in url for name in ("stall", "unfinished", "missing:agent_completed"))
     timeout = 0.5 if never_completes else 10.0  # judge their timeout quickly
     opts = SessionOptions(url=url, token=token, timeout_s=timeout, grace_s=0.05, established_wait_s=0.05,
                           first_frame_wait_s=2.0, budgets=budgets)
