@@ -22,14 +22,16 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX PTY and S
 class Terminal:
     """`wsdash …` with stderr on a pseudo-terminal (what a person sees) and stdout on a pipe."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, ignore_sigint: bool = False) -> None:
         import pty
 
         master, slave = pty.openpty()
         env = {**os.environ, "NO_COLOR": "1"}
         env.pop("WSDASH_CONFIG", None)
+        # ignore_sigint: started as a script's background job is (SIGINT ignored from the start)
         self.proc = subprocess.Popen([sys.executable, "-m", "wsdash", *args], stdout=subprocess.PIPE,
-                                     stderr=slave, stdin=subprocess.DEVNULL, env=env)
+                                     stderr=slave, stdin=subprocess.DEVNULL, env=env,
+                                     preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None)
         os.close(slave)
         self.master = master
         self.seen: list[tuple[float, str]] = []  # (arrival, text) of everything the terminal got
@@ -91,11 +93,15 @@ def test_no_progress_when_stderr_is_not_a_terminal(server_thread, cli) -> None:
     assert out.returncode == 0 and out.stderr == ""
 
 
-def test_ctrl_c_prints_the_partial_verdict_and_exits_130(server_thread) -> None:
-    # stall: four events, then silence until the 30 s timeout. Ctrl+C after tool_completed.
-    term = Terminal("golden-path", "--url", server_thread.url + "?scenario=stall&pace=0.1", "--secret", SECRET)
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGHUP", "SIGTERM-with-SIGINT-ignored"])
+def test_ctrl_c_prints_the_partial_verdict_and_exits_130(server_thread, how: str) -> None:
+    # stall: four events, then silence until the 30 s timeout. Ctrl+C after tool_completed; SIGTERM
+    # (a CI runner's timeout) and SIGHUP (a closed terminal) end it the same way, also where SIGINT
+    # is ignored (a script's background job).
+    term = Terminal("golden-path", "--url", server_thread.url + "?scenario=stall&pace=0.1", "--secret", SECRET,
+                    ignore_sigint=how.endswith("ignored"))
     term.wait_for("tool_completed")
-    term.proc.send_signal(signal.SIGINT)
+    term.proc.send_signal(getattr(signal, how.split("-")[0]))
     t0 = time.monotonic()
     code, out = term.finish(timeout=15)
     assert code == 130 and time.monotonic() - t0 < 10

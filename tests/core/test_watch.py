@@ -201,3 +201,25 @@ def test_a_taken_metrics_port_is_a_usage_error(cli, server_thread) -> None:
         s.listen()
         out = watch(cli, server_thread.url, "--runs", "1", "--metrics-port", str(s.getsockname()[1]))
     assert out.returncode == 2 and "cannot serve metrics on 127.0.0.1" in out.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals to a child process")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_end_it_with_the_summary_as_ctrl_c_does(server_thread, private_history: Path, sig: str) -> None:
+    """A CI job's timeout (SIGTERM) or a closed terminal (SIGHUP): the summary of the runs so far,
+    the last run's exit code — not a silent death."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("WSDASH_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsdash", "watch", "--url", server_thread.url, "--secret", SECRET, "--every", "0.3", "--grace", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, encoding="utf-8")
+    seen: list[str] = []
+    try:
+        _lines_until(proc, "PASSED", seen)
+        proc.send_signal(getattr(signal, sig))
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err  # the last run passed
+    assert "stopped:" in rest and "last run: PASSED" in rest and "Traceback" not in err

@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         grace_s=args.grace,
         budgets=budgets_from(args),
     )
+    from wsdash.commands.end_signals import as_ctrl_c
     from wsdash.commands.history_log import log_run, prepare
 
     recorder = start_recording(getattr(args, "record", None))
@@ -121,14 +122,18 @@ def run(args: argparse.Namespace) -> int:
                            on_event=progress.on_event if progress else None, row_sink=spool,
                            on_done=prepared.start if prepared is not None else None)
             try:
-                result = asyncio.run(once.go())
+                with as_ctrl_c():
+                    result = asyncio.run(once.go())
             except KeyboardInterrupt:
-                # Ctrl+C: judge what arrived (exit 130), rather than throw the run away.
+                # Ctrl+C, SIGTERM, SIGHUP: judge what arrived (exit 130), rather than throw the run away.
                 result = once.partial()
             finally:
                 if recorder is not None:
                     recorder.close()
-            print_run(result, args, spool)
+            try:
+                print_run(result, args, spool)
+            except OSError:  # the terminal was closed (SIGHUP): nobody to tell, the history still gets the run
+                pass
     except BaseException:
         if prepared is not None:
             prepared.discard()  # nothing to write: close what the thread opened (a bounded wait)

@@ -126,8 +126,11 @@ def run(args: argparse.Namespace) -> int:
     printer = Printer(sys.stdout, json_mode=args.json)
     printer.start(name or args.url, every, metrics_url=f"http://{args.metrics_addr}:{args.metrics_port}/metrics" if args.metrics_port else None)
     watch = _Watch(args, cfg, name, history, hc, metrics, printer)
+    from wsdash.commands.end_signals import as_ctrl_c
+
     try:
-        asyncio.run(watch.loop(every))
+        with as_ctrl_c():  # SIGTERM and SIGHUP end it with the summary, as Ctrl+C does
+            asyncio.run(watch.loop(every))
     except KeyboardInterrupt:
         pass
     finally:
