@@ -65,6 +65,8 @@ class Terminal:
         self.output_bytes = 0
         self.exit_status: int | None = None
         self._watches: dict[str, Callable[[str], bool]] = {}
+        self._needles: list[tuple[bytes, threading.Event]] = []
+        self._tail = b""  # the end of the last read: a needle split across two reads is still found
         self.seen: dict[str, float] = {}  # watch name → time of the read that first made it hold
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -133,9 +135,23 @@ class Terminal:
                 self._arrived.set()
                 return
             self._chunks.append((time.perf_counter(), data))
+            if self._needles:
+                seam = self._tail + data
+                for needle, found in self._needles:
+                    if not found.is_set() and needle in seam:
+                        found.set()
+                self._tail = seam[-64:]
             self._arrived.set()
 
     # ---- keys and the screen --------------------------------------------------------------------
+    def expect_bytes(self, needle: bytes) -> threading.Event:
+        """An event set by the reader thread once `needle` (≤ 64 bytes) appears in what the program
+        writes from now on — a hint that something is on screen, found without running the
+        emulator (the exact time comes from the screen afterwards: `drain`, `seen`)."""
+        found = threading.Event()
+        self._needles.append((needle, found))
+        return found
+
     def press(self, key: str) -> float:
         """Write one key as a terminal sends it; returns the time just before the write."""
         data = KEYS.get(key, key.encode())
@@ -178,6 +194,11 @@ class Terminal:
             self._arrived.clear()
             if not self._chunks:
                 self._arrived.wait(min(left, 0.5))
+
+    def feed_until(self, t: float) -> None:
+        """Feed the reads stamped before `t` (the screen as it was at that moment)."""
+        while self._chunks and self._chunks[0][0] < t:
+            self._feed(*self._chunks.popleft())
 
     def drain(self) -> None:
         """Feed whatever has arrived so far (the screen is current up to now)."""
