@@ -37,8 +37,22 @@ async def test_the_filter_box_and_the_inspector_are_ready_before_the_first_key(s
         monkeypatch.delitem(sys.modules, name)
     app = make_app(live_settings(server))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.screen.query("#filter") and "wsdash.ui.screens.event_inspector" in sys.modules, timeout=20)
-        box = app.screen.query_one("#filter")
+        dash = app.screen
+
+        def inspector_composed() -> bool:
+            return app.is_screen_installed("inspector") and bool(app.get_screen("inspector").query("#inspector-raw"))
+
+        await until(pilot, lambda: dash.query("#filter") and inspector_composed(), timeout=20)
+        assert "wsdash.ui.screens.event_inspector" in sys.modules
+        assert app.screen is dash  # composed off screen: nothing was shown
+        inspector = app.get_screen("inspector")
+        raw = inspector.query_one("#inspector-raw")
+        box = dash.query_one("#filter")
         assert not box.display  # mounted, hidden: `/` only shows it
         await pilot.press("slash")
         assert box.display and box.has_focus
+        await pilot.press("escape")
+        await until(pilot, lambda: len(app.source.store) > 0)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is inspector)
+        assert inspector.query_one("#inspector-raw") is raw  # the warm-up's widgets, not a new compose

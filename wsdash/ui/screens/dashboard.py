@@ -17,7 +17,7 @@ from wsdash.ui.widgets.golden_path_tracker import GoldenPathTracker
 from wsdash.ui.widgets.health_card import HealthCard
 from wsdash.ui.widgets.key_footer import KeyFooter
 from wsdash.ui.widgets.prose import prose
-from wsdash.ui.widgets.refresh import update_if_changed
+from wsdash.ui.widgets.refresh import flush_on_news, update_if_changed
 
 FLUSH_S = 0.1
 WARM_UP_S = 1.0  # after mounting: what the first `/` and `enter` would otherwise do while a person waits
@@ -78,18 +78,24 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_S, self.flush)
+        self._quiet = flush_on_news(self.source, self.flush)
         self.flush()
         self.set_timer(WARM_UP_S, self.warm_up)
 
-    async def warm_up(self) -> None:
-        """Once the dashboard is up: mount the filter box (hidden) and load the inspector's imports
-        in a thread, so that the first `/` only shows a box and the first `enter` only lays out
-        a screen. Mounting an Input restyles every widget here (its CSS is new to the app), and the
-        inspector's syntax highlighting imports pygments: ~100 ms each, mid-burst more."""
-        import threading
+    def on_unmount(self) -> None:
+        self._quiet()
 
-        threading.Thread(target=warm_up_inspector, name="wsdash-warm-up", daemon=True).start()
+    async def warm_up(self) -> None:
+        """Once the dashboard is up: mount the filter box (hidden) and compose the inspector (not
+        shown), so that the first `/` only shows a box and the first `enter` only lays out a
+        screen. Mounting an Input restyles every widget here (its CSS is new to the app), and
+        the inspector's compose and its JSON highlighter's import (pygments, in a thread) take
+        ~100 ms each, mid-burst more (bench/ui.py: the first `enter` of a burst)."""
+        import asyncio
+
         await self.prepare_filter()
+        await asyncio.to_thread(warm_up_inspector)
+        self._inspector(compose=True)
 
     def on_screen_resume(self) -> None:
         self.flush()  # back from a modal: current at once, not at the next tick
@@ -197,17 +203,26 @@ class DashboardScreen(Screen[None]):
         self.app.push_screen(TierDetailScreen(self.tier_pane.board.states[message.name], self.tier_pane))
 
     def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
+        inspector = self._inspector()
+        inspector.show(message.row)
+        self.app.push_screen(inspector)
+
+    def _inspector(self, *, compose: bool = False) -> Any:
+        """The one inspector, installed once and shown each event in turn: a new screen per `enter`
+        cost its compose, a stylesheet pass over its widgets and their removal on `esc` (~100 ms).
+        `compose`: compose it now, off screen (Textual starts an installed screen's widgets only
+        when it is first pushed; `_get_screen` is that step alone — Textual is pinned, and
+        tests/ui/test_keys_paint.py checks the inspector is composed after the warm-up)."""
         from wsdash.ui.screens.event_inspector import EventInspector
 
-        # One inspector, installed and shown each event in turn: a new screen per `enter` cost
-        # its compose, a stylesheet pass over its widgets and their removal on `esc` (~100 ms).
         app = self.app
         if not app.is_screen_installed("inspector"):
             app.install_screen(EventInspector(), "inspector")
         inspector = app.get_screen("inspector")
         assert isinstance(inspector, EventInspector)
-        inspector.show(message.row)
-        app.push_screen(inspector)
+        if compose and not inspector.is_running:
+            app._get_screen(inspector)
+        return inspector
 
 
 def warm_up_inspector() -> None:
