@@ -108,3 +108,16 @@ def test_the_worker_is_detached_from_the_terminals_signals(monkeypatch) -> None:
     assert detached() == ({"start_new_session": True} if os.name == "posix" else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP})
     monkeypatch.setattr(os, "name", "nt")  # Windows: a process group of its own, so Ctrl+C/Ctrl+Break reach the dashboard only
     assert detached() == {"creationflags": 0x200}
+
+
+async def test_a_checkpoint_and_the_verdict_are_shown_when_they_come_not_at_the_next_tick(server: AgentServer, monkeypatch) -> None:
+    # No tick at all: only the worker's news (a checkpoint reached, a run finished) can update the
+    # screen. A person sees the verdict the moment it is decided (bench/ui.py: up to 0.1 s sooner).
+    import wsdash.ui.screens.dashboard as dashboard
+
+    monkeypatch.setattr(dashboard, "FLUSH_S", 3600.0)
+    app = make_app(live_settings(server, "nested"))
+    async with app.run_test(size=SIZE) as pilot:
+        verdict = app.screen.query_one("#verdict")
+        await until(pilot, lambda: "PASSED" in str(verdict.render()), timeout=20)
+        assert "● completed" in str(app.screen.query_one("#cp-agent_completed").render())

@@ -64,6 +64,12 @@ def read_message(stream: IO[bytes]) -> tuple[str, Any] | None:
     return unpack(body)
 
 
+def reached(run: Any) -> int:
+    """How many checkpoints a run (the worker's `Run`, or the `RunView` of it) has reached: each one
+    is news a screen shows at once — the tracker lights it — not at its next tick."""
+    return 0 if run is None else sum(1 for at in run.contract.checkpoints.values() if at is not None)
+
+
 @dataclass
 class ContractView:
     """What the screen reads of a run's judge while it runs."""

@@ -152,7 +152,7 @@ class WorkerHost:
                 except TimeoutError:
                     pass
                 now = loop.time()
-                news = (session.status.state, len(session.results))
+                news = (session.status.state, len(session.results), wire.reached(session.run))
                 if (now >= next_at or news != seen) and not self.out.busy:
                     seen = news
                     next_at = now + BATCH_S

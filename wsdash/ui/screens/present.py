@@ -20,7 +20,7 @@ from textual.widgets import Header, Static
 from wsdash.core.protocol import GOLDEN_EVENTS
 from wsdash.core.story import Story, checkpoint_line, headline, tell
 from wsdash.ui.widgets.key_footer import KeyFooter
-from wsdash.ui.widgets.refresh import only_class, update_if_changed
+from wsdash.ui.widgets.refresh import flush_on_news, only_class, update_if_changed
 
 FLUSH_S = 0.1
 _STATES = ("-passed", "-failed", "-running", "-idle")
@@ -55,7 +55,11 @@ class PresentScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_S, self.flush)
+        self._quiet = flush_on_news(self.source, self.flush)
         self.flush()
+
+    def on_unmount(self) -> None:
+        self._quiet()
 
     # ---- the one batched update -------------------------------------------------------------
     def flush(self) -> None:

@@ -3,7 +3,7 @@ update forces a layout (a class change a restyle), wasted CPU when nothing moved
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from textual.widget import Widget
 from textual.widgets import Static
@@ -35,3 +35,14 @@ def update_if_changed(widget: Static, content: Any) -> None:
     width = widget.content_size.width
     before = _height(last, width) if last is not None else None
     widget.update(content, layout=before is None or before != _height(content, width))
+
+
+def flush_on_news(source: Any, flush: Callable[[], None]) -> Callable[[], None]:
+    """Call `flush` as soon as the source has news (the stream worker's batch brought a state, a
+    checkpoint or a verdict), not only on the screen's tick. Returns what stops it (a screen's
+    unmount). A source without news (an in-process session) keeps to the tick."""
+    listeners: list[Callable[[], None]] | None = getattr(source, "news_listeners", None)
+    if listeners is None:
+        return lambda: None
+    listeners.append(flush)
+    return lambda: listeners.remove(flush) if flush in listeners else None
