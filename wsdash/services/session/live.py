@@ -21,8 +21,9 @@ from wsdash.core.auth import TokenError, TokenInfo
 from wsdash.core.connection import ConnectError, open_ws
 from wsdash.core.errors import CONFIG, ClassifiedError, auth_refusal, classify, close_of
 from wsdash.core.event_store import EventStore, FrameRing
-from wsdash.core.protocol import Event, auth_failure, parse_frame
 from wsdash.core.judged_run import Run, RunListener, RunResult
+from wsdash.core.protocol import Event, auth_failure, parse_frame
+from wsdash.core.ready_frames import ready_texts
 from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
 
 IDLE, CONNECTING, CONNECTED, RUNNING, BACKOFF, STOPPED = "idle", "connecting", "connected", "running", "backoff", "stopped"
@@ -225,6 +226,7 @@ class LiveSession:
         clock = asyncio.get_running_loop().time
         feed = self._feed
         recv = ws.recv
+        take = ready_texts(ws)
         deadline = clock() + YIELD_S
         while True:  # `async for data in ws`, without an async generator's hop per frame
             try:
@@ -233,6 +235,9 @@ class LiveSession:
                 return
             now = clock()
             feed(now, data)
+            while now < deadline and (text := take()) is not None:  # the frames that came with it
+                now = clock()
+                feed(now, text)
             if now >= deadline:
                 await asyncio.sleep(0)
                 deadline = clock() + YIELD_S

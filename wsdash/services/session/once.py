@@ -20,6 +20,7 @@ from wsdash.core.errors import classify, close_of
 from wsdash.core.run_rows import RowSink
 from wsdash.core.judged_run import Run, RunListener, RunResult
 from wsdash.core.protocol import Event
+from wsdash.core.ready_frames import ready_texts
 from wsdash.services.session.handshake import Receiver, SessionOptions, chat_message, close_quietly, handshake, token_summary
 
 HANDSHAKE, RUN = "handshake", "run"  # the session's phases after the connect's (core.dial.Dial.phase)
@@ -137,22 +138,25 @@ async def _receive(ws: Any, run: Run, opts: SessionOptions, deadline: float, on_
     contract = run.contract
     received = run.received
     recv = ws.recv
+    take = ready_texts(ws)
     in_grace = False
     try:
         async with asyncio.timeout_at(deadline) as cm:
             while True:  # `async for data in ws`, without an async generator's hop per frame
                 try:
-                    data = await recv()
+                    data: str | bytes | None = await recv()
                 except ConnectionClosedOK:
                     break
-                received(clock(), data)
-                if run.error is not None:
-                    return False
-                if not in_grace and contract.completed_at is not None:  # contract.done
-                    in_grace = True
-                    cm.reschedule(clock() + opts.grace_s)
-                    if on_done is not None:
-                        on_done()
+                while data is not None:  # this frame, then those that came with it
+                    received(clock(), data)
+                    if run.error is not None:
+                        return False
+                    if not in_grace and contract.completed_at is not None:  # contract.done
+                        in_grace = True
+                        cm.reschedule(clock() + opts.grace_s)
+                        if on_done is not None:
+                            on_done()
+                    data = take()
         # The connection closed without an exception (a normal close): who closed, and how.
         close = close_of(ws.protocol.close_exc)
         run.closed(loop.time(), close.code, close.reason, close.by)
