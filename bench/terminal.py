@@ -6,8 +6,10 @@ the `pyte` screen emulator turns the bytes into the screen a terminal would show
 key's bytes as a terminal sends them; `wait` replays the reads, in order, into the screen until a
 predicate about the screen holds and returns the time of the read that made it hold — the moment
 the terminal had the bytes to paint it. Keys therefore include the driver's input parsing (a lone
-ESC waits out Textual's ESCDELAY, 100 ms by default, in every Textual app alike) and the time to
-render and write the screen, which `App.run_test()` never does.
+ESC waits out the escape delay) and the time to render and write the screen, which
+`App.run_test()` never does. Nothing is emulated until `wait`, `feed_until` or `drain` asks: a
+caller that must not load the CPU while the program is timed (pyte is slow) lets the reads pile up,
+with their stamps, and replays them afterwards; `expect_bytes` tells it when to.
 
 POSIX only (`pty`); needs the `bench` extra (`pip install -e ".[bench]"`: pyte).
 

@@ -9,10 +9,15 @@ Per app and round, two fresh processes against the same server (`burst:N`, its o
         `● completed` checkpoint is printed too.
   keys  a burst KEYS_BURST times as long (the bare app takes 100,000 frames in about a second:
         too short for the whole script), `g`, then — once RUNNING is painted and a moment has
-        passed — the script below, one key
-        at a time: each is timed from writing its bytes to the read that painted its effect. A key
-        counts as mid-burst only when its effect was painted before the verdict; the script runs
-        again at idle, after PASSED, for comparison.
+        passed — the script below, one key every KEY_EVERY_S, as a person types: each is timed
+        from writing its bytes to the read that painted its effect. A key counts as mid-burst
+        only when its effect was painted before the verdict; the script runs again at idle,
+        after PASSED, for comparison.
+
+The emulator is not run while an app is timed: the reader thread stamps every read as it comes
+and the reads are replayed into the screen afterwards, in order (`Terminal.feed_until`, `wait`),
+which gives the same "read that painted it" without pyte's work — a third of a core during a
+burst, which a terminal's native renderer does not take — competing with the apps for the CPU.
 
 The bare app (the baseline) has the dashboard's Header and Footer, a raw `websockets` recv loop +
 `json.loads` (opened as wsdash opens its own: no compression), and the same keys doing the same
