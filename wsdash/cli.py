@@ -49,8 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     args = parser.parse_args(argv)
+    from wsdash.commands.end_signals import as_ctrl_c
+
     try:
-        return int(args.func(args) or 0)
+        with as_ctrl_c():  # SIGTERM and SIGHUP end every command as Ctrl+C does: its own cleanup runs
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED

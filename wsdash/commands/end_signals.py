@@ -5,7 +5,12 @@ partial run, no summary, nothing in the history.
 
 `as_ctrl_c()` hands each to the SIGINT handler while it is active, so asyncio.run's own Ctrl+C
 handling (cancel the main task at its next await, then KeyboardInterrupt) is the one path for all
-of them — also where SIGINT itself is ignored, as in a script's background job. `tiers run` has its own handlers (the tier's process tree hears about it once)."""
+of them — also where SIGINT itself is ignored, as in a script's background job. `cli.main` holds it
+around every command, so whatever a command does on Ctrl+C — `check` killing a Docker CLI that
+hangs, `serve` removing its secret files — it also does when the terminal closes or a CI job times
+out (a SIGTERM used to leave `check`'s `docker` running). `golden-path` and `watch` hold it too,
+around the part whose partial result they print; `tiers run` and the dashboard install handlers of
+their own (the tier's process tree hears about it once)."""
 
 from __future__ import annotations
 
