@@ -95,7 +95,8 @@ class DashboardScreen(Screen[None]):
 
         await self.prepare_filter()
         await asyncio.to_thread(warm_up_inspector)
-        self._inspector(compose=True)
+        if self.is_attached:  # not when wsdash is quitting meanwhile
+            self._inspector(compose=True)
 
     def on_screen_resume(self) -> None:
         self.flush()  # back from a modal: current at once, not at the next tick
