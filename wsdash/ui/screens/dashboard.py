@@ -3,7 +3,7 @@ the right. Everything live is read on one ~10 Hz timer (no per-event refresh).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +18,9 @@ from wsdash.ui.widgets.health_card import HealthCard
 from wsdash.ui.widgets.key_footer import KeyFooter
 from wsdash.ui.widgets.prose import prose
 from wsdash.ui.widgets.refresh import flush_on_news, update_if_changed
+
+if TYPE_CHECKING:  # imported when first needed (the warm-up): not in the first frame's start-up
+    from wsdash.ui.screens.event_inspector import EventInspector
 
 FLUSH_S = 0.1
 WARM_UP_S = 1.0  # after mounting: what the first `/` and `enter` would otherwise do while a person waits
@@ -208,7 +211,7 @@ class DashboardScreen(Screen[None]):
         inspector.show(message.row)
         self.app.push_screen(inspector)
 
-    def _inspector(self, *, compose: bool = False) -> Any:
+    def _inspector(self, *, compose: bool = False) -> EventInspector:
         """The one inspector, installed once and shown each event in turn: a new screen per `enter`
         cost its compose, a stylesheet pass over its widgets and their removal on `esc` (~100 ms).
         `compose`: compose it now, off screen (Textual starts an installed screen's widgets only
