@@ -70,6 +70,22 @@ def rotations(names: Sequence[str], rounds: int) -> list[list[str]]:
     return [[names[(i + j) % k] for j in range(k)] for i in range(rounds)]
 
 
+def machine_speed_ms() -> float:
+    """Milliseconds a fixed pure-Python loop takes (best of three): the machine's speed right now.
+
+    This VM switches between two speeds about 1.4x apart, in phases of a few seconds (the loop
+    takes 19-22 ms in one and 27-31 in the other, at idle). Two figures taken in different phases
+    compare the phases, not the programs; printing this beside each one shows when that happened."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(100_000):
+            total += i * i
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
