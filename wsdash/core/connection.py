@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wsdash.core.dial import Dial, connect_tcp
 from wsdash.core.errors import CONFIG, TIMEOUT, TLS, ClassifiedError, classify
+from wsdash.core.plain_frames import speed_up
 from wsdash.core.redact import redact_url
 
 MAX_FRAME = 64 * 1024 * 1024  # a tool result can be large; websockets' 1 MiB default is too small
@@ -172,6 +173,7 @@ async def open_ws(
         raise ConnectError(error, phases, dial.address, dial.phase) from exc
     phases["total_ms"] = (time.perf_counter() - start) * 1000
     dial.phase = "open"
+    speed_up(ws.protocol)  # plain text frames parsed without websockets' per-frame generators
     return Connected(ws=ws, phases=phases, subprotocol=ws.subprotocol, address=dial.address)
 
 
