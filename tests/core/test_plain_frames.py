@@ -153,3 +153,26 @@ def test_a_burst_of_text_frames_never_reaches_websockets_parser(monkeypatch: Any
     assert parsed == []
     client.receive_data(_raw(0x89, b"hi"))  # a ping still goes through websockets (and is answered)
     assert parsed == [1] and client.data_to_send()
+
+
+async def test_every_connection_wsdash_opens_is_sped_up() -> None:
+    """open_ws installs the fast path (a burst through it is then parsed here, not by websockets)."""
+    import asyncio
+
+    from websockets.asyncio.server import serve
+
+    from wsdash.core.connection import open_ws
+
+    async def burst(ws: Any) -> None:
+        for i in range(200):
+            await ws.send(f"m{i}")
+        await asyncio.sleep(1)
+
+    async with serve(burst, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        conn = await open_ws(f"ws://127.0.0.1:{port}/ws", timeout=5)
+        try:
+            assert "plain_frames" in getattr(conn.ws.protocol.receive_data, "__module__", ""), "open_ws no longer speeds up its connections"
+            assert [await conn.ws.recv() for _ in range(200)] == [f"m{i}" for i in range(200)]
+        finally:
+            await conn.ws.close()
