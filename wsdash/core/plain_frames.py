@@ -51,6 +51,7 @@ def speed_up(protocol: Any) -> bool:
 
     TEXT = Opcode.TEXT
     held = bytearray()  # the start of a text frame the last read cut short
+    need = 0  # how long that frame is, header included, once its header is all here (else 0)
 
     def between_frames() -> bool:
         """websockets' parser is suspended in `Protocol.parse`, at `reader.at_eof()` — i.e. waiting
@@ -71,9 +72,17 @@ def speed_up(protocol: Any) -> bool:
             gen = inner
         return False
 
+    def hold(part: bytes | bytearray, whole: int) -> None:
+        nonlocal need
+        held.extend(part)
+        need = whole
+
     def receive_data(data: bytes | bytearray) -> None:
         if held:
-            data = bytes(held) + data
+            held.extend(data)
+            if len(held) < need:  # a big frame arriving read by read: no copy until it is whole
+                return
+            data = bytes(held)
             held.clear()
         if not between_frames():
             original_data(data)
@@ -87,12 +96,12 @@ def speed_up(protocol: Any) -> bool:
             if length >= 126:
                 if length == 126:
                     if size - i < 4:
-                        held.extend(data[i:])
+                        hold(data[i:], 0)
                         return
                     length, start = int.from_bytes(data[i + 2:i + 4], "big"), i + 4
                 elif length == 127:
                     if size - i < 10:
-                        held.extend(data[i:])
+                        hold(data[i:], 0)
                         return
                     length, start = int.from_bytes(data[i + 2:i + 10], "big"), i + 10
                 else:  # masked
@@ -103,13 +112,13 @@ def speed_up(protocol: Any) -> bool:
                 break  # websockets fails the connection with 1009
             end = start + length
             if end > size:
-                held.extend(data[i:])
+                hold(data[i:], end - i)
                 return
             append(Frame(TEXT, data[start:end], True))
             i = end
         if i < size:
             if size - i < 2 and data[i] == 0x81:
-                held.extend(data[i:])  # a text frame's first byte: its second is in the next read
+                hold(data[i:], 0)  # a text frame's first byte: its second is in the next read
             else:
                 original_data(data[i:])  # not a plain text frame: websockets' parser from here on
 
