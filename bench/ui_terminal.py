@@ -1,7 +1,10 @@
 """bench/ui.py's real-terminal mode: the dashboard and a bare Textual app, each in a pseudo-terminal
 (bench/terminal.py), watched through the `pyte` screen emulator as a person would watch them.
 
-Per app and round, two fresh processes against the same server (`burst:N`, its own process):
+Each run is a fresh process against the same server (`burst:N`, its own process). A round is
+RATE_PAIRS pairs of rate runs — the dashboard's and the bare app's back to back, seconds apart, so
+that both meet the machine at the same speed (this VM switches between two speeds ~1.4x apart every
+few seconds; bench/common.machine_speed_ms is printed beside each run) — then a keys run of each:
 
   rate  `g` starts the run; frames/s = N frames / (from writing `g` to the read that painted
         PASSED). Nothing else is pressed. The dashboard says PASSED once its grace period (0.5 s
