@@ -102,3 +102,28 @@ async def test_a_replay_presents_the_recordings_own_timings(tmp_path: Path) -> N
         assert text(app, "#pc-agent_started") == "✔  The agent started on your request (supervisor agent) · +0.05 s"
         assert text(app, "#pc-tool_completed").startswith("✔  The tool answered: cost analyzer after 0.42 s · +1.02 s")
         assert not app.screen.query("#present-tiles")  # a replay has no tiers to show
+
+
+@pytest.mark.parametrize("present", [False, True])
+async def test_the_grace_before_the_verdict_says_what_it_waits_for(server: AgentServer, present: bool) -> None:
+    # All five lit and "RUNNING" (or "working on the request") for half a second reads as a hang.
+    app = make_app(live_settings(server, present=present))
+    selector = "#present-verdict" if present else "#verdict"
+    seen: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        async def verdict() -> str:
+            await pilot.pause(0.02)
+            return text(app, selector)
+
+        while not (app.source.run is not None and app.source.run.contract.done):
+            assert not app.source.results, "the run ended before its grace was seen"
+            await pilot.pause(0.01)
+        seen.append(await verdict())
+        await until(pilot, lambda: app.source.results)
+        seen.append(await verdict())
+    if present:
+        assert seen[0] == "The agent has answered — checking for late events …"
+        assert seen[1].startswith("✔  Chat works end to end")
+    else:
+        assert seen[0].startswith("COMPLETED  listening 0.5 s for late frames, then the verdict · run 1 · ")
+        assert seen[1].startswith("PASSED")

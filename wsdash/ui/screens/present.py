@@ -92,7 +92,9 @@ class PresentScreen(Screen[None]):
     def _verdict(self, run: Any, result: Any) -> None:
         banner = self.query_one("#present-verdict", Static)
         if run is not None:
-            text, state = "The agent is working on the request …", "-running"
+            # Answered, but judged only after the grace (docs/protocol.md §5.7): not "working" any more.
+            text = "The agent has answered — checking for late events …" if run.contract.done else "The agent is working on the request …"
+            state = "-running"
         elif result is None:
             text = "Press g to send a chat message" if hasattr(self.source, "opts") else "Replaying the recorded session …"
             state = "-idle"

@@ -34,6 +34,12 @@ def seconds(left: float) -> str:
     return f"{left:.0f} s" if left >= 9.95 else f"{left:.1f} s"
 
 
+def listening(source: Any) -> str:
+    """What a run does between its outermost agent_completed and its verdict (the grace)."""
+    grace = getattr(getattr(source, "opts", None), "grace_s", None)
+    return f"listening {grace:g} s for late frames, then the verdict" if grace else "listening for late frames, then the verdict"
+
+
 def frames(n: int) -> str:
     return f"{n:,} frame" + ("" if n == 1 else "s")
 
@@ -99,7 +105,13 @@ class GoldenPathTracker(Vertical):
         banner = self.query_one("#verdict", Static)
         if run is not None:
             live = run.contract.violations
-            text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {frames(run.frames.received)} in the run")
+            if run.contract.done:
+                # All five may be lit, but the verdict waits out the grace (docs/protocol.md §5.7):
+                # say so, or "RUNNING" under five lit checkpoints reads as a hang.
+                text = Text.assemble(("COMPLETED", "bold"), f"  {listening(self.source)} · run {self.source.status.runs} · "
+                                     f"{frames(run.frames.received)} in the run")
+            else:
+                text = Text.assemble(("RUNNING", "bold"), f"  run {self.source.status.runs} · {frames(run.frames.received)} in the run")
             for v in live[-3:]:
                 text.append(scrub(f"\n  • {v.code}: {v.detail}"))
             state = "-running"
