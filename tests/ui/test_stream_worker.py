@@ -6,6 +6,7 @@ in tests/core/test_recording_signals.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -19,6 +20,10 @@ from tests.conftest import SECRET
 from tests.ui.test_flows import SIZE, live_settings, until
 from wsdash.core.auth import TokenError, mint_token
 from wsdash.services.agent_server import AgentServer
+from wsdash.core.judged_run import Run
+from wsdash.services.session import wire
+from wsdash.services.session.handshake import SessionOptions
+from wsdash.services.session.live import LiveSession
 from wsdash.services.session.remote import RemoteSession, detached
 from wsdash.ui.app import make_app
 from wsdash.ui.settings import AppSettings
@@ -121,3 +126,20 @@ async def test_a_checkpoint_and_the_verdict_are_shown_when_they_come_not_at_the_
         verdict = app.screen.query_one("#verdict")
         await until(pilot, lambda: "PASSED" in str(verdict.render()), timeout=20)
         assert "● completed" in str(app.screen.query_one("#cp-agent_completed").render())
+
+
+def test_a_remote_session_offers_everything_a_live_session_does() -> None:
+    # RemoteSession stands in for LiveSession by hand (the screens read either, and the tests of
+    # the screens mostly run the worker): a member added to one only breaks the dashboard in the
+    # other mode. The same for what a screen reads of the running run: RunView stands in for Run.
+    def public(thing: object) -> set[str]:
+        return {name for name in dir(thing) if not name.startswith("_")}
+
+    opts = SessionOptions(url="ws://127.0.0.1:9/ws")
+    missing = public(LiveSession(opts, lambda: None)) - public(RemoteSession(opts, lambda: None))
+    assert not missing, f"RemoteSession lacks {sorted(missing)}"
+    run = Run(opts.url)
+    view = {f.name for f in dataclasses.fields(wire.RunView)}
+    assert view <= public(run)
+    assert {f.name for f in dataclasses.fields(wire.ContractView)} <= public(run.contract)
+    assert callable(run.rows.rows) and callable(wire.RowsView([]).rows)
