@@ -155,6 +155,74 @@ def test_a_burst_of_text_frames_never_reaches_websockets_parser(monkeypatch: Any
     assert parsed == [1] and client.data_to_send()
 
 
+def test_a_ping_in_a_burst_goes_to_websockets_alone_and_the_burst_goes_on_here(monkeypatch: Any) -> None:
+    # Handing websockets the rest of the read with the ping kept the fast path off until a read
+    # happened to end between two frames: most of a backlogged burst, in reads cut anywhere.
+    import websockets.frames
+
+    parsed = []
+    original = websockets.frames.Frame.parse.__func__
+
+    def counting(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(1)
+        return (yield from original(cls, *args, **kwargs))
+
+    client = _open(fast=True, max_size=10**6)
+    monkeypatch.setattr(websockets.frames.Frame, "parse", classmethod(counting))
+    texts = [f'{{"type":"agent_thinking","n":{i}}}'.encode() for i in range(3000)]
+    pings = {10, 1500, 2990}
+    wire = b"".join((_raw(0x89, b"ka") if i in pings else b"") + _raw(0x81, t) for i, t in enumerate(texts))
+    for start in range(0, len(wire), 4093):
+        client.receive_data(wire[start:start + 4093])
+    got = client.events_received()
+    assert [bytes(e.data) for e in got if e.opcode is Opcode.TEXT] == texts
+    assert [e.opcode for e in got].count(Opcode.PING) == 3
+    assert len(_sent(client.data_to_send())) == 3  # each answered
+    assert len(parsed) <= 2 * len(pings), f"{len(parsed)} of {len(texts)} frames went through websockets' parser"
+
+
+extra_frames = st.one_of(
+    frames,
+    st.just(bytes([0x81, 127]) + (2**63 + 3).to_bytes(8, "big") + b"abc"),  # the top bit of an 8-byte length
+    st.just(bytes([0x81, 127]) + (3).to_bytes(8, "big") + b"abc"),  # a short frame, 8-byte length
+)
+ACTS = {
+    "close": lambda c: c.send_close(1000, "bye"),
+    "fail": lambda c: c.fail(1011, "gone"),
+    "ping": lambda c: c.send_ping(b"p"),
+}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(stream=st.lists(extra_frames, max_size=15), cuts=st.lists(st.integers(0, 70_000), max_size=10),
+       max_size=st.sampled_from([MAX_SIZE, None, 70_000]), kind=st.sampled_from([bytes, bytearray, memoryview]),
+       acts=st.dictionaries(st.integers(0, 12), st.sampled_from(["close", "fail", "ping", "eof"]), max_size=3))
+def test_the_same_with_the_client_acting_between_reads(
+    stream: list[bytes], cuts: list[int], max_size: int | None, kind: Any, acts: dict[int, str],
+) -> None:
+    """The client closing, failing or pinging between reads (while a frame is held here, too), no
+    size limit, reads as bytes, bytearray or memoryview, data after EOF."""
+    wire = b"".join(stream)
+    points = sorted({0, len(wire), *(c % (len(wire) + 1) for c in cuts)})
+    chunks: list[bytes | None] = [wire[a:b] for a, b in zip(points, points[1:])] + [None]
+    plain, fast = _open(False, max_size), _open(True, max_size)
+    for n, chunk in enumerate(chunks):
+        act = acts.get(n)
+        if act == "eof":
+            assert _feed(fast, None) == _feed(plain, None), f"EOF before chunk {n}"
+        elif act is not None:
+            outcomes = []
+            for client in (plain, fast):
+                try:
+                    ACTS[act](client)
+                    outcomes.append(None)
+                except Exception as exc:  # noqa: BLE001 - the two must raise alike
+                    outcomes.append((type(exc), str(exc)))
+            assert outcomes[0] == outcomes[1], f"{act} before chunk {n}"
+        data = None if chunk is None else kind(bytearray(chunk)) if kind is memoryview else kind(chunk)
+        assert _feed(fast, data) == _feed(plain, data), f"after chunk {n} of {len(chunks)} ({act or 'no act'})"
+
+
 async def test_every_connection_wsdash_opens_is_sped_up() -> None:
     """open_ws installs the fast path (a burst through it is then parsed here, not by websockets)."""
     import asyncio
@@ -176,3 +244,13 @@ async def test_every_connection_wsdash_opens_is_sped_up() -> None:
             assert [await conn.ws.recv() for _ in range(200)] == [f"m{i}" for i in range(200)]
         finally:
             await conn.ws.close()
+
+
+def test_a_frame_taken_from_a_memoryview_does_not_share_its_buffer() -> None:
+    # websockets' own connections pass bytes; a caller passing a view of a buffer it reuses must not
+    # see its frames change (websockets' parser copies, so the plain protocol never did).
+    client = _open(fast=True)
+    buffer = bytearray(_raw(0x81, b"hello"))
+    client.receive_data(memoryview(buffer))
+    buffer[2:] = b"XXXXX"
+    assert [bytes(e.data) for e in client.events_received()] == [b"hello"]

@@ -10,13 +10,14 @@ each socket read and hand them on exactly as `Frame.parse` + `recv_frame` would 
 Only while websockets' own parser is provably between frames (suspended waiting for the next one,
 its buffer empty, no fragmented message in progress, the connection open, no extension, no debug
 logging), and only for frames that are plainly fine: FIN and TEXT with no RSV bit, unmasked, within
-the size limit. At the first frame that is anything else — a ping, a close, a binary or fragmented
-frame, a masked frame, RSV bits, an oversized frame — every byte from it on is handed to websockets'
-parser, which deals with it as it always did (pong, close handshake, 1002, 1009, …), and the fast
-path waits until that parser is between frames again. A text frame cut by the end of a read is
-held here until the rest arrives; at EOF it is handed to websockets first, so "stream ends after
-N bytes" is still its error. UTF-8 is still checked where it always was (`recv()`, and
-ready_frames.take()).
+the size limit. A frame that is anything else — a ping, a close, a binary or fragmented frame, a
+masked frame, RSV bits, an oversized frame — goes to websockets' parser, which deals with it as it
+always did (pong, close handshake, 1002, 1009, …): alone when it is short and whole in its read (a
+ping in the middle of a burst), and the fast path goes on after it if that parser is between frames
+again; otherwise with every byte after it, and the fast path waits until that parser is between
+frames again. A text frame cut by the end of a read is held here until the rest arrives; at EOF it
+is handed to websockets first, so "stream ends after N bytes" is still its error. UTF-8 is still
+checked where it always was (`recv()`, and ready_frames.take()).
 
 This reads websockets internals (the parser generator, its reader, `events`): where they are
 not as expected, `speed_up` leaves the connection alone and returns False, and
@@ -77,7 +78,9 @@ def speed_up(protocol: Any) -> bool:
         held.extend(part)
         need = whole
 
-    def receive_data(data: bytes | bytearray) -> None:
+    def receive_data(data: bytes | bytearray | memoryview) -> None:
+        if type(data) is memoryview:  # a frame must not share a buffer its caller may reuse
+            data = bytes(data)
         if held:
             held.extend(data)
             if len(held) < need:  # a big frame arriving read by read: no copy until it is whole
@@ -91,7 +94,19 @@ def speed_up(protocol: Any) -> bool:
         append, size, i = protocol.events.append, len(data), 0
         while size - i >= 2:
             if data[i] != 0x81:  # FIN, no RSV bit, TEXT
-                break
+                # Anything else goes to websockets. A short frame whole in this read (a ping, a
+                # pong: control frames carry at most 125 bytes) goes alone, and when that leaves its
+                # parser between frames the burst goes on here: handing it the rest of the read
+                # would keep the fast path off until some read happened to end between two frames.
+                second = data[i + 1]
+                end = i + 2 + (4 if second & 0x80 else 0) + (second & 0x7F)
+                if second & 0x7F >= 126 or end > size:
+                    break
+                original_data(data[i:end])
+                i = end
+                if not between_frames():
+                    break
+                continue
             length = data[i + 1]  # unmasked (a server's frames must be): the mask bit is 0
             if length >= 126:
                 if length == 126:
