@@ -12,6 +12,7 @@ Mode `terminal` (the default; the goals are judged on it): each app in a real ps
 watched from outside through the `pyte` screen emulator (bench/terminal.py, bench/ui_terminal.py):
 
 * frames/s to the painted verdict: `g` written to the terminal → the read that painted PASSED.
+  `g` comes 1 s after "connected" is painted: past the dashboard's handshake wait (docs/protocol.md §3).
   Goal: dashboard ≥ 0.6 × bare, same run.
 * key to painted, mid-burst: `?`, `esc`, `/`, `esc`, `↑`, `enter`, `esc`, `end`, one every
   0.4 s, each from writing its bytes to the read that painted its effect (the help's title, the

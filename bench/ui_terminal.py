@@ -51,7 +51,8 @@ SCRIPT: list[tuple[str, str, bool]] = [
 GOAL_RATIO, GOAL_KEY_MEDIAN_MS, GOAL_KEY_WORST_MS = 0.6, 100.0, 150.0  # dashboard ÷ bare frames/s; keys mid-burst
 SECTION = "ui-terminal"
 INTRO = ("`python bench/ui.py` (terminal mode, the default): each app in a pseudo-terminal watched through `pyte`; frames/s "
-         "from writing `g` to the read that painted PASSED; key ms from writing a key to the read that painted its "
+         "from writing `g` (1 s after \"connected\" is painted; before 3 December 0.2 s, inside the dashboard's "
+         "handshake wait) to the read that painted PASSED; key ms from writing a key to the read that painted its "
          "effect, mid-burst (`?`, `esc`, `/`, `esc`, `↑`, `enter`, `esc`, `end`), median / worst over all rounds.")
 HEADER_COLUMNS = [
     "date", "events × rounds", "dashboard ev/s to painted PASSED", "bare ev/s", "ratio (goal ≥ 0.6)",
