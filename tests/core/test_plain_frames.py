@@ -133,18 +133,24 @@ def test_a_sped_up_protocol_gives_exactly_what_websockets_gives(
         assert _feed(fast, chunk) == _feed(plain, chunk), f"after chunk {n} of {len(chunks)}"
 
 
-def test_a_burst_of_text_frames_never_reaches_websockets_parser(monkeypatch: Any) -> None:
+def _count_parses(monkeypatch: Any) -> list[int]:
+    """From now on, one item for every frame websockets' own `Frame.parse` parses."""
     import websockets.frames
 
-    parsed = []
+    parsed: list[int] = []
     original = websockets.frames.Frame.parse.__func__
 
     def counting(cls: Any, *args: Any, **kwargs: Any) -> Any:
         parsed.append(1)
         return (yield from original(cls, *args, **kwargs))
 
-    client = _open(fast=True)
     monkeypatch.setattr(websockets.frames.Frame, "parse", classmethod(counting))
+    return parsed
+
+
+def test_a_burst_of_text_frames_never_reaches_websockets_parser(monkeypatch: Any) -> None:
+    client = _open(fast=True)
+    parsed = _count_parses(monkeypatch)
     wire = b"".join(Frame(Opcode.TEXT, f'{{"type":"agent_thinking","n":{i}}}'.encode()).serialize(mask=False) for i in range(300))
     for start in range(0, len(wire), 997):  # reads that cut frames anywhere, headers included
         client.receive_data(wire[start:start + 997])
@@ -158,17 +164,8 @@ def test_a_burst_of_text_frames_never_reaches_websockets_parser(monkeypatch: Any
 def test_a_ping_in_a_burst_goes_to_websockets_alone_and_the_burst_goes_on_here(monkeypatch: Any) -> None:
     # Handing websockets the rest of the read with the ping kept the fast path off until a read
     # happened to end between two frames: most of a backlogged burst, in reads cut anywhere.
-    import websockets.frames
-
-    parsed = []
-    original = websockets.frames.Frame.parse.__func__
-
-    def counting(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        parsed.append(1)
-        return (yield from original(cls, *args, **kwargs))
-
     client = _open(fast=True, max_size=10**6)
-    monkeypatch.setattr(websockets.frames.Frame, "parse", classmethod(counting))
+    parsed = _count_parses(monkeypatch)
     texts = [f'{{"type":"agent_thinking","n":{i}}}'.encode() for i in range(3000)]
     pings = {10, 1500, 2990}
     wire = b"".join((_raw(0x89, b"ka") if i in pings else b"") + _raw(0x81, t) for i, t in enumerate(texts))
