@@ -11,7 +11,7 @@ whole sequence at once. `ESCDELAY` in the environment still sets it, as for ever
 POSIX only: Windows' console input thread (textual/drivers/win32.py) has the same 100 ms wait
 and is left as Textual ships it (nothing here can run it). `run_input_thread` is Textual 8.2.8's
 (pinned in pyproject) with one line changed; tests/ui/test_input_driver.py notices when the
-original changes.
+original changes. The same driver also writes every screen update whole (ui/full_writes.py).
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ def select_timeout(parser: Any, now: float) -> float:
 
 
 class PromptEscapeDriver(LinuxDriver):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from wsdash.ui.full_writes import FullWriter
+
+        self._file = FullWriter(self._file)  # no update cut short by a signal (ui/full_writes.py)
+
     def run_input_thread(self) -> None:
         """Wait for input and dispatch events (Textual's, with the wait from `select_timeout`)."""
         selector = selectors.SelectSelector()
