@@ -75,7 +75,7 @@ def test_every_byte_arrives_through_the_full_writer() -> None:
     assert _through_a_slow_terminal(full) == SENT
 
 
-@posix_only
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seen losing bytes on Linux; other kernels may restart the write")
 def test_the_unbuffered_stream_it_replaces_loses_bytes_here() -> None:
     # What Python gives sys.__stderr__ under PYTHONUNBUFFERED=1: a text layer straight on the file.
     # If this ever stops losing bytes, the interruption above no longer happens and the test
