@@ -64,21 +64,29 @@ async def test_filter_and_inspector(server: AgentServer) -> None:
         assert "filter: type:tool_executing" in str(app.screen.query_one("#connection").render())
         await pilot.press("enter")  # inspect the one event left
         await pilot.pause(0.1)
-        from wsdash.ui.screens.event_inspector import EventInspector
-
-        assert isinstance(app.screen, EventInspector)
-        assert "cost_analyzer" in app.screen.raw_text and '"execution_id"' in app.screen.norm_text
-        await pilot.press("escape")
+        inspector, stream = app.screen.query_one("#inspector"), app.screen.query_one("#stream")
+        # In the list's place, its title in the list's header line; the tracker stays.
+        assert inspector.display and inspector.has_focus and not stream.display
+        assert app.screen.query_one("#tracker").display
+        assert "tool_executing" in str(app.screen.query_one("#stream-header").render())
+        assert "cost_analyzer" in inspector.raw_text and '"execution_id"' in inspector.norm_text
+        await pilot.press("escape")  # closes the inspector: the list is back, the filter still on
+        await pilot.pause(0.1)
+        assert stream.display and stream.has_focus and not inspector.display and app.store.shown == 1
         await pilot.press("escape")  # clears the filter
         await pilot.pause(0.2)
         assert app.store.shown == app.store.received
-        # The inspector is kept between events: the next `enter` shows the next event, not the last one.
+        # One inspector shown each event in turn: the next `enter` shows the next event, not the last one.
         await pilot.press("enter")  # the newest: agent_completed
         await pilot.pause(0.2)
-        assert isinstance(app.screen, EventInspector)
-        shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
-        assert "agent_completed" in shown and "tool_executing" not in shown and "cost_analyzer" not in app.screen.raw_text
-        await pilot.press("escape")
+        assert inspector.display
+        assert "agent_completed" in str(app.screen.query_one("#stream-header").render())
+        assert "agent_completed" in inspector.raw_text and "cost_analyzer" not in inspector.raw_text
+        shown = "\n".join(strip.text for strip in (inspector.render_line(y) for y in range(inspector.size.height)))
+        assert "raw frame" in shown and "agent_completed" in shown and "tool_executing" not in shown
+        await pilot.press("q")  # q closes it too (and does not quit)
+        await pilot.pause(0.1)
+        assert stream.display and app.is_running
 
 
 async def test_tail_pauses_when_scrolling_up_and_counts_new(server: AgentServer) -> None:

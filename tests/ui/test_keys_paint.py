@@ -33,20 +33,15 @@ async def test_the_filter_box_and_the_inspector_are_ready_before_the_first_key(s
     import sys
 
     monkeypatch.setattr(dashboard, "WARM_UP_S", 0.05)
-    for name in [m for m in sys.modules if m.startswith("wsdash.ui.screens.event_inspector")]:
+    for name in [m for m in sys.modules if m.startswith("wsdash.ui.widgets.event_inspector")]:
         monkeypatch.delitem(sys.modules, name)
     app = make_app(live_settings(server))
     async with app.run_test(size=SIZE) as pilot:
         dash = app.screen
-
-        def inspector_composed() -> bool:
-            return app.is_screen_installed("inspector") and bool(app.get_screen("inspector").query("#inspector-raw"))
-
-        await until(pilot, lambda: dash.query("#filter") and inspector_composed(), timeout=20)
-        assert "wsdash.ui.screens.event_inspector" in sys.modules
-        assert app.screen is dash  # composed off screen: nothing was shown
-        inspector = app.get_screen("inspector")
-        raw = inspector.query_one("#inspector-raw")
+        await until(pilot, lambda: dash.query("#filter") and dash.query("#inspector"), timeout=20)
+        assert "wsdash.ui.widgets.event_inspector" in sys.modules
+        inspector = dash.query_one("#inspector")
+        assert not inspector.display  # mounted, hidden: `enter` only shows it
         box = dash.query_one("#filter")
         assert not box.display  # mounted, hidden: `/` only shows it
         await pilot.press("slash")
@@ -54,5 +49,140 @@ async def test_the_filter_box_and_the_inspector_are_ready_before_the_first_key(s
         await pilot.press("escape")
         await until(pilot, lambda: len(app.source.store) > 0)
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen is inspector)
-        assert inspector.query_one("#inspector-raw") is raw  # the warm-up's widgets, not a new compose
+        await until(pilot, lambda: inspector.display)
+        assert dash.query("#inspector").only_one() is inspector  # the warm-up's, not a second one
+
+
+# ---- the inspector: in the list's place, painted there alone ---------------------------------
+
+async def test_enter_and_esc_paint_the_lists_place_alone(tmp_path, monkeypatch) -> None:
+    """Opening and closing the inspector repaints the list's place (and the line above it), and
+    the footer's keys; nothing else on screen. Three things made it repaint far more (bench/ui.py,
+    `enter` and `esc`): Textual's focus change repainting the whole screen, a swap that changed
+    how many widgets are laid out (which renumbers every widget's paint order, so the tracker and
+    its checkpoints counted as changed), and awaiting a mount that was done (its parent repainted)."""
+    from textual._compositor import Compositor
+    from textual.geometry import Region
+
+    from tests.ui.test_snapshots import app_for, settled
+
+    app = app_for(tmp_path)  # a replay, environment cards and tiers
+    monkeypatch.setattr(dashboard, "FLUSH_S", 3600.0)  # no tick ("checked 3 s ago"): what changes, the keys changed
+    painted: list[Region | str] = []
+    partial, full = Compositor.render_partial_update, Compositor.render_full_update
+
+    def render_partial_update(self):
+        painted.extend(self._dirty_regions)
+        return partial(self)
+
+    def render_full_update(self, simplify: bool = False):
+        painted.append("the whole screen")
+        return full(self, simplify)
+
+    monkeypatch.setattr(Compositor, "render_partial_update", render_partial_update)
+    monkeypatch.setattr(Compositor, "render_full_update", render_full_update)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        await until(pilot, lambda: dash.query("#inspector"))
+        await pilot.press("up")
+        await pilot.pause(0.3)
+        header, stream = dash.query_one("#stream-header"), dash.query_one("#stream")
+        place = header.region.union(stream.region)
+        footer = dash.query_one("KeyFooter").region
+        for key in ("enter", "escape", "enter", "escape"):
+            painted.clear()
+            await pilot.press(key)
+            await pilot.pause(0.3)
+            assert dash.query_one("#inspector").display == (key == "enter")
+            outside = [r for r in painted if isinstance(r, str) or not (place.contains_region(r) or footer.contains_region(r))]
+            assert not outside, f"{key} repainted {outside} (the list's place is {place})"
+
+
+def test_no_focus_rule_styles_the_list_or_the_inspector() -> None:
+    """EventStream and EventInspector skip Textual's restyle on focus (`watch_has_focus`): a
+    `:focus` rule for either would silently not apply. Their focused look is drawn in code."""
+    import re
+    from pathlib import Path
+
+    import wsdash.ui.app as app_module
+
+    css = (Path(app_module.__file__).parent / "app.tcss").read_text()
+    for selectors in re.findall(r"([^{}]+)\{", css):
+        for selector in selectors.split(","):
+            if ":focus" in selector:
+                assert not re.search(r"EventStream|EventInspector|#stream\b|#inspector\b", selector), selector
+
+
+async def test_a_short_terminal_gives_the_inspector_the_trackers_rows_too(tmp_path) -> None:
+    from tests.ui.test_snapshots import app_for, settled
+
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        tracker, stream = dash.query_one("#tracker"), dash.query_one("#stream")
+        await pilot.press("up", "enter")
+        await pilot.pause(0.3)
+        inspector = dash.query_one("#inspector")
+        assert inspector.display and not tracker.display
+        assert inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS
+        # Narrow: the raw frame above the normalised form, not two columns of 20.
+        lines = [inspector.render_line(y).text for y in range(inspector.size.height)]
+        assert lines[0].startswith("raw frame") and "normalised" not in lines[0]
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert tracker.display and stream.display and not inspector.display
+
+
+async def test_the_filter_key_while_inspecting_brings_the_list_back(tmp_path) -> None:
+    from tests.ui.test_snapshots import app_for, settled
+
+    app = app_for(tmp_path, health=False, tiers=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        await pilot.press("up", "enter")
+        await pilot.pause(0.3)
+        assert dash.query_one("#inspector").display
+        await pilot.press("slash")
+        await pilot.pause(0.2)
+        box = dash.query_one("#filter")
+        assert box.has_focus and dash.query_one("#stream").display and not dash.query_one("#inspector").display
+        header = str(dash.query_one("#stream-header").render())
+        assert "event #" not in header and "type" in header  # the list's column titles again, at its width
+
+
+async def test_the_list_draws_its_cursor_where_it_is_and_as_focus_has_it(tmp_path) -> None:
+    """The list keeps the rows it drew (a paused view is drawn again on every tick that brings
+    news): a row is drawn anew when the cursor comes or goes, when focus leaves the list (the
+    cursor is underlined then) and when the theme changes."""
+    from tests.ui.test_snapshots import app_for, settled
+
+    app = app_for(tmp_path, health=False, tiers=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        stream = app.screen.query_one("#stream")
+        n = len(app.store)
+
+        def marked(how: str) -> list[int]:
+            cursor = stream._style("cursor")
+            strips = [stream.render_line(y) for y in range(n)]
+            return [y for y, strip in enumerate(strips) for seg in list(strip)[:1]
+                    if seg.style and (seg.style.bgcolor == cursor.bgcolor if how == "focused" else seg.style.underline)]
+
+        await pilot.press("up")
+        await pilot.pause(0.2)
+        assert marked("focused") == [n - 2]
+        await pilot.press("up")
+        await pilot.pause(0.2)
+        assert marked("focused") == [n - 3]
+        await pilot.press("slash")  # focus goes to the filter box
+        await pilot.pause(0.2)
+        assert marked("focused") == [] and marked("underlined") == [n - 3]
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        before = stream._style("cursor").bgcolor
+        app.theme = "textual-light"
+        await pilot.pause(0.3)
+        assert stream._style("cursor").bgcolor != before and marked("focused") == [n - 3]

@@ -9,7 +9,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Input, Static
 
 from wsdash.ui.widgets.event_stream import EventStream, header_line
@@ -20,9 +22,11 @@ from wsdash.ui.widgets.prose import prose
 from wsdash.ui.widgets.refresh import flush_on_news, update_if_changed
 
 if TYPE_CHECKING:  # imported when first needed (the warm-up): not in the first frame's start-up
-    from wsdash.ui.screens.event_inspector import EventInspector
+    from wsdash.ui.widgets.event_inspector import EventInspector
+    from wsdash.ui.widgets.history_strip import HistoryStrip
 
 FLUSH_S = 0.1
+INSPECTOR_MIN_ROWS = 12  # fewer rows where the list is, and the inspector takes the tracker's too
 WARM_UP_S = 1.0  # after mounting: what the first `/` and `enter` would otherwise do while a person waits
 
 
@@ -33,6 +37,10 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "filter", "Filter", tooltip="Filter the event stream by type or text"),
         Binding("escape", "back", "Back", show=False),
     ]
+    # Textual's Screen repaints the whole terminal whenever focus moves (its `focused` reactive
+    # repaints by default), on top of restyling the two widgets whose focus changed, which is all
+    # that looks different: 15-40 ms per `/`, `enter` and `esc` here, for nothing.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, source: Any, health_names: list[tuple[str, str]], tier_pane: Any | None = None, *, lead: str | None = None) -> None:
         super().__init__()
@@ -40,6 +48,17 @@ class DashboardScreen(Screen[None]):
         self.health_names = health_names
         self.tier_pane = tier_pane
         self.lead = lead if any(n == lead for n, _ in health_names) else None
+        # Held, not queried: a DOM query walks the tree and matches selectors, ~0.3 ms each, and
+        # the tick and the keys asked for these a dozen times.
+        self._tracker = GoldenPathTracker(source, id="tracker")
+        self._header_line = Static(id="stream-header", markup=False)  # the inspector's title there is the server's text
+        self._stream = EventStream(source.store, clock=getattr(source, "clock", None), on_follow=self._stream_header, id="stream")
+        self._still_works = Static(id="still-works")
+        self._cards: list[HealthCard] = []
+        self._health_pane: VerticalScroll | None = None
+        self._history_strip: HistoryStrip | None = None
+        self._filter: Input | None = None
+        self._inspector_widget: EventInspector | None = None
 
     def compose(self) -> ComposeResult:
         # The breakpoint class the first resize would add, added before the widgets take their
@@ -59,24 +78,24 @@ class DashboardScreen(Screen[None]):
                             health.border_title = "Environment"
                             # The target streamed here first: it explains the golden-path pane. Then
                             # what to do (it matters more than the details), then Docker and the rest.
-                            for name, label in self.health_names:
-                                if name == self.lead:
-                                    yield HealthCard(name, f"{label} · golden path")
-                            yield Static(id="still-works")
-                            for name, label in self.health_names:
-                                if name != self.lead:
-                                    yield HealthCard(name, label)
+                            self._health_pane = health
+                            self._cards = [HealthCard(name, f"{label} · golden path") for name, label in self.health_names if name == self.lead]
+                            self._cards += [HealthCard(name, label) for name, label in self.health_names if name != self.lead]
+                            yield from self._cards[:1 if self.lead else 0]
+                            yield self._still_works
+                            yield from self._cards[1 if self.lead else 0:]
                     if self.tier_pane is not None:
                         yield self.tier_pane
             with Vertical(id="right") as right:
                 right.border_title = "Golden path"
-                yield GoldenPathTracker(self.source, id="tracker")
+                yield self._tracker
                 if getattr(self.app, "history_feed", None) is not None:
                     from wsdash.ui.widgets.history_strip import HistoryStrip
 
-                    yield HistoryStrip(self.app.history_feed, id="history-strip")
-                yield Static(id="stream-header")
-                yield EventStream(self.source.store, clock=getattr(self.source, "clock", None), on_follow=self._stream_header, id="stream")
+                    self._history_strip = HistoryStrip(self.app.history_feed, id="history-strip")
+                    yield self._history_strip
+                yield self._header_line
+                yield self._stream
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -89,17 +108,16 @@ class DashboardScreen(Screen[None]):
         self._quiet()
 
     async def warm_up(self) -> None:
-        """Once the dashboard is up: mount the filter box (hidden) and compose the inspector (not
-        shown), so that the first `/` only shows a box and the first `enter` only lays out a
-        screen. Mounting an Input restyles every widget here (its CSS is new to the app), and
-        the inspector's compose and its JSON highlighter's import (pygments, in a thread) take
-        ~100 ms each, mid-burst more (bench/ui.py: the first `enter` of a burst)."""
+        """Once the dashboard is up: mount the filter box and the inspector (both hidden), so
+        that the first `/` and the first `enter` only show them. Mounting an Input restyles every
+        widget here (its CSS is new to the app), and the JSON highlighter's import (pygments,
+        in a thread) took ~100 ms, mid-burst more (bench/ui.py: the first `enter` of a burst)."""
         import asyncio
 
         await self.prepare_filter()
         await asyncio.to_thread(warm_up_inspector)
         if self.is_attached:  # not when wsdash is quitting meanwhile
-            self._inspector(compose=True)
+            await self._inspector()
 
     def on_screen_resume(self) -> None:
         self.flush()  # back from a modal: current at once, not at the next tick
@@ -110,15 +128,15 @@ class DashboardScreen(Screen[None]):
             # Under a modal, every change here still repaints the modal on top (Textual keeps the
             # screen below as its background): tens of ms a tick in a burst. It catches up on return.
             return
-        self.query_one(GoldenPathTracker).sync()
-        stream = self.query_one(EventStream)
+        self._tracker.sync()
+        stream = self._stream
         stream.sync()
         self._stream_header(stream)
         board = getattr(self.app, "health_board", None)
         if board is not None:
             results = []
             failing = False
-            for card in self.query(HealthCard):
+            for card in self._cards:
                 result = board.result(card.target)
                 failure = board.failure(card.target)
                 failing = failing or failure is not None
@@ -126,7 +144,7 @@ class DashboardScreen(Screen[None]):
                 if result is not None:
                     results.append(result)
             self._below_the_fold()
-            still = self.query_one("#still-works", Static)
+            still = self._still_works
             lines: list[str] = []
             # Not from stale results: "everything checked is up" while the checks fail would be a lie.
             if len(results) == len(self.health_names) and len(results) > 1 and not failing:
@@ -138,8 +156,17 @@ class DashboardScreen(Screen[None]):
         if self.tier_pane is not None:
             self.tier_pane.sync()
 
-    def _stream_header(self, stream: EventStream) -> None:
-        width = stream.scrollable_content_region.width
+    def _stream_header(self, stream: EventStream, width: int | None = None) -> None:
+        """The line above the list: its column titles and whether it follows; the inspected
+        event's title while the inspector is in the list's place. `width`: the list's, when it is
+        not laid out yet (it reads 0 while hidden)."""
+        line = self._header_line
+        inspector = self._inspecting()
+        if inspector is not None:
+            # In the theme's primary colour, not by a class: a class change restyles the line.
+            update_if_changed(line, Text(inspector.title_text, style=self.app.theme_variables["primary"]))
+            return
+        width = width or stream.scrollable_content_region.width
         header = header_line(width)
         if not stream.tail:
             # Over the summary column's title: after it, "end to follow" (the key that resumes)
@@ -147,20 +174,23 @@ class DashboardScreen(Screen[None]):
             status = f"▼ {stream.new_since_pause:,} new — end to follow" if stream.new_since_pause else "‖ paused — end to follow"
             head = header.removesuffix("summary")
             header = head + status if len(head) + len(status) <= width else status
-        update_if_changed(self.query_one("#stream-header", Static), header)
+        update_if_changed(line, header)
 
     def _below_the_fold(self) -> None:
         """'↓ 2 more' under the environment pane while cards are out of sight below it: a down
         target nobody scrolls to is hidden state."""
-        pane = self.query_one("#health-pane", VerticalScroll)
+        pane = self._health_pane
+        if pane is None:
+            return
         view_bottom = pane.scroll_offset.y + pane.scrollable_content_region.height
-        hidden = sum(1 for card in pane.query(HealthCard) if card.virtual_region.bottom > view_bottom)
+        hidden = sum(1 for card in self._cards if card.virtual_region.bottom > view_bottom)
         subtitle = f"↓ {hidden} more · tab, ↓" if hidden else ""
         if pane.border_subtitle != subtitle:
             pane.border_subtitle = subtitle
 
     # ---- filter and inspect -----------------------------------------------------------------
     async def action_filter(self) -> None:
+        self._close_inspector()  # the filter acts on the list: show it
         box = await self.prepare_filter()
         box.display = True
         box.value = self.source.store.filter.text
@@ -169,70 +199,97 @@ class DashboardScreen(Screen[None]):
     async def prepare_filter(self) -> Input:
         """The filter box, mounted hidden when it is not there yet: not at start-up (an Input costs
         the first frame its styles, ~10 widgets' worth) but by `warm_up`, or by `/` if sooner."""
-        box = self._filter_box()
-        if box is None:
-            box = Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
-            box.display = False
-            await self.query_one("#right").mount(box, before="#stream-header")
-        return box
-
-    def _filter_box(self) -> Input | None:
-        boxes = self.query("#filter")
-        return boxes.first(Input) if boxes else None
+        if self._filter is None:
+            self._filter = Input(placeholder="filter: text, or type:agent_thinking,tool_executing — enter to apply, esc to clear", id="filter")
+            self._filter.display = False
+            await self.query_one("#right").mount(self._filter, before=self._header_line)
+        return self._filter
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             self.source.store.set_filter(event.value)
-            stream = self.query_one(EventStream)
-            stream.reset()
+            self._stream.reset()
             if not event.value:
                 event.input.display = False
-            stream.focus()
+            self._stream.focus()
 
     def action_back(self) -> None:
-        box = self._filter_box()
+        box = self._filter
         if (box is not None and box.has_focus) or self.source.store.filter:
             if box is not None:
                 box.value = ""
                 box.display = False
-            stream = self.query_one(EventStream)
             if self.source.store.filter:  # nothing was filtered (`/` then esc): the view stays as it is
                 self.source.store.set_filter("")
-                stream.reset()
-            stream.focus()
+                self._stream.reset()
+            self._stream.focus()
 
     def on_tier_card_open(self, message: Any) -> None:
         from wsdash.ui.screens.tier_detail import TierDetailScreen
 
         self.app.push_screen(TierDetailScreen(self.tier_pane.board.states[message.name], self.tier_pane))
 
-    def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
-        inspector = self._inspector()
-        inspector.show(message.row)
-        self.app.push_screen(inspector)
+    async def on_event_stream_inspect(self, message: EventStream.Inspect) -> None:
+        inspector = await self._inspector()
+        inspector.show(message.row, place_width=self._stream.outer_size.width)
+        # In the list's place, under the tracker (which stays live), with the list's header line
+        # for its title. One widget for one: Textual numbers every widget's paint order by its
+        # place among all the widgets laid out, so a swap that changed their count would repaint
+        # every widget above too (the tracker and its five checkpoints: ~half the cost of `enter`).
+        stream = self._stream
+        if stream.size.height < INSPECTOR_MIN_ROWS:
+            # A short terminal (80×24 leaves the list 7 rows): the tracker gives way too, and
+            # comes back with the list. Everything is laid out and painted again; small, though.
+            self._above_the_list(hidden=True)
+        stream.display = False
+        inspector.display = True
+        inspector.focus()
+        self._stream_header(stream)
 
-    def _inspector(self, *, compose: bool = False) -> EventInspector:
-        """The one inspector, installed once and shown each event in turn: a new screen per `enter`
-        cost its compose, a stylesheet pass over its widgets and their removal on `esc` (~100 ms).
-        `compose`: compose it now, off screen (Textual starts an installed screen's widgets only
-        when it is first pushed; `_get_screen` is that step alone — Textual is pinned, and
-        tests/ui/test_keys_paint.py checks the inspector is composed after the warm-up)."""
-        from wsdash.ui.screens.event_inspector import EventInspector
+    def on_event_inspector_closed(self, message: Any) -> None:
+        self._close_inspector()
 
-        app = self.app
-        if not app.is_screen_installed("inspector"):
-            app.install_screen(EventInspector(), "inspector")
-        inspector = app.get_screen("inspector")
-        assert isinstance(inspector, EventInspector)
-        if compose and not inspector.is_running:
-            app._get_screen(inspector)
-        return inspector
+    def _inspecting(self) -> EventInspector | None:
+        inspector = self._inspector_widget
+        return inspector if inspector is not None and inspector.display else None
+
+    def _close_inspector(self) -> None:
+        inspector = self._inspecting()
+        if inspector is None:
+            return
+        inspector.display = False
+        self._above_the_list(hidden=False)
+        self._stream.display = True
+        self._stream.focus()
+        # The list's width is the inspector's (same place, same scrollbar gutter).
+        self._stream_header(self._stream, inspector.scrollable_content_region.width)
+
+    def _above_the_list(self, *, hidden: bool) -> None:
+        if self._tracker.display == hidden:  # set alike, `display` still repaints the tracker
+            self._tracker.display = not hidden
+        if self._history_strip is not None:
+            self._history_strip.give_way(hidden)
+
+    async def _inspector(self) -> EventInspector:
+        """The one inspector, mounted hidden after the event list (by the warm-up, or by the first
+        `enter` if sooner) and shown each event in turn."""
+        if self._inspector_widget is None:
+            from wsdash.ui.widgets.event_inspector import EventInspector
+
+            self._inspector_widget = EventInspector(id="inspector")
+            self._inspector_widget.display = False
+            self._inspector_mounted = self.query_one("#right").mount(self._inspector_widget)
+        if not self._inspector_widget.is_mounted:
+            # An `enter` during the warm-up's mount waits for it. Not once mounted: awaiting a
+            # mount repaints the whole parent pane (tracker and all) again.
+            await self._inspector_mounted
+        return self._inspector_widget
 
 
 def warm_up_inspector() -> None:
     """Import the event inspector and its JSON highlighter (pygments' lexer) ahead of the first `enter`."""
     from rich.syntax import Syntax
 
-    import wsdash.ui.screens.event_inspector  # noqa: F401
+    import wsdash.ui.widgets.event_inspector  # noqa: F401
 
     Syntax("{}", "json").lexer  # noqa: B018 - looked up (and imported) on first use

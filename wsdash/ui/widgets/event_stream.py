@@ -28,6 +28,7 @@ FIXED_W = 13 + 9 + TYPE_W + AGENT_W
 NARROW_W = 13 + TYPE_W
 WIDE = 110  # below this the tool name moves into the summary column
 ROOMY = 76  # below this the offset and agent columns give way to the summary
+DRAWN_KEPT = 2000  # drawn rows kept: many screens' worth; a burst's rows are drawn once and dropped
 
 
 def wall_clock() -> Callable[[float], str]:
@@ -84,6 +85,9 @@ class EventStream(ScrollView, can_focus=True):
         self._tail_y: int | None = None  # where following left the view at the last sync
         self._base = Style()  # set by render_lines for the lines it draws
         self._width = 0
+        # Drawn rows by (seq, width, cursor, focus): a paused view is drawn again on every tick
+        # that brings new events (its rows unchanged), and again as the inspector gives it its place back.
+        self._drawn: dict[tuple[int, int, bool, bool], Strip] = {}
 
     # ---- data -------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -226,9 +230,17 @@ class EventStream(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        # Textual restyles a widget as it gains or loses focus. No `:focus` rule styles this one
+        # (tests/ui/test_keys_paint.py holds app.tcss to that), and the cursor's look is drawn
+        # from `has_focus`: the restyle (nine component classes) was ~8 ms of every `enter` and
+        # `esc`. Its lines are drawn again as Textual's `_on_focus`/`_on_blur` refresh it.
+        pass
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()  # a theme change or a CSS reload
+        self._drawn.clear()
 
     def _kind_style(self, row: Row) -> Style:
         e = row.event
@@ -243,8 +255,13 @@ class EventStream(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # The widget's style, once per drawing rather than per line: `rich_style` walks the
         # ancestors' styles, and was 40 % of a line's cost in a burst, when every visible line is new.
-        self._base = self.rich_style
+        base = self.rich_style
+        if base != self._base:
+            self._drawn.clear()
+        self._base = base
         self._width = self.scrollable_content_region.width
+        if len(self._drawn) > DRAWN_KEPT:
+            self._drawn.clear()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -253,6 +270,14 @@ class EventStream(ScrollView, can_focus=True):
         if index >= len(self.store):
             return Strip.blank(width, self._base)
         row = self.store.row(index)
+        cursor = index == self.cursor
+        key = (row.seq, width, cursor, cursor and self.has_focus)
+        strip = self._drawn.get(key)
+        if strip is None:
+            strip = self._drawn[key] = self._draw(row, width, cursor)
+        return strip
+
+    def _draw(self, row: Row, width: int, cursor: bool) -> Strip:
         e = row.event
         wide = width >= WIDE
         roomy = width >= ROOMY
@@ -279,9 +304,9 @@ class EventStream(ScrollView, can_focus=True):
             rest -= len(prefix)
         # Server text is drawn only for visible lines, so scrubbing it here costs nothing at any rate.
         segments.append(Segment(scrub(e.summary(max(2, rest)))))
-        if index == self.cursor:
-            cursor = self._style("cursor") if self.has_focus else Style(underline=True)
-            segments = [Segment(text, (style or Style()) + cursor) for text, style, _ in segments]
+        if cursor:
+            marked = self._style("cursor") if self.has_focus else Style(underline=True)
+            segments = [Segment(text, (style or Style()) + marked) for text, style, _ in segments]
         return Strip(segments).adjust_cell_length(width).apply_style(self._base)
 
 

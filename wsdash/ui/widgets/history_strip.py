@@ -71,6 +71,15 @@ class HistoryStrip(Static):
         super().__init__(id=id)
         self.feed = feed
         self._shown: tuple[int, int] | None = None
+        self._given_way = False
+
+    def give_way(self, hidden: bool) -> None:
+        """Hidden for a while whatever the feed holds (the inspector takes its rows on a short terminal)."""
+        if hidden == self._given_way:
+            return
+        self._given_way = hidden
+        self._shown = None
+        self.sync()
 
     def on_mount(self) -> None:
         self.sync()
@@ -85,6 +94,6 @@ class HistoryStrip(Static):
         if key == self._shown:
             return
         self._shown = key
-        self.display = bool(self.feed.records or self.feed.note)
+        self.display = not self._given_way and bool(self.feed.records or self.feed.note)
         if self.display:
             update_if_changed(self, strip_text(self.feed, width))
