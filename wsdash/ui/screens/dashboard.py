@@ -214,6 +214,9 @@ class DashboardScreen(Screen[None]):
             self._stream.focus()
 
     def action_back(self) -> None:
+        if self._inspecting() is not None:  # focus moved on (tab): esc still closes it first
+            self._close_inspector()
+            return
         box = self._filter
         if (box is not None and box.has_focus) or self.source.store.filter:
             if box is not None:

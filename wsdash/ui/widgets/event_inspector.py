@@ -25,6 +25,7 @@ from wsdash.core.redact import scrub
 
 
 SIDE_BY_SIDE = 70  # columns: narrower, the raw frame goes above the normalised form
+SHOWN_LINES = 2000  # of each form: the rest is left to `c` / `n` (the clipboard takes it whole)
 
 
 def _pretty_raw(raw: str | bytes) -> str:
@@ -44,6 +45,17 @@ def normalised(row: Row) -> dict[str, Any]:
         "offset_ms": None if row.offset is None else round(row.offset * 1000, 1),
         "timestamp": e.timestamp, "note": e.note, "fields": e.fields,
     }
+
+
+def shown_part(text: str) -> str:
+    """The first SHOWN_LINES lines, and how many more there are: a megabyte frame is ~30,000
+    lines, and highlighting and laying out all of them held the screen for seconds. `c` and `n`
+    still copy the whole text."""
+    lines = text.split("\n", SHOWN_LINES)
+    if len(lines) <= SHOWN_LINES:
+        return text
+    more = lines.pop().count("\n") + 1
+    return "\n".join(lines) + f"\n… {more:,} more line{'' if more == 1 else 's'}: c / n copies the whole frame"
 
 
 def highlighted(code: str) -> Text:
@@ -90,7 +102,7 @@ class EventInspector(ScrollView, can_focus=True):
         self.norm_text = scrub(json.dumps(normalised(row), indent=2, ensure_ascii=False, default=str))
         self.title_text = scrub(f"event #{row.seq} · {e.type}" + (f" (wire type {e.raw_type})" if e.raw_type else ""))
         self.note_text = scrub(e.note) if e.note else ""
-        self._raw, self._norm = highlighted(self.raw_text), highlighted(self.norm_text)
+        self._raw, self._norm = highlighted(shown_part(self.raw_text)), highlighted(shown_part(self.norm_text))
         self._laid_out = None
         self.scroll_to(y=0, animate=False, immediate=True, force=True)  # the last event's position is not this one's
         # Its scrollbar's gutter is always there (app.tcss): the lines' width is the place's less that.
