@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.color import Color
+
 from tests.ui.helpers import GOLDEN_FRAMES, IDS
 from tests.ui.test_snapshots import app_for, settled
 from wsdash.ui.widgets.event_inspector import SHOWN_LINES, shown_part
@@ -56,3 +58,44 @@ async def test_esc_closes_the_inspector_wherever_focus_went(tmp_path: Path) -> N
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert not inspector.display and dash.query_one("#stream").display and dash.query_one("#stream").has_focus
+
+
+async def test_a_filter_applied_while_inspecting_shows_the_list_it_filtered(tmp_path: Path) -> None:
+    """The filter box stays on screen once a filter is set, and tab reaches it from the inspector:
+    enter there applies the filter to the list, so the list comes back, with focus."""
+    app = app_for(tmp_path, health=False, tiers=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        await pilot.press("slash", *"tool", "enter")  # a filter: the box stays
+        await pilot.pause(0.2)
+        await pilot.press("enter")  # the event under the cursor
+        await pilot.pause(0.3)
+        inspector, stream, box = dash.query_one("#inspector"), dash.query_one("#stream"), dash.query_one("#filter")
+        assert inspector.display and box.display
+        box.focus()  # where tab or a click takes a user
+        await pilot.pause(0.1)
+        box.value = "type:agent_completed"
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert not inspector.display and stream.display and stream.has_focus
+        assert len(app.store) == 1
+        assert "event #" not in str(dash.query_one("#stream-header").render())
+
+
+async def test_the_inspectors_title_takes_the_new_themes_colour(tmp_path: Path) -> None:
+    app = app_for(tmp_path, health=False, tiers=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        await pilot.press("up", "enter")
+        await pilot.pause(0.3)
+        header = app.screen.query_one("#stream-header")
+
+        def colour() -> str:
+            first = next(seg for seg in header.render_line(0) if seg.text.strip())
+            return first.style.color.triplet.hex
+
+        before = colour()
+        app.theme = "textual-light"
+        await pilot.pause(0.3)
+        assert colour() != before and colour() == Color.parse(app.theme_variables["primary"]).hex.lower()

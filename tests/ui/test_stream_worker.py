@@ -27,6 +27,7 @@ from wsdash.services.session.live import LiveSession
 from wsdash.services.session.remote import RemoteSession, detached
 from wsdash.ui.app import make_app
 from wsdash.ui.settings import AppSettings
+from wsdash.ui.widgets.event_stream import EventStream
 
 
 def gone(pid: int) -> bool:
@@ -91,6 +92,18 @@ async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer,
         await pilot.press("g")
         await until(pilot, lambda: len(app.source.results) == 2, timeout=20)
         assert app.source.results[-1].ok
+        # The new worker numbers on from the first one's rows: the list keys what it has drawn, and
+        # where a paused reader is, by row number, and a number seen twice drew the first run's rows
+        # (their times, their types) in the second run's place.
+        store = app.store
+        seqs = [store.row(i).seq for i in range(len(store))]
+        assert seqs == sorted(set(seqs)) and store.received == seqs[-1]
+        await pilot.pause()
+        stream = app.screen.query_one(EventStream)
+        top = stream.scroll_offset.y
+        for y in range(min(stream.size.height, len(store) - top)):
+            row = store.row(top + y)
+            assert stream.render_line(y).text.startswith(stream._clock(row.event.received)), (y, row.event.type)
 
 
 async def test_the_token_comes_from_the_dashboard_and_a_failing_source_is_retried(server: AgentServer) -> None:

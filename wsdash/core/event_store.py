@@ -199,10 +199,12 @@ class FrameRing:
     frame's text, not its parsed `Event`. A burst's parsed frames are then freed as soon as they
     are judged instead of living on in the ring (bench/ui.py: the worker's per-frame cost)."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, received: int = 0) -> None:
         self.capacity = capacity
         self._rows: deque[FrameRow] = deque(maxlen=capacity)
-        self.received = 0
+        # A restarted worker numbers on from the dashboard's store: a row's seq is what the
+        # dashboard keys its drawn rows and its paused view by, so it must never come round again.
+        self.received = received
         self._nesting = Nesting()
 
     def append(self, event: Event, offset: float | None = None, run: int = 0) -> None:

@@ -92,11 +92,11 @@ class WorkerHost:
     def __init__(self, config: dict[str, Any], outbox: Outbox) -> None:
         self.out = outbox
         self.tokens: queue.Queue[tuple[str, Any]] = queue.Queue()
-        store = FrameRing(config["capacity"])
+        store = FrameRing(config["capacity"], config.get("received", 0))
         folder = config.get("record_dir")
         factory = recorder_factory(Path(folder), lambda: self.session.status.runs + 1, self.tell) if folder else None
         self.session = LiveSession(config["opts"], self.token, store, listener_factory=factory)
-        self._sent_seq = 0
+        self._sent_seq = store.received
         self._sent_results = 0
         self._stop = asyncio.Event()
 

@@ -207,6 +207,7 @@ class DashboardScreen(Screen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
+            self._close_inspector()  # tab reaches the box while an event is open: show the list it filters
             self.source.store.set_filter(event.value)
             self._stream.reset()
             if not event.value:

@@ -29,7 +29,9 @@ def update_if_changed(widget: Static, content: Any) -> None:
     number of lines, none wrapping), skip the layout too — a full re-layout on every tick was a
     third of the loop during a burst."""
     last = getattr(widget, "_wsdash_last", None)
-    if last == content:
+    # Rich's Text equality ignores the base style: a theme change that only recolours a line
+    # would keep the old colour.
+    if last == content and getattr(last, "style", None) == getattr(content, "style", None):
         return
     widget._wsdash_last = content  # type: ignore[attr-defined]
     width = widget.content_size.width
