@@ -130,9 +130,27 @@ async def test_a_short_terminal_gives_the_inspector_the_trackers_rows_too(tmp_pa
         # Narrow: the raw frame above the normalised form, not two columns of 20.
         lines = [inspector.render_line(y).text for y in range(inspector.size.height)]
         assert lines[0].startswith("raw frame") and "normalised" not in lines[0]
+        await pilot.press("end")  # scrolled down to the normalised form: the fixed title says so
+        await pilot.pause(0.2)
+        assert inspector.render_line(0).text.startswith("normalised")
+        await pilot.press("home")
+        await pilot.pause(0.2)
+        assert inspector.render_line(0).text.startswith("raw frame")
         await pilot.press("escape")
         await pilot.pause(0.3)
         assert tracker.display and stream.display and not inspector.display
+        # Resized while an event is open: the tracker gives way, and comes back, as it would on opening.
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert inspector.display and tracker.display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        assert inspector.display and not tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.3)
+        assert inspector.display and tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS
 
 
 async def test_the_filter_key_while_inspecting_brings_the_list_back(tmp_path) -> None:

@@ -59,6 +59,7 @@ class DashboardScreen(Screen[None]):
         self._history_strip: HistoryStrip | None = None
         self._filter: Input | None = None
         self._inspector_widget: EventInspector | None = None
+        self._given_rows = 0  # rows the tracker gave the inspector on a short terminal
 
     def compose(self) -> ComposeResult:
         # The breakpoint class the first resize would add, added before the widgets take their
@@ -244,7 +245,7 @@ class DashboardScreen(Screen[None]):
         if stream.size.height < INSPECTOR_MIN_ROWS:
             # A short terminal (80×24 leaves the list 7 rows): the tracker gives way too, and
             # comes back with the list. Everything is laid out and painted again; small, though.
-            self._above_the_list(hidden=True)
+            self._give_way()
         stream.display = False
         inspector.display = True
         inspector.focus()
@@ -267,6 +268,29 @@ class DashboardScreen(Screen[None]):
         self._stream.focus()
         # The list's width is the inspector's (same place, same scrollbar gutter).
         self._stream_header(self._stream, inspector.scrollable_content_region.width)
+
+    def on_resize(self, _event: Any) -> None:
+        if self._inspecting() is not None:
+            self.call_after_refresh(self._fit_inspector)
+
+    def _fit_inspector(self) -> None:
+        """The terminal resized while an event is open: the tracker gives way, or comes back, as
+        opening the event at this size would have had it."""
+        inspector = self._inspecting()
+        if inspector is None:
+            return
+        if self._tracker.display:
+            if inspector.size.height < INSPECTOR_MIN_ROWS:
+                self._give_way()
+        elif inspector.size.height - self._given_rows >= INSPECTOR_MIN_ROWS:
+            self._above_the_list(hidden=False)
+
+    def _give_way(self) -> None:
+        """Hide what sits above the list, noting the rows that gives (margins and all): what a
+        resize must leave for them to come back."""
+        below = self._filter if self._filter is not None and self._filter.display else self._header_line
+        self._given_rows = below.region.y - self._tracker.region.y
+        self._above_the_list(hidden=True)
 
     def _above_the_list(self, *, hidden: bool) -> None:
         if self._tracker.display == hidden:  # set alike, `display` still repaints the tracker

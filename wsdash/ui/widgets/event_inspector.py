@@ -90,6 +90,7 @@ class EventInspector(ScrollView, can_focus=True):
         self.raw_text = self.norm_text = self.title_text = self.note_text = ""
         self._raw = self._norm = Text()
         self._laid_out: tuple[int, list[Strip], list[Strip]] | None = None  # (width, fixed top, body)
+        self._norm_at: int | None = None  # stacked: the body line titled "normalised"
 
     def show(self, row: Row, *, place_width: int = 0) -> None:
         """Lay out this event (one inspector, shown each event in turn). `place_width`: the outer
@@ -122,6 +123,7 @@ class EventInspector(ScrollView, can_focus=True):
         style = self.get_component_rich_style
         top = self._wrap(Text(self.note_text, style=style("event-inspector--note")), width) if self.note_text else []
         heading, rule = style("event-inspector--heading"), style("event-inspector--rule")
+        self._norm_at = None
         if width >= SIDE_BY_SIDE:
             left_w = (width - 3) // 2
             right_w = width - 3 - left_w
@@ -134,8 +136,9 @@ class EventInspector(ScrollView, can_focus=True):
             ]
         else:
             top.append(self._line("raw frame", width, heading))
-            body = (self._wrap(self._raw, width) + [Strip.blank(width), self._line("normalised", width, heading)]
-                    + self._wrap(self._norm, width))
+            raw = self._wrap(self._raw, width)
+            self._norm_at = len(raw) + 1
+            body = raw + [Strip.blank(width), self._line("normalised", width, heading)] + self._wrap(self._norm, width)
         self._laid_out = (width, top, body)
         self.virtual_size = Size(width, len(top) + len(body))
         return top, body
@@ -155,6 +158,8 @@ class EventInspector(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if y < len(top):  # fixed: the column titles stay as the frame scrolls under them
             strip = top[y]
+            if y == len(top) - 1 and self._norm_at is not None and self.scroll_offset.y > self._norm_at:
+                strip = body[self._norm_at]  # stacked, scrolled past the raw frame: the title says what is under it
         else:
             index = self.scroll_offset.y + y - len(top)
             strip = body[index] if 0 <= index < len(body) else Strip.blank(width)
