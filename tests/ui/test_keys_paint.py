@@ -204,3 +204,25 @@ async def test_the_list_draws_its_cursor_where_it_is_and_as_focus_has_it(tmp_pat
         app.theme = "textual-light"
         await pilot.pause(0.3)
         assert stream._style("cursor").bgcolor != before and marked("focused") == [n - 3]
+
+
+async def test_a_secret_known_after_its_row_was_drawn_is_masked_there_too(tmp_path, monkeypatch) -> None:
+    """The list keeps the rows it drew; a secret registered later (a token fetched on the next
+    connect) must not stay on screen in a row drawn before it was known."""
+    from tests.ui.test_snapshots import app_for, settled
+    from wsdash.core import redact
+
+    monkeypatch.setattr(redact, "_secrets", list(redact._secrets))  # this test's secret stays here
+    app = app_for(tmp_path, health=False, tiers=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        stream = app.screen.query_one("#stream")
+
+        def on_screen() -> str:
+            return "\n".join(stream.render_line(y).text for y in range(stream.size.height))
+
+        assert "Planning which data" in on_screen()
+        redact.register_secret("Planning which data")
+        stream.refresh()
+        await pilot.pause(0.2)
+        assert "Planning which data" not in on_screen() and "(redacted)" in on_screen()

@@ -27,6 +27,12 @@ def register_secret(value: str | None) -> None:
     _secrets.sort(key=len, reverse=True)
 
 
+def secrets_known() -> int:
+    """How many secrets are registered: what was drawn and kept before a new one came must be
+    drawn again."""
+    return len(_secrets)
+
+
 def mask(value: str | None) -> str:
     """A stand-in for a secret. A JWT keeps its first 6 characters (always "eyJhbG", its header)
     so a reader knows a token was there; any other secret keeps nothing."""

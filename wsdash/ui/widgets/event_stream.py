@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wsdash.core.event_store import EventStore, Row
-from wsdash.core.redact import scrub
+from wsdash.core.redact import scrub, secrets_known
 from wsdash.core.protocol import GOLDEN, MALFORMED, UNKNOWN
 
 TYPE_W, AGENT_W, TOOL_W = 17, 18, 14  # "supervisor_agent" whole
@@ -88,6 +88,7 @@ class EventStream(ScrollView, can_focus=True):
         # Drawn rows by (seq, width, cursor, focus): a paused view is drawn again on every tick
         # that brings new events (its rows unchanged), and again as the inspector gives it its place back.
         self._drawn: dict[tuple[int, int, bool, bool], Strip] = {}
+        self._secrets = secrets_known()
 
     # ---- data -------------------------------------------------------------------------------
     def sync(self) -> None:
@@ -256,9 +257,10 @@ class EventStream(ScrollView, can_focus=True):
         # The widget's style, once per drawing rather than per line: `rich_style` walks the
         # ancestors' styles, and was 40 % of a line's cost in a burst, when every visible line is new.
         base = self.rich_style
-        if base != self._base:
-            self._drawn.clear()
-        self._base = base
+        secrets = secrets_known()
+        if base != self._base or secrets != self._secrets:
+            self._drawn.clear()  # a new style, or a row drawn before its secret was known
+        self._base, self._secrets = base, secrets
         self._width = self.scrollable_content_region.width
         if len(self._drawn) > DRAWN_KEPT:
             self._drawn.clear()
