@@ -222,7 +222,40 @@ async def test_a_secret_known_after_its_row_was_drawn_is_masked_there_too(tmp_pa
             return "\n".join(stream.render_line(y).text for y in range(stream.size.height))
 
         assert "Planning which data" in on_screen()
-        redact.register_secret("Planning which data")
-        stream.refresh()
-        await pilot.pause(0.2)
+        redact.register_secret("Planning which data")  # the run is over: nothing new arrives
+        await pilot.pause(0.4)
         assert "Planning which data" not in on_screen() and "(redacted)" in on_screen()
+        # So with an event open: its text was masked when it was shown.
+        await pilot.press("end", "up", "enter")  # the thinking step before the answer
+        await pilot.pause(0.3)
+        inspector = app.screen.query_one("#inspector")
+
+        def inspected() -> str:
+            return "\n".join(inspector.render_line(y).text for y in range(inspector.size.height))
+
+        assert inspector.display and "Spend is up" in inspected()
+        redact.register_secret("Spend is up")
+        await pilot.pause(0.4)
+        assert "Spend is up" not in inspected() and "(redacted)" in inspected()
+
+
+async def test_a_resize_to_another_width_measures_the_tracker_there(tmp_path) -> None:
+    """The tracker is taller at 100 columns and more than at 80 (its lines wrap differently), so
+    the rows it gave at one width are not what it takes back at another."""
+    from tests.ui.test_snapshots import app_for, settled
+
+    app = app_for(tmp_path)
+    async with app.run_test(size=(80, 22)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        tracker = dash.query_one("#tracker")
+        await pilot.press("up", "enter")
+        await pilot.pause(0.3)
+        inspector = dash.query_one("#inspector")
+        assert inspector.display and not tracker.display
+        for size in [(100, 25), (80, 26), (100, 29), (80, 22), (130, 40)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.4)
+            assert inspector.display, size
+            assert inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS, (size, tracker.display, inspector.size.height)
+        assert tracker.display  # 130×40 has room for both

@@ -59,7 +59,9 @@ class DashboardScreen(Screen[None]):
         self._history_strip: HistoryStrip | None = None
         self._filter: Input | None = None
         self._inspector_widget: EventInspector | None = None
-        self._given_rows = 0  # rows the tracker gave the inspector on a short terminal
+        # Rows the tracker (and history strip) gave the inspector on a short terminal, by screen
+        # width: their lines wrap, so at another width they take another number of rows back.
+        self._given_rows: dict[int, int] = {}
 
     def compose(self) -> ComposeResult:
         # The breakpoint class the first resize would add, added before the widgets take their
@@ -132,6 +134,9 @@ class DashboardScreen(Screen[None]):
         self._tracker.sync()
         stream = self._stream
         stream.sync()
+        inspector = self._inspecting()
+        if inspector is not None:
+            inspector.mask_new_secrets()
         self._stream_header(stream)
         board = getattr(self.app, "health_board", None)
         if board is not None:
@@ -282,14 +287,20 @@ class DashboardScreen(Screen[None]):
         if self._tracker.display:
             if inspector.size.height < INSPECTOR_MIN_ROWS:
                 self._give_way()
-        elif inspector.size.height - self._given_rows >= INSPECTOR_MIN_ROWS:
+            return
+        given = self._given_rows.get(self.size.width)
+        if given is None or inspector.size.height - given >= INSPECTOR_MIN_ROWS:
+            # Back, and checked once laid out: not measured at this width, or measured with other
+            # content (lines come and go), it may not fit after all. Then it gives way again: one
+            # frame of a resize, which repaints everything anyway.
             self._above_the_list(hidden=False)
+            self.call_after_refresh(self._fit_inspector)
 
     def _give_way(self) -> None:
-        """Hide what sits above the list, noting the rows that gives (margins and all): what a
-        resize must leave for them to come back."""
+        """Hide what sits above the list, noting the rows that gives (margins and all) at this
+        width: what a resize must leave for them to come back."""
         below = self._filter if self._filter is not None and self._filter.display else self._header_line
-        self._given_rows = below.region.y - self._tracker.region.y
+        self._given_rows[self.size.width] = below.region.y - self._tracker.region.y
         self._above_the_list(hidden=True)
 
     def _above_the_list(self, *, hidden: bool) -> None:

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wsdash.core.event_store import Row
-from wsdash.core.redact import scrub
+from wsdash.core.redact import scrub, secrets_known
 
 
 SIDE_BY_SIDE = 70  # columns: narrower, the raw frame goes above the normalised form
@@ -91,6 +91,7 @@ class EventInspector(ScrollView, can_focus=True):
         self._raw = self._norm = Text()
         self._laid_out: tuple[int, list[Strip], list[Strip]] | None = None  # (width, fixed top, body)
         self._norm_at: int | None = None  # stacked: the body line titled "normalised"
+        self._secrets = 0  # secrets known when this event was shown
 
     def show(self, row: Row, *, place_width: int = 0) -> None:
         """Lay out this event (one inspector, shown each event in turn). `place_width`: the outer
@@ -98,6 +99,7 @@ class EventInspector(ScrollView, can_focus=True):
         lines will have (hidden, it has none): laid out at its first paint, it changed its own
         size there and was painted twice."""
         self.row = row
+        self._secrets = secrets_known()
         e = row.event
         self.raw_text = scrub(_pretty_raw(e.raw))
         self.norm_text = scrub(json.dumps(normalised(row), indent=2, ensure_ascii=False, default=str))
@@ -109,6 +111,16 @@ class EventInspector(ScrollView, can_focus=True):
         # Its scrollbar's gutter is always there (app.tcss): the lines' width is the place's less that.
         self._lay_out(place_width - self.styles.scrollbar_size_vertical if place_width else None)
         self.refresh()
+
+    def mask_new_secrets(self) -> bool:
+        """Show the event again, where it was scrolled to, if a secret was registered since it was
+        shown (its text was masked then). True if it did."""
+        if self.row is None or secrets_known() == self._secrets:
+            return False
+        y = self.scroll_offset.y
+        self.show(self.row, place_width=self.outer_size.width)
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
+        return True
 
     # ---- layout: once per event and width --------------------------------------------------
     def on_resize(self) -> None:

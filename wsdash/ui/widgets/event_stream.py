@@ -95,6 +95,8 @@ class EventStream(ScrollView, can_focus=True):
         """Take in whatever the store gained since the last call (called on the screen's timer)."""
         store = self.store
         if store.version == self._version:
+            if secrets_known() != self._secrets:
+                self.refresh()  # rows kept from before a new secret was known: drawn again, masked
             return
         self._version = store.version
         # Moved away from the end since the last sync (the scrollbar dragged): stop following.
