@@ -295,3 +295,18 @@ def test_what_is_not_a_recording_is_named_with_what_is_wrong(tmp_path: Path, con
 def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="is a directory, not a recording"):
         replay(tmp_path)
+
+
+def test_a_recording_never_takes_the_name_of_one_already_there(tmp_path: Path, monkeypatch) -> None:
+    """Two dashboards recording to one folder start their run 1 in the same second: the second
+    must not truncate the first's evidence."""
+    from wsdash.core.recording import recording_file
+
+    monkeypatch.setattr(time, "strftime", lambda *_: "20261203-120000")
+    names = []
+    for _ in range(3):
+        path = recording_file(tmp_path, 1)
+        Recorder(path).close()  # the file exists from here on
+        names.append(path.name)
+    assert names == ["run-20261203-120000-1.jsonl", "run-20261203-120000-1.2.jsonl", "run-20261203-120000-1.3.jsonl"]
+    assert len(list(tmp_path.iterdir())) == 3

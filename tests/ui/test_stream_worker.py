@@ -81,8 +81,8 @@ async def test_quitting_mid_run_judges_the_run_closes_its_recording_and_ends_the
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize(("name", "said"), [("SIGKILL", "ended unexpectedly (exit code -9)"), ("SIGTERM", "was stopped from outside")])
-async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer, name: str, said: str) -> None:
-    app = make_app(live_settings(server))
+async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer, name: str, said: str, tmp_path: Path) -> None:
+    app = make_app(live_settings(server, record_dir=tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.source.results)
         first = app.source.pid
@@ -104,6 +104,10 @@ async def test_a_worker_that_dies_is_said_and_started_again(server: AgentServer,
         for y in range(min(stream.size.height, len(store) - top)):
             row = store.row(top + y)
             assert stream.render_line(y).text.startswith(stream._clock(row.event.received)), (y, row.event.type)
+        # And its runs: the second run is run 2 (the tracker's "RUNNING run N"), in its rows and in its recording's
+        # name (not a second "run 1" beside the first's).
+        assert app.source.status.runs == 2 and store.row(len(store) - 1).run == 2
+        assert sorted(p.name.rsplit("-", 1)[1] for p in tmp_path.glob("run-*.jsonl")) == ["1.jsonl", "2.jsonl"]
 
 
 async def test_the_token_comes_from_the_dashboard_and_a_failing_source_is_retried(server: AgentServer) -> None:

@@ -56,7 +56,13 @@ def recording_file(path: str | os.PathLike[str], run_number: int = 1) -> Path:
     target = Path(path)
     if not target.is_dir():
         return target
-    return target / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{run_number}.jsonl"
+    stem = f"run-{time.strftime('%Y%m%d-%H%M%S')}-{run_number}"
+    name = target / f"{stem}.jsonl"
+    again = 1
+    while name.exists():  # two dashboards recording to one folder: neither overwrites the other's run
+        again += 1
+        name = target / f"{stem}.{again}.jsonl"
+    return name
 
 
 class Recorder:

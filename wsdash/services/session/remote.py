@@ -143,7 +143,7 @@ class RemoteSession:
             self._worker_stopped.clear()
             assert proc.stdin is not None and proc.stdout is not None
             config = {"opts": self.opts, "capacity": self.store.capacity, "record_dir": self._record_dir,
-                      "autorun": self._autorun, "received": self.store.received}
+                      "autorun": self._autorun, "received": self.store.received, "runs": self.status.runs}
             self._autorun = False  # a restarted worker does not run again unasked
             proc.stdin.write(wire.pack("start", config) + b"".join(self._pending))
             self._pending.clear()

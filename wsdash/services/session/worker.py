@@ -96,6 +96,9 @@ class WorkerHost:
         folder = config.get("record_dir")
         factory = recorder_factory(Path(folder), lambda: self.session.status.runs + 1, self.tell) if folder else None
         self.session = LiveSession(config["opts"], self.token, store, listener_factory=factory)
+        # A restarted worker numbers its runs on from the last one's, as its rows (the tracker's
+        # "run N", the rows' run, the recordings' names).
+        self.session.status.runs = config.get("runs", 0)
         self._sent_seq = store.received
         self._sent_results = 0
         self._stop = asyncio.Event()
