@@ -259,3 +259,11 @@ async def test_a_resize_to_another_width_measures_the_tracker_there(tmp_path) ->
             assert inspector.display, size
             assert inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS, (size, tracker.display, inspector.size.height)
         assert tracker.display  # 130×40 has room for both
+        # What is above grows with no resize (here by hand; live, a line that wraps, or the history
+        # strip's first run): the inspector left too short gives way as on opening.
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.4)
+        assert tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS
+        tracker.styles.min_height = tracker.size.height + 4
+        await pilot.pause(0.4)
+        assert not tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS

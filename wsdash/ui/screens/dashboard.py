@@ -137,6 +137,8 @@ class DashboardScreen(Screen[None]):
         inspector = self._inspecting()
         if inspector is not None:
             inspector.mask_new_secrets()
+            if self._tracker.display and inspector.size.height < INSPECTOR_MIN_ROWS:
+                self._give_way()  # what is above grew (a line wrapped, the strip came): as opening would
         self._stream_header(stream)
         board = getattr(self.app, "health_board", None)
         if board is not None:
