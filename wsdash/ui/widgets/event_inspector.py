@@ -112,15 +112,14 @@ class EventInspector(ScrollView, can_focus=True):
         self._lay_out(place_width - self.styles.scrollbar_size_vertical if place_width else None)
         self.refresh()
 
-    def mask_new_secrets(self) -> bool:
+    def mask_new_secrets(self) -> None:
         """Show the event again, where it was scrolled to, if a secret was registered since it was
-        shown (its text was masked then). True if it did."""
+        shown (its text was masked then)."""
         if self.row is None or secrets_known() == self._secrets:
-            return False
+            return
         y = self.scroll_offset.y
         self.show(self.row, place_width=self.outer_size.width)
         self.scroll_to(y=y, animate=False, immediate=True, force=True)
-        return True
 
     # ---- layout: once per event and width --------------------------------------------------
     def on_resize(self) -> None:
