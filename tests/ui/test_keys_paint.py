@@ -267,3 +267,25 @@ async def test_a_resize_to_another_width_measures_the_tracker_there(tmp_path) ->
         tracker.styles.min_height = tracker.size.height + 4
         await pilot.pause(0.4)
         assert not tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS
+
+
+async def test_a_tick_just_after_enter_leaves_the_tracker_where_opening_put_it(tmp_path) -> None:
+    """The dashboard's tick can come between `enter` and the inspector's first layout, when its
+    size is still the one from before it was shown (none): the tracker must not give way then."""
+    from tests.ui.test_snapshots import app_for, settled
+    from wsdash.ui.widgets.event_stream import EventStream
+
+    app = app_for(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        tracker = dash.query_one("#tracker")
+        for _ in range(2):  # the first showing, and a later one (its size then is the last one's)
+            await dash.on_event_stream_inspect(EventStream.Inspect(app.store.row(len(app.store) - 2)))
+            dash.flush()
+            await pilot.pause(0.3)
+            inspector = dash.query_one("#inspector")
+            assert inspector.display and tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            assert tracker.display and not inspector.display

@@ -137,8 +137,6 @@ class DashboardScreen(Screen[None]):
         inspector = self._inspecting()
         if inspector is not None:
             inspector.mask_new_secrets()
-            if self._tracker.display and inspector.size.height < INSPECTOR_MIN_ROWS:
-                self._give_way()  # what is above grew (a line wrapped, the strip came): as opening would
         self._stream_header(stream)
         board = getattr(self.app, "health_board", None)
         if board is not None:
@@ -260,6 +258,14 @@ class DashboardScreen(Screen[None]):
 
     def on_event_inspector_closed(self, message: Any) -> None:
         self._close_inspector()
+
+    def on_event_inspector_resized(self, message: Any) -> None:
+        """What sits above grew with no resize (a line wrapped, the history strip's first run) and
+        left the inspector too few rows: it gives way, as opening would. Judged on its laid-out
+        size: a tick's look just after `enter` saw the size from before it was shown."""
+        inspector = self._inspecting()
+        if inspector is not None and self._tracker.display and inspector.size.height < INSPECTOR_MIN_ROWS:
+            self._give_way()
 
     def _inspecting(self) -> EventInspector | None:
         inspector = self._inspector_widget

@@ -84,6 +84,9 @@ class EventInspector(ScrollView, can_focus=True):
     class Closed(Message):
         pass
 
+    class Resized(Message):
+        """Laid out at a new size: the dashboard judges whether that leaves it enough rows."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.row: Row | None = None
@@ -124,6 +127,7 @@ class EventInspector(ScrollView, can_focus=True):
     # ---- layout: once per event and width --------------------------------------------------
     def on_resize(self) -> None:
         self._lay_out()
+        self.post_message(self.Resized())
 
     def _lay_out(self, width: int | None = None) -> tuple[list[Strip], list[Strip]]:
         width = width or self.scrollable_content_region.width
