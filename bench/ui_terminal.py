@@ -6,10 +6,14 @@ RATE_PAIRS pairs of rate runs — the dashboard's and the bare app's back to bac
 that both meet the machine at the same speed (this VM switches between two speeds ~1.4x apart every
 few seconds; bench/common.machine_speed_ms is printed beside each run) — then a keys run of each:
 
-  rate  `g` starts the run; frames/s = N frames / (from writing `g` to the read that painted
-        PASSED). Nothing else is pressed. The dashboard says PASSED once its grace period (0.5 s
-        listening for late frames, docs/protocol.md §5.7) is over; the frames/s to the painted
-        `● completed` checkpoint is printed too.
+  rate  `g` starts the run; T = from writing `g` to the read that painted PASSED. Nothing else
+        is pressed. Each app's N-frame run is followed at once by its 1-frame run (T1), and its
+        throughput is (N − 1) / (T − T1): what the frames cost, with the fixed cost of a run taken
+        out — issue 11's own way of cancelling start-up in ingest. The fixed cost is mostly the
+        dashboard's grace: it says PASSED once 0.5 s of listening for late frames is over
+        (docs/protocol.md §5.7), which the bare app does not do. Judged on that throughput ratio
+        since 4 December; the wall ratio N / T (grace in) and the one to the painted
+        `● completed` checkpoint are printed beside it.
   keys  a burst KEYS_BURST times as long (the bare app takes 100,000 frames in about a second:
         too short for the whole script), `g`, then — once RUNNING is painted and a moment has
         passed — the script below, one key every KEY_EVERY_S, as a person types: each is timed
@@ -52,11 +56,12 @@ GOAL_RATIO, GOAL_KEY_MEDIAN_MS, GOAL_KEY_WORST_MS = 0.6, 100.0, 150.0  # dashboa
 SECTION = "ui-terminal"
 INTRO = ("`python bench/ui.py` (terminal mode, the default): each app in a pseudo-terminal watched through `pyte`; frames/s "
          "from writing `g` (1 s after \"connected\" is painted; before 3 December 0.2 s, inside the dashboard's "
-         "handshake wait) to the read that painted PASSED; key ms from writing a key to the read that painted its "
+         "handshake wait) to the read that painted PASSED (from 4 December: (N − 1) / (T − T1), T1 the same app's "
+         "1-frame run right after, which takes the dashboard's 0.5 s grace out); key ms from writing a key to the read that painted its "
          "effect, mid-burst (`?`, `esc`, `/`, `esc`, `↑`, `enter`, `esc`, `end`), median / worst over all rounds.")
 HEADER_COLUMNS = [
-    "date", "events × rounds", "dashboard ev/s to painted PASSED", "bare ev/s", "ratio (goal ≥ 0.6)",
-    "ratio to painted ● completed", "key ms mid-burst median / worst (goal < 100 / < 150) dash", "bare", "key ms at idle dash / bare", "machine",
+    "date", "events × rounds", "dashboard ev/s to painted PASSED, 1-frame time subtracted", "bare ev/s", "ratio (goal ≥ 0.6)",
+    "wall ratio (fixed costs in)", "1-frame run ms dash / bare", "wall ratio to painted ● completed", "key ms mid-burst median / worst (goal < 100 / < 150) dash", "bare", "key ms at idle dash / bare", "machine",
 ]
 START_AFTER_S = 0.3  # after RUNNING is painted: well into the burst
 KEY_EVERY_S = 0.4  # one key this often, as a person types (longer than any key takes to paint)
@@ -257,8 +262,10 @@ def one(app: str, url: str, events: int, with_keys: bool) -> dict[str, Any]:
             term.drain()
             if "verdict" not in term.seen:  # the bytes, but not yet the screen: wait as before
                 term.wait(_has("PASSED"), 120, "the verdict PASSED")
-            out["rate"] = events / (term.seen["verdict"] - t0)
-            out["rate_completed"] = events / (term.seen["completed"] - t0)
+            out["s"] = term.seen["verdict"] - t0
+            out["s_completed"] = term.seen["completed"] - t0
+            out["rate"] = events / out["s"]
+            out["rate_completed"] = events / out["s_completed"]
         out["output_mb"] = term.output_bytes / 1e6
     return out
 
@@ -281,12 +288,19 @@ def measure(url: str, events: int, rounds: int, log: Callable[[str], None]) -> d
             for app in order:
                 speed = machine_speed_ms()
                 got[app] = one(app, url, events, with_keys=False) | {"speed_ms": speed}
+                # The same app on a 1-frame burst, right after: its fixed cost (the dashboard's 0.5 s
+                # grace, a tick) is subtracted from the long run's time, so the throughput is what
+                # the N − 1 frames more cost (issue 11's own method for start-up, in ingest).
+                got[app]["s_fixed"] = one(app, url, 1, with_keys=False)["s"]
+                got[app]["rate_marginal"] = (events - 1) / (got[app]["s"] - got[app]["s_fixed"])
                 runs[app].append(got[app])
             d, b = got["dashboard"], got["bare"]
             runs["pairs"].append({"ratio": d["rate"] / b["rate"], "ratio_completed": d["rate_completed"] / b["rate_completed"],
+                                  "ratio_marginal": d["rate_marginal"] / b["rate_marginal"],
                                   "speeds": (d["speed_ms"], b["speed_ms"])})
-            parts.append(f"{d['rate']:,.0f} / {b['rate']:,.0f}/s = {d['rate'] / b['rate']:.2f} "
-                         f"(machine {d['speed_ms']:.1f} / {b['speed_ms']:.1f} ms)")
+            parts.append(f"{d['rate_marginal']:,.0f} / {b['rate_marginal']:,.0f}/s = {d['rate_marginal'] / b['rate_marginal']:.2f} "
+                         f"(wall {d['rate'] / b['rate']:.2f}; fixed {d['s_fixed'] * 1000:.0f} / {b['s_fixed'] * 1000:.0f} ms; "
+                         f"machine {d['speed_ms']:.1f} / {b['speed_ms']:.1f} ms)")
         log(f"round {i + 1}: dashboard / bare " + ";  ".join(parts))
         keys_parts = []
         for app in ("dashboard", "bare") if i % 2 == 0 else ("bare", "dashboard"):
@@ -317,8 +331,10 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                 idle_by_key.setdefault(p["key"], []).append(p["ms"])
         s[app] = {
             "rate": median(r["rate"] for r in rs),
+            "rate_marginal": median(r["rate_marginal"] for r in rs),
+            "fixed_ms": median(r["s_fixed"] * 1000 for r in rs),
             "rate_completed": median(r["rate_completed"] for r in rs),
-            "rates": [r["rate"] for r in rs],
+            "runs": rs,
             "key_median": median(burst) if burst else float("nan"),
             "key_worst": max(burst) if burst else float("nan"),
             "keys": len(burst),
@@ -333,8 +349,10 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     s["ratio"] = median(p["ratio"] for p in pairs)
     s["ratios"] = [p["ratio"] for p in pairs]
     s["ratio_completed"] = median(p["ratio_completed"] for p in pairs)
+    s["ratio_marginal"] = median(p["ratio_marginal"] for p in pairs)
+    s["ratios_marginal"] = [p["ratio_marginal"] for p in pairs]
     # Pairs whose two runs found the machine at the same speed (within 15 %): the cleaner comparison.
-    steady = [p["ratio"] for p in pairs if max(p["speeds"]) <= 1.15 * min(p["speeds"])]
+    steady = [p["ratio_marginal"] for p in pairs if max(p["speeds"]) <= 1.15 * min(p["speeds"])]
     s["ratio_steady"] = median(steady) if steady else float("nan")
     s["steady_pairs"] = len(steady)
     return s
@@ -345,24 +363,30 @@ def report(s: dict[str, Any], events: int, rounds: int) -> None:
 
     d, b = s["dashboard"], s["bare"]
     print(f"\nin a terminal (pyte), burst of {events:,} frames, {rounds} rounds ({rounds * RATE_PAIRS} rate pairs); keys over all rounds")
-    print(f"{'':11}{'ev/s to PASSED':>15}  {'keys mid-burst median / worst (n)':>34}  {'at idle median / worst':>23}  runs")
+    print(f"{'':11}{'ev/s (fixed cost out)':>22}  {'to PASSED':>10}  {'fixed ms':>9}  {'keys mid-burst median / worst (n)':>34}  "
+          f"{'at idle median / worst':>23}  runs (fixed cost out)")
     for name, x in (("dashboard", d), ("bare", b)):
-        each = ", ".join(f"{r:,.0f}" for r in x["rates"])
+        each = ", ".join(f"{r['rate_marginal']:,.0f}" for r in x["runs"])
         late = f", {x['late']} late" if x["late"] else ""
-        print(f"{name:11}{x['rate']:>15,.0f}  {x['key_median']:>14.0f} / {x['key_worst']:>5.0f} ({x['keys']}{late})"
-              f"  {x['idle_median']:>14.0f} / {x['idle_worst']:>5.0f}  {each}")
+        print(f"{name:11}{x['rate_marginal']:>22,.0f}  {x['rate']:>10,.0f}  {x['fixed_ms']:>9.0f}  {x['key_median']:>14.0f} / "
+              f"{x['key_worst']:>5.0f} ({x['keys']}{late})  {x['idle_median']:>14.0f} / {x['idle_worst']:>5.0f}  {each}")
     for name, x in (("dashboard", d), ("bare", b)):
         print(f"  {name} per key, mid-burst median / worst ms: "
               + ", ".join(f"{k} {m:.0f}/{w:.0f}" for k, (m, w) in x["by_key"].items()))
         print(f"  {name} per key, at idle median / worst ms: "
               + ", ".join(f"{k} {m:.0f}/{w:.0f}" for k, (m, w) in x["idle_by_key"].items()))
-    print(f"dashboard / bare frames/s to the painted verdict: {s['ratio']:.2f} (median of {len(s['ratios'])} back-to-back pairs: "
-          f"{', '.join(f'{r:.2f}' for r in s['ratios'])}; of the {s['steady_pairs']} found at one machine speed: "
-          f"{s['ratio_steady']:.2f}); to the painted "
-          f"'● completed': {s['ratio_completed']:.2f} ({d['rate_completed']:,.0f} vs {b['rate_completed']:,.0f}/s: "
-          "the dashboard's PASSED waits out its 0.5 s grace for late frames)")
-    print(f"goals: ratio ≥ {GOAL_RATIO}: {verdict(s['ratio'] >= GOAL_RATIO)};  keys mid-burst worst < {GOAL_KEY_WORST_MS:.0f} ms: "
-          f"{verdict(d['key_worst'] < GOAL_KEY_WORST_MS)};  median < {GOAL_KEY_MEDIAN_MS:.0f} ms: {verdict(d['key_median'] < GOAL_KEY_MEDIAN_MS)}"
+    print(f"dashboard / bare throughput to the painted verdict, each app's 1-frame time subtracted: {s['ratio_marginal']:.2f} "
+          f"(median of {len(s['ratios'])} back-to-back pairs: {', '.join(f'{r:.2f}' for r in s['ratios_marginal'])}; "
+          f"of the {s['steady_pairs']} found at one machine speed: {s['ratio_steady']:.2f})")
+    wall = "≥ 0.6 too" if s["ratio"] >= GOAL_RATIO else (
+        f"UNDER {GOAL_RATIO}: the dashboard's fixed {d['fixed_ms']:.0f} ms is "
+        f"{d['fixed_ms'] / 1000 * d['rate'] / events:.0%} of its run to PASSED")
+    print(f"  the wall ratio, fixed costs in (the dashboard's PASSED waits out its 0.5 s grace for late frames): "
+          f"{s['ratio']:.2f} ({', '.join(f'{r:.2f}' for r in s['ratios'])}; {wall}); "
+          f"to the painted '● completed': {s['ratio_completed']:.2f}")
+    print(f"goals: throughput ratio ≥ {GOAL_RATIO}: {verdict(s['ratio_marginal'] >= GOAL_RATIO)};  keys mid-burst worst < "
+          f"{GOAL_KEY_WORST_MS:.0f} ms: {verdict(d['key_worst'] < GOAL_KEY_WORST_MS)};  median < {GOAL_KEY_MEDIAN_MS:.0f} ms: "
+          f"{verdict(d['key_median'] < GOAL_KEY_MEDIAN_MS)}"
           + ("" if d["keys"] >= 5 else f"  (only {d['keys']} keys were painted mid-burst: use more --events)"))
 
 
@@ -381,9 +405,9 @@ def run_mode(events: int, rounds: int, no_write: bool) -> None:
     if not no_write:
         d, b = s["dashboard"], s["bare"]
         row = table_row([
-            today(), f"{events:,} × {rounds}", f"{d['rate']:,.0f}", f"{b['rate']:,.0f}",
-            f"{s['ratio']:.2f} (pairs at one machine speed: {s['ratio_steady']:.2f}, {s['steady_pairs']} of {len(s['ratios'])})",
-            f"{s['ratio_completed']:.2f}",
+            today(), f"{events:,} × {rounds}", f"{d['rate_marginal']:,.0f}", f"{b['rate_marginal']:,.0f}",
+            f"{s['ratio_marginal']:.2f} (pairs at one machine speed: {s['ratio_steady']:.2f}, {s['steady_pairs']} of {len(s['ratios'])})",
+            f"{s['ratio']:.2f}", f"{d['fixed_ms']:.0f} / {b['fixed_ms']:.0f}", f"{s['ratio_completed']:.2f}",
             f"{d['key_median']:.0f} / {d['key_worst']:.0f}" + ("" if d["keys"] >= 5 else f" (n={d['keys']})"),
             f"{b['key_median']:.0f} / {b['key_worst']:.0f}",
             f"{d['idle_median']:.0f} / {b['idle_median']:.0f}", machine(),
