@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from wsdash.commands.common import usage_error
+from wsdash.commands.term import dashboard_terminal_problem
 from wsdash.core.config import Config, ConfigError, load_config
 
 
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         tiers = _tiers(cfg)
     except (ConfigError, TokenError, ValueError) as exc:
         return usage_error(str(exc))
+    if (problem := dashboard_terminal_problem()) is not None:
+        return usage_error(f"the dashboard needs a terminal, but {problem}: run it in a terminal, or headless: "
+                           f"wsdash golden-path --target {target.name} (once) or wsdash watch --target {target.name}")
     names = [("docker", "Docker")] + [(n, n) for n in cfg.targets]
     settings = AppSettings(
         mode="live", url=target.ws_url, token_source=token_source(target), auth=target.auth,

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from wsdash.commands.common import add_shared_flags, seconds_or_zero, usage_error
+from wsdash.commands.term import dashboard_terminal_problem
 
 DEMO_PORT = 8002
 
@@ -33,7 +34,17 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_config(getattr(args, "config", None))
     except ConfigError as exc:
         return usage_error(str(exc))
-    return run_headless(args) if args.headless else run_dashboard(args, cfg)
+    if args.headless:
+        return run_headless(args)
+    from wsdash.services.agent_server import ScenarioError, validate
+
+    try:  # said before the terminal: with both wrong, the scenario is the one to fix in the command
+        validate(args.scenario)
+    except ScenarioError as exc:
+        return usage_error(str(exc))
+    if (problem := dashboard_terminal_problem()) is not None:
+        return usage_error(f"the dashboard needs a terminal, but {problem}: run it in a terminal, or headless: wsdash demo --headless")
+    return run_dashboard(args, cfg)
 
 
 def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any, Any, str, str | None]:

@@ -14,12 +14,13 @@ from typing import Any
 from wsdash.commands.common import (
     BUDGET_FLAGS, add_all_events_flag, add_budget_flags, add_shared_flags, all_events_usage, event_spool, print_run, usage_error,
 )
+from wsdash.commands.term import dashboard_terminal_problem
 
 
 def register(sub: Any) -> None:
     rp = sub.add_parser("replay", help="re-judge (or watch) a recorded session")
     rp.add_argument("file", metavar="FILE")
-    rp.add_argument("--headless", action="store_true", help="judge without the dashboard (the default when stdout is not a terminal)")
+    rp.add_argument("--headless", action="store_true", help="judge without the dashboard (the default when stdout, or the terminal the dashboard needs, is not one)")
     rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json (implies --headless)")
     add_all_events_flag(rp)
     rp.add_argument("--speed", type=float, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
@@ -57,10 +58,10 @@ def _note(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Piped or redirected, a dashboard would draw into a file and wait for keys no one can press.
     if (misused := all_events_usage(args)) is not None:
         return misused
-    if args.headless or args.json or not sys.stdout.isatty():
+    # Piped or redirected, a dashboard would draw into a file and wait for keys no one can press.
+    if args.headless or args.json or not sys.stdout.isatty() or dashboard_terminal_problem() is not None:
         return run_headless(args)
     return run_dashboard(args)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 from typing import Any, Iterable, TextIO
 
@@ -120,3 +121,61 @@ def silence(fds: Iterable[int]) -> None:
                 os.dup2(null, fd)
     finally:
         os.close(null)
+
+
+# The dashboard reads keys from standard input and draws on standard error (Textual's POSIX driver)
+# or standard output (its Windows console driver).
+_DASHBOARD_STREAMS = {"posix": ((0, "standard input (where it reads keys)"), (2, "standard error (where it draws)")),
+                      "win": ((0, "standard input (where it reads keys)"), (1, "standard output (where it draws)"))}
+
+
+def _console(fd: int, kernel32: Any = None) -> bool:
+    """Windows: a console, asked of the console API. The C runtime's isatty() is true for any
+    character device, the null device included (bpo-28654)."""
+    try:
+        import ctypes
+        from ctypes import wintypes
+        import msvcrt  # Windows only
+
+        handle = msvcrt.get_osfhandle(fd)  # type: ignore[attr-defined]
+        return bool((kernel32 or _kernel32()).GetConsoleMode(handle, ctypes.byref(wintypes.DWORD())))
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
+
+
+def _what(fd: int, windows: bool) -> str:
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return "closed"
+    if stat.S_ISFIFO(st.st_mode):
+        return "a pipe"
+    if stat.S_ISREG(st.st_mode):
+        return "a file"
+    if stat.S_ISSOCK(st.st_mode):
+        return "a socket"
+    if stat.S_ISCHR(st.st_mode):
+        if windows:  # a character device that is not a console: NUL (fstat gives no inode to compare)
+            return "the null device"
+        with contextlib.suppress(OSError):
+            if os.path.samestat(st, os.stat(os.devnull)):
+                return "the null device"
+    return "not a terminal"
+
+
+def dashboard_terminal_problem(*, platform: str | None = None, environ: dict[str, str] | os._Environ[str] = os.environ,
+                               console: Any = None) -> str | None:
+    """Why the dashboard cannot open here, or None. Without a terminal to read keys from, it would
+    draw into a file and spin on an input that says end-of-file, at a full core, until killed.
+    `console(fd)` answers "is it a terminal" (a test's stand-in; by default the platform's own)."""
+    if environ.get("TEXTUAL_DRIVER"):
+        return None  # a driver of its own (textual-serve's web driver: the browser is the terminal)
+    windows = (platform or sys.platform).startswith("win")
+    is_terminal = console or (_console if windows else isatty)
+    for fd, name in _DASHBOARD_STREAMS["win" if windows else "posix"]:
+        if not is_terminal(fd):
+            what = _what(fd, windows)
+            hint = (" (Git Bash's mintty gives programs pipes: run `winpty wsdash …`, or use Windows Terminal)"
+                    if windows and what == "a pipe" else "")
+            return f"{name} is {what}{hint}"
+    return None
