@@ -63,6 +63,31 @@ def test_redact_url_masks_query_tokens_and_userinfo() -> None:
     assert shown == "ws://h/ws?scenario=burst:100000&access_token=eyJhbG…(redacted)"  # readable, not percent-encoded
 
 
+@pytest.mark.parametrize(("text", "secrets"), [
+    ("token=EnvTok123", ["EnvTok123"]),  # a tier's output
+    ("export AWS_SECRET_ACCESS_KEY=abcd1234efgh", ["abcd1234efgh"]), ("--password=hunter22", ["hunter22"]),
+    ("X-Api-Key=zz9988", ["zz9988"]), ("ws://h/ws?api_key=K1sec&scenario=golden", ["K1sec"]), ("ws://h/ws?apikey=K2sec", ["K2sec"]),
+    ("https://h/x?client_secret=CSsec", ["CSsec"]),
+    ("https://b.s3.test/o?X-Amz-Signature=AMZsec&X-Amz-Security-Token=AMZtok", ["AMZsec", "AMZtok"]),
+    ("https://h/?sig=SIGsec&signature=S2sec", ["SIGsec", "S2sec"]),
+])
+def test_scrub_masks_a_value_whatever_secret_name_it_goes_by(text: str, secrets: list[str]) -> None:
+    out = scrub(text)
+    assert not [s for s in secrets if s in out] and "(redacted)" in out, out
+    assert "scenario=golden" in out or "scenario" not in text
+
+
+@pytest.mark.parametrize("text", ["ws://h/ws?keyword=hello&author=me&max_tokens=512&scenario=burst:100",
+                                  "monkey=banana", "ws 3 ms · token accepted", "git@github.com:x/y.git"])
+def test_scrub_leaves_names_that_hold_no_secret(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_scrub_masks_the_userinfo_of_a_url_anywhere_in_text() -> None:
+    out = scrub("watching ws://u:WatchPW@127.0.0.1:8002/ws · done: 1 run of wss://admin:S3cret@h/ws")
+    assert "WatchPW" not in out and "S3cret" not in out and "ws://•••@127.0.0.1:8002/ws" in out
+
+
 def test_config_merges_file_over_builtins_and_env_over_file(tmp_path: Path) -> None:
     (tmp_path / "wsdash.toml").write_text(
         '[targets.local]\nws_url = "ws://127.0.0.1:9/ws"\n[targets.dev]\nws_url = "ws://127.0.0.1:8000/ws"\n[docker]\nrequired = true\n',

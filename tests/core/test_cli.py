@@ -245,3 +245,18 @@ def test_wss_to_a_plain_server_points_at_the_scheme(server_thread, cli) -> None:
     err = json.loads(out.stdout)["error"]
     assert out.returncode == 3 and err["kind"] == "tls"
     assert "use " + server_thread.url in err["hint"]
+
+
+def test_watch_and_config_show_never_print_a_url_password_or_key(cli, tmp_path: Path) -> None:
+    (tmp_path / "wsdash.toml").write_text(
+        '[targets.local]\nws_url = "ws://admin:S3cretPW@127.0.0.1:9/ws?api_key=KEY999"\n'
+        'health_url = "http://u:HealthPW@127.0.0.1:9/health"\n', encoding="utf-8")
+    env = isolated_dirs(tmp_path)
+    shown = cli("config", "show", cwd=tmp_path, env=env)
+    watched = cli("watch", "--url", "ws://u:WatchPW@127.0.0.1:9/ws?apikey=AK1AK1", "--runs", "1", "--timeout", "2", "--json",
+                  cwd=tmp_path, env=env)
+    assert shown.returncode == 0 and "127.0.0.1:9" in shown.stdout, shown.stderr
+    assert '"target"' in watched.stdout, watched.stderr
+    for out in (shown, watched):
+        for secret in ("S3cretPW", "KEY999", "HealthPW", "WatchPW", "AK1AK1"):
+            assert secret not in out.stdout + out.stderr, (secret, out.stdout, out.stderr)

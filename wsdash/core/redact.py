@@ -12,9 +12,17 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_SECRET_QUERY_KEYS = {"token", "access_token", "jwt", "auth", "key", "secret", "password"}
-# A secret-bearing query parameter wherever a URL appears in text (config values, error messages).
-_QUERY_SECRET_RE = re.compile(r"([?&](?:" + "|".join(sorted(_SECRET_QUERY_KEYS)) + r")=)([^&#\s\"'<>]+)", re.IGNORECASE)
+# A name that says its value is a secret: token, access_token, api_key, apikey, client_secret,
+# password, X-Amz-Signature, x-amz-security-token, aws_secret_access_key, auth, sig, … (not
+# "keyword" or "author"). One rule for a URL's query and for `NAME=value` in any text: a tier's
+# output, an environment dump, a command line.
+_SECRET_NAME = (r"(?:[\w.-]*?(?:token|secret|passw|pwd|signature|jwt|credential|(?:(?<![a-z0-9])|(?<=api)|(?<=private)|(?<=access))key(?=[_.-]|$|=))[\w.-]*"
+                r"|auth|authorization|sig)")
+_SECRET_NAME_RE = re.compile(_SECRET_NAME + r"\Z", re.IGNORECASE)
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_VALUE_RE = re.compile(r"[^&#\s\"'<>,;]+")
+# Userinfo in a URL anywhere in text (`wss://user:password@host`): the whole of it, as redact_url does.
+_USERINFO_RE = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^\s/@\"'<>]+@", re.IGNORECASE)
 _secrets: list[str] = []  # longest first, so a secret inside another is masked with it
 
 
@@ -44,23 +52,45 @@ def mask(value: str | None) -> str:
 
 
 def scrub(text: str) -> str:
-    """Return `text` with every registered secret, every secret query parameter (`?token=…`) and
-    every JWT-shaped string masked."""
+    """Return `text` with every registered secret, every secret-named value (`?token=…`,
+    `API_KEY=…`), every URL's userinfo and every JWT-shaped string masked."""
     if not text:
         return text
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, mask(secret))
     if "=" in text:
-        text = _QUERY_SECRET_RE.sub(_mask_query_value, text)
+        text = _mask_named_values(text)
+    if "@" in text and "://" in text:
+        text = _USERINFO_RE.sub(r"\1•••@", text)
     if "eyJ" not in text:  # the common case: no token-shaped text at all
         return text
     return _JWT_RE.sub(lambda m: mask(m.group(0)), text)
 
 
-def _mask_query_value(m: re.Match[str]) -> str:
-    value = m.group(2)
-    return m.group(0) if value.endswith("(redacted)") else m.group(1) + mask(value)
+def is_secret_name(name: str) -> bool:
+    """Does a parameter or variable of this name hold a secret (`api_key`, `X-Amz-Signature`)?"""
+    return bool(_SECRET_NAME_RE.match(name))
+
+
+def _mask_named_values(text: str) -> str:
+    """`NAME=value` with a secret's name → `NAME=•••(redacted)`. Found from each "=" backwards:
+    a regex over every word of every frame cost a recording 6× more."""
+    parts: list[str] = []
+    done = 0
+    at = text.find("=")
+    while at != -1:
+        start = at
+        while start > 0 and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        value = _VALUE_RE.match(text, at + 1) if start < at else None
+        if value is not None and is_secret_name(text[start:at]):
+            v = value.group()
+            if not v.endswith("(redacted)") and not (v.isdigit() and len(v) < 8):  # a count (`max_tokens=512`)
+                parts += (text[done:at + 1], mask(v))
+                done = value.end()
+        at = text.find("=", at + 1)
+    return "".join(parts) + text[done:] if parts else text
 
 
 _READABLE = ":/@!$'()*,;~"
@@ -78,7 +108,7 @@ def redact_url(url: str) -> str:
         # percent-encoded only where they would break the query ("burst:100000", not burst%3A100000).
         pairs = parse_qsl(query, keep_blank_values=True)
         query = "&".join(
-            f"{quote(k, safe=_READABLE)}={mask(v) if k.lower() in _SECRET_QUERY_KEYS else quote(v, safe=_READABLE)}"
+            f"{quote(k, safe=_READABLE)}={mask(v) if is_secret_name(k) else quote(v, safe=_READABLE)}"
             for k, v in pairs
         )
     netloc = parts.netloc
