@@ -65,6 +65,12 @@ def test_history_json_csv_and_filters(cli, server_thread, private_history: Path)
     assert json.loads(cli("history", "--json", "--since", "2099-01-01").stdout)["runs"] == []
     bad = cli("history", "--since", "yesterday")
     assert bad.returncode == 2 and "expected an age like 90m, 24h, 30d" in bad.stderr
+    # Numbers past SQLite's 64-bit INTEGER: a limit that large is all; a run id that large is no run.
+    huge = "9" * 30
+    every = cli("history", "--json", "--limit", huge)
+    assert every.returncode == 0 and len(json.loads(every.stdout)["runs"]) == 2, every.stderr
+    none = cli("diff", huge, "1")
+    assert none.returncode == 2 and f"no run #{huge}" in none.stderr and "Traceback" not in none.stderr, none.stderr
 
 
 @pytest.mark.parametrize("where", ["before", "after", "config"])

@@ -46,6 +46,8 @@ _RUN_COLUMNS = (
 )
 _TIER_COLUMNS = ("id", "started_at", "tier", "title", "status", "counts", "pass_rate", "target_rate", "duration_s", "source", "requires")
 
+_SQLITE_MAX_INT = 2**63 - 1  # SQLite's largest INTEGER: a bigger --limit means all, a bigger id no run
+
 
 class HistoryError(Exception):
     """The history cannot be read or written: the message names the file and the real cause."""
@@ -206,7 +208,7 @@ class History:
         where, args = _filter(target, since)
         sql = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC"
         if limit:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {min(int(limit), _SQLITE_MAX_INT)}"
         try:
             cursor = self._db.execute(sql, args)
             while rows := cursor.fetchmany(256):
@@ -215,6 +217,8 @@ class History:
             raise _error(self.path, exc, "read") from None
 
     def run(self, run_id: int) -> RunRecord | None:
+        if not 0 <= run_id <= _SQLITE_MAX_INT:  # no such id; SQLite would raise OverflowError on the parameter
+            return None
         rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
         return _run(rows[0]) if rows else None
 
@@ -249,7 +253,7 @@ class History:
         where, args = _filter(tier, since, column="tier")
         sql = f"SELECT {', '.join(_TIER_COLUMNS)} FROM tier_runs{where} ORDER BY started_at DESC"
         if limit:
-            sql += f" LIMIT {int(limit)}"
+            sql += f" LIMIT {min(int(limit), _SQLITE_MAX_INT)}"
         return [_tier(row) for row in self._query(sql, args)]
 
     def latest_tier_runs(self) -> list[TierRecord]:
