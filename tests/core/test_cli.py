@@ -191,10 +191,23 @@ def test_demo_falls_back_to_a_free_port_when_8002_is_taken(monkeypatch: pytest.M
         blocker.close()
 
 
-@pytest.mark.parametrize("url", ["ws://127.0.0.1:99999/ws", "ws://[::1", "http://127.0.0.1/ws"])
-def test_a_malformed_url_is_a_usage_error_not_a_traceback(cli, url: str) -> None:
+@pytest.mark.parametrize(("url", "says"), [
+    ("ws://127.0.0.1:99999/ws", "Port out of range"), ("ws://[::1", "Invalid IPv6"), ("http://127.0.0.1/ws", "ws://host"),
+    ("ws://127.0.0.1:0/ws", "port 0"),  # was dialled as port 80
+    ("ws://127.0.0.1:8002/ws#frag", "#fragment"), ("ws://a..b:8002/ws", "host name"),  # were "unknown" errors, exit 3
+])
+def test_a_malformed_url_is_a_usage_error_not_a_traceback(cli, url: str, says: str) -> None:
     out = cli("golden-path", "--url", url)
-    assert out.returncode == 2 and "Traceback" not in out.stderr and "--url" in out.stderr
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "--url" in out.stderr and says in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:99999/ws", "ws://127.0.0.1:0/ws"])
+def test_a_config_ws_url_no_server_can_have_is_named_with_its_file(cli, tmp_path: Path, url: str) -> None:
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(f'[targets.local]\nws_url = "{url}"\n', encoding="utf-8")
+    for argv in (["check"], ["golden-path"]):
+        out = cli("--config", str(cfg), *argv, cwd=tmp_path, env=isolated_dirs(tmp_path))
+        assert out.returncode == 2 and "p.toml" in out.stderr and "targets.local.ws_url" in out.stderr, (argv, out.stderr)
 
 
 @pytest.mark.parametrize("line", ['{"k": "recv", "t": "x", "data": "{}"}', '{"k": "error", "t": 1.0, "error": "boom"}',

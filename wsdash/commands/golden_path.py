@@ -51,24 +51,18 @@ class RunEndpoint(NamedTuple):
 
 def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
     """URL and token from --url/--target and the token flags. Raises ConfigError or TokenError."""
-    from urllib.parse import urlsplit
 
     from wsdash.core.auth import TokenError, resolve_token, token_for
     from wsdash.core.config import ConfigError, load_config
-    from wsdash.core.redact import redact_url
+    from wsdash.core.ws_url import ws_url_problem
 
     auth = "subprotocol+header"
     tls_verify = True
     target = cfg = None
     if args.url:
         url = args.url
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises ValueError for a port out of range
-        except ValueError as exc:
-            raise ConfigError(f"--url is not a valid URL: {exc}") from None
-        if parts.scheme not in ("ws", "wss") or not parts.hostname:
-            raise ConfigError(f"--url must look like ws://host[:port]/path or wss://…, got {redact_url(url)!r}")
+        if (problem := ws_url_problem(url)) is not None:
+            raise ConfigError(f"--url {problem}")
     else:
         cfg = load_config(getattr(args, "config", None))
         target = cfg.target(getattr(args, "target", None))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from wsdash.core.ws_url import ws_url_problem
 from wsdash.core.config_file import ConfigError, read_toml  # ConfigError: this module's, raised by both
 
 CONFIG_NAME = "wsdash.toml"
@@ -142,6 +143,8 @@ def _check_value(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: auth must be one of {', '.join(AUTH_MODES)}, got {value!r}")
     if key == "ws_url" and not value.startswith(("ws://", "wss://")):
         raise ConfigError(f"{where}: ws_url must start with ws:// or wss://, got {value!r}")
+    if key == "ws_url" and (problem := ws_url_problem(value)) is not None:
+        raise ConfigError(f"{where}: {problem}")
     if key in ("health_url", "auth_health_url", "e2e_auth_url") and not value.startswith(("http://", "https://")):
         raise ConfigError(f"{where}: {key} must start with http:// or https://, got {value!r}")
     return value

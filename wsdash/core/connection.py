@@ -19,6 +19,7 @@ from wsdash.core.dial import Dial, connect_tcp
 from wsdash.core.errors import CONFIG, TIMEOUT, TLS, ClassifiedError, classify
 from wsdash.core.plain_frames import speed_up
 from wsdash.core.redact import redact_url
+from wsdash.core.ws_url import ws_url_problem
 
 MAX_FRAME = 64 * 1024 * 1024  # a tool result can be large; websockets' 1 MiB default is too small
 
@@ -124,11 +125,11 @@ async def open_ws(
         target = with_query(url, query)
         parts = urlsplit(target)
         host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "wss" else 80)
-        if parts.scheme not in ("ws", "wss") or not host:
-            raise ValueError("expected ws://host[:port]/path or wss://…")
+        port = parts.port if parts.port is not None else (443 if parts.scheme == "wss" else 80)  # 0 is not "none"
+        if (problem := ws_url_problem(url)) is not None:
+            raise ValueError(problem)
     except ValueError as exc:
-        raise ConnectError(ClassifiedError(CONFIG, f"bad WebSocket URL {redact_url(url)!r}: {exc}",
+        raise ConnectError(ClassifiedError(CONFIG, f"bad WebSocket URL: {exc}",
                                            "check the URL: ws://127.0.0.1:8002/ws or wss://host/ws"), phases) from None
     start = time.perf_counter()
     dial.host, dial.port = host, port
