@@ -273,3 +273,14 @@ def test_watch_and_config_show_never_print_a_url_password_or_key(cli, tmp_path: 
     for out in (shown, watched):
         for secret in ("S3cretPW", "KEY999", "HealthPW", "WatchPW", "AK1AK1"):
             assert secret not in out.stdout + out.stderr, (secret, out.stdout, out.stderr)
+
+
+@pytest.mark.parametrize(("args", "env", "says"), [
+    (["--token", ""], {}, "--token is empty"), (["--secret", ""], {}, "--secret is empty"),
+    (["--token-env", ""], {}, "--token-env is empty"),  # each used to connect with no token and fail as auth, exit 3
+    (["--token", "a b\nc"], {}, "--token holds a space"),  # was 'unknown: ValueError: invalid subprotocol', exit 3
+    (["--token-env", "WSDASH_TEST_TOKEN"], {"WSDASH_TEST_TOKEN": "tok én"}, "environment variable WSDASH_TEST_TOKEN holds"),
+])
+def test_a_token_that_cannot_travel_is_a_usage_error_naming_its_flag(cli, args: list[str], env: dict[str, str], says: str) -> None:
+    out = cli("golden-path", "--url", "ws://127.0.0.1:9/ws", *args, env=env)
+    assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr, out.stderr

@@ -52,7 +52,7 @@ class RunEndpoint(NamedTuple):
 def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
     """URL and token from --url/--target and the token flags. Raises ConfigError or TokenError."""
 
-    from wsdash.core.auth import TokenError, resolve_token, token_for
+    from wsdash.core.auth import TokenError, not_text, resolve_token, token_for, token_text_problem
     from wsdash.core.config import ConfigError, load_config
     from wsdash.core.ws_url import ws_url_problem
 
@@ -67,8 +67,17 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
         cfg = load_config(getattr(args, "config", None))
         target = cfg.target(getattr(args, "target", None))
         url, auth, tls_verify = target.ws_url, target.auth, target.tls_verify
+    for flag, value in (("--token", args.token), ("--token-env", args.token_env), ("--secret", args.secret),
+                        ("--secret-file", args.secret_file)):
+        if value is not None and not value.strip():  # given, but empty: never "no token" in silence
+            raise TokenError(f"{flag} is empty")
     if args.token_env and not os.environ.get(args.token_env):
         raise TokenError(f"environment variable {args.token_env} is not set or empty")
+    for what, value in (("--token", args.token), (f"environment variable {args.token_env}", os.environ.get(args.token_env or ""))):
+        if value and (problem := token_text_problem(value)):
+            raise TokenError(f"{what} {problem}")
+    if args.secret and not_text(args.secret):
+        raise TokenError("--secret holds bytes that are not text (an undecodable byte in the argument)")
     if args.token or args.token_env or args.secret or args.secret_file:  # a flag wins over the target
         token = resolve_token(token=args.token, token_env=args.token_env, secret=args.secret, secret_file=args.secret_file)
     else:

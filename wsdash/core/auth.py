@@ -214,6 +214,25 @@ def token_for(target: Any, *, env: Mapping[str, str] | None = None, ttl_s: int =
                          secret_file=target.secret_file, env=env, ttl_s=ttl_s)
 
 
+def not_text(value: str) -> bool:
+    """Holds bytes that were not text where it came from (an argument or variable decoded with
+    surrogateescape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def token_text_problem(token: str) -> str | None:
+    """Why `token` cannot travel in an HTTP header or a subprotocol (docs/protocol.md §2), or None."""
+    if not_text(token):
+        return "holds bytes that are not text (an undecodable byte)"
+    if not all("\x21" <= c <= "\x7e" for c in token):
+        return "holds a space, a line break or a character outside ASCII: a token is one printable word"
+    return None
+
+
 def resolve_token(
     *,
     token: str | None = None,
