@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -57,6 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED
+    except BrokenPipeError:
+        # `wsdash history | head`: the reader has what it wanted. Stop quietly, and point stdout at the
+        # null device so the interpreter's last flush does not raise again (Python's signal docs).
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return exit_codes.BROKEN_PIPE
     except (OSError, ValueError) as exc:  # last resort: a clear line, never a traceback
         from wsdash.core.redact import scrub
 

@@ -284,3 +284,24 @@ def test_watch_and_config_show_never_print_a_url_password_or_key(cli, tmp_path: 
 def test_a_token_that_cannot_travel_is_a_usage_error_naming_its_flag(cli, args: list[str], env: dict[str, str], says: str) -> None:
     out = cli("golden-path", "--url", "ws://127.0.0.1:9/ws", *args, env=env)
     assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pipe with its reader gone")
+def test_a_reader_gone_from_stdout_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`wsdash config show | head -1`: no 'wsdash: error: [Errno 32] Broken pipe', exit 141 as for SIGPIPE."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first write: every write gets EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "wsdash", "config", "show"], stdout=write, stderr=subprocess.PIPE,
+                              cwd=tmp_path, env={**os.environ, **isolated_dirs(tmp_path)}, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == b"", proc.stderr
+
+
+def test_a_config_path_that_is_a_folder_is_named_as_one_and_dev_null_is_no_file(cli, tmp_path: Path) -> None:
+    folder = cli("--config", str(tmp_path), "config", "show", cwd=tmp_path)  # said "does not exist"
+    assert folder.returncode == 2 and f"config file {tmp_path} is a folder, not a file" in folder.stderr, folder.stderr
+    if sys.platform != "win32":
+        empty = cli("--config", os.devnull, "config", "show", cwd=tmp_path)  # "no config file", as for other tools
+        assert empty.returncode == 0 and "built-in" in empty.stdout, empty.stderr

@@ -319,8 +319,11 @@ def load_config(
     explicit = path or env.get("WSDASH_CONFIG")
     if explicit:
         candidates = [Path(explicit)]
-        if not candidates[0].is_file():
-            raise ConfigError(f"config file {explicit} does not exist")
+        # /dev/null (no file) and <(…) (a pipe) are read as files are
+        if candidates[0].is_dir() or not candidates[0].exists():
+            source = "" if path else " (WSDASH_CONFIG)"
+            what = "is a folder, not a file" if candidates[0].is_dir() else "does not exist"
+            raise ConfigError(f"config file {explicit}{source} {what}")
     else:
         candidates = [p for p in config_paths(cwd) if p.is_file()][:1]
     for file in candidates:

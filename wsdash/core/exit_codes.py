@@ -5,3 +5,4 @@ FAILED = 1  # violated, down, or a tier missed its target
 USAGE = 2  # a usage or configuration error: the message names the flag, file or key
 NO_RUN = 3  # nothing could be judged: refused, DNS, TLS, not a WebSocket, authentication failed
 INTERRUPTED = 130  # Ctrl+C, after printing what was seen so far
+BROKEN_PIPE = 141  # the reader of standard output went away (`| head`): as a program ended by SIGPIPE
