@@ -305,3 +305,9 @@ def test_a_config_path_that_is_a_folder_is_named_as_one_and_dev_null_is_no_file(
     if sys.platform != "win32":
         empty = cli("--config", os.devnull, "config", "show", cwd=tmp_path)  # "no config file", as for other tools
         assert empty.returncode == 0 and "built-in" in empty.stdout, empty.stderr
+
+
+@pytest.mark.parametrize("speed", ["-1", "nan", "inf", "1e-300", "fast"])  # -1 and nan played at full speed; 1e-300 froze
+def test_a_replay_speed_no_replay_can_have_is_a_usage_error(cli, tmp_path: Path, speed: str) -> None:
+    out = cli("replay", str(tmp_path / "x.jsonl"), f"--speed={speed}")
+    assert out.returncode == 2 and "--speed" in out.stderr and "Traceback" not in out.stderr, out.stderr

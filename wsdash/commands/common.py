@@ -50,6 +50,18 @@ def seconds(text: str) -> float:
     return value
 
 
+def replay_speed(text: str) -> float:
+    """A speed-up factor: a finite number from 0.01 (a hundredth of real time) up, or 0 for as fast as
+    possible (-1 and nan played at full speed, 1e-300 froze the replay)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a speed such as 1, 10 or 0, got {text!r}") from None
+    if value != 0 and not (math.isfinite(value) and value >= 0.01):
+        raise argparse.ArgumentTypeError(f"a speed is 0 (as fast as possible) or a number from 0.01 up, got {text!r}")
+    return value
+
+
 def seconds_or_zero(text: str) -> float:
     """Like `seconds`, but 0 is allowed (no grace, as fast as possible)."""
     if text.strip() in ("0", "0.0"):

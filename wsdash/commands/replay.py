@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from wsdash.commands.common import (
-    BUDGET_FLAGS, add_all_events_flag, add_budget_flags, add_shared_flags, all_events_usage, event_spool, print_run, usage_error,
+    BUDGET_FLAGS, add_all_events_flag, replay_speed, add_budget_flags, add_shared_flags, all_events_usage, event_spool, print_run, usage_error,
 )
 from wsdash.commands.term import dashboard_terminal_problem
 
@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
     rp.add_argument("--headless", action="store_true", help="judge without the dashboard (the default when stdout, or the terminal the dashboard needs, is not one)")
     rp.add_argument("--json", action="store_true", help="print the same JSON as golden-path --json (implies --headless)")
     add_all_events_flag(rp)
-    rp.add_argument("--speed", type=float, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
+    rp.add_argument("--speed", type=replay_speed, default=1.0, help="dashboard replay speed: 1, 10, or 0 for as fast as possible")
     add_shared_flags(rp, "present")
     add_budget_flags(rp, recorded=True)
     rp.set_defaults(func=run)
