@@ -288,3 +288,12 @@ async def test_hung_cli_is_killed_at_the_timeout(tmp_path: Path) -> None:
 ])
 def test_cli_stderr_classification(stderr: str, kind: str) -> None:
     assert cli_error(stderr, "linux").kind == kind
+
+
+@pytest.mark.parametrize(("host", "says"), [("tcp://127.0.0.1:99999", "Port out of range"), ("tcp://127.0.0.1:0", "port 0"),
+                                            ("tcp://:2375", "names no host")])
+async def test_a_tcp_docker_host_no_daemon_can_have_is_named_as_the_setting_to_fix(host: str, says: str) -> None:
+    """A port past 65535 was an ExceptionGroup from deep in httpx, shown as 'unknown … rerun with --json'."""
+    res = await probe_docker(env={"DOCKER_HOST": host, "PATH": ""}, sockets=[], cli=None, platform="linux")
+    assert res.status == DOWN and res.error is not None and res.error.kind == "config", res.error
+    assert "DOCKER_HOST" in res.error.message and says in res.error.message and "DOCKER_HOST" in res.error.hint

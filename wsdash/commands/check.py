@@ -123,6 +123,6 @@ def _detail(result: Any) -> str:
     failed = next((c for c in result.checks if c.error is result.error), None)
     err = result.error
     where = f"{failed.name} " if failed is not None and failed.name not in ("ping", "cli", err.kind) else ""
-    # The message only where the hint cannot stand alone (unclassified failures, HTTP statuses).
-    said = f" ({err.message})" if err.kind in ("unknown", "http") else ""
+    # The message only where the hint cannot stand alone (unclassified failures, HTTP statuses, a bad setting).
+    said = f" ({err.message})" if err.kind in ("unknown", "http", "config") else ""
     return f"{where}{err.kind}{said}: {err.hint}"

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from wsdash.core.errors import HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, exception_chain, classify
+from wsdash.core.errors import CONFIG, HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, exception_chain, classify
 from wsdash.services.health.model import DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
 from wsdash.core.redact import redact_url, scrub
 from wsdash.services.health import docker_windows as win
@@ -95,6 +95,11 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
     ep = resolve_docker_endpoint(host, env, sockets, platform)
     if method == "cli" and ep.kind != "cli":
         ep = DockerEndpoint("cli", host or "", ep.source if host else "docker CLI")
+    if ep.kind == "tcp" and (problem := _tcp_address_problem(ep.address)) is not None:
+        err = ClassifiedError(CONFIG, f"{ep.source} {redact_url(ep.address.replace('http://', 'tcp://', 1))} {problem}",
+                              f"fix {ep.source}: tcp://host:port (2375 is Docker's plain-TCP port), or unset it for the default socket")
+        return summarize(NAME, [CheckResult("ping", DOWN, None, err)], 0.0, core=("ping", "cli"),
+                         facts={"endpoint": ep.describe(), "endpoint_source": ep.source, "state": "misconfigured"})
     if ep.kind != "cli":
         import httpx  # noqa: F401 - imported before the clock starts: latency is the daemon's, not ours
     start = time.perf_counter()
@@ -114,6 +119,23 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
     if result.status == UP:
         result.detail = _describe_engine(facts)
     return result
+
+
+def _tcp_address_problem(address: str) -> str | None:
+    """Why a tcp:// DOCKER_HOST cannot be dialled (a port past 65535 raised an ExceptionGroup deep in
+    httpx, shown as "unknown"), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError as exc:
+        return f"is not a valid address: {exc}"
+    if not parts.hostname:
+        return "names no host"
+    if port == 0:
+        return "names port 0, which no daemon listens on"
+    return None
 
 
 # -- Engine API over httpx ---------------------------------------------------------------------
