@@ -239,11 +239,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         results = asyncio.run(_run(chosen, reporter, health_check, only, notes))
     except KeyboardInterrupt:  # second Ctrl-C: the tree has been killed on the way out
         _err("killed")
-        return exit_codes.FAILED
+        return exit_codes.INTERRUPTED
 
-    from wsdash.services.tiers.model import exit_code_for
+    from wsdash.services.tiers.model import ST_CANCELLED, exit_code_for
 
     code = exit_code_for(results)
+    if any(r.status == ST_CANCELLED for r in results):
+        code = exit_codes.INTERRUPTED  # Ctrl+C, SIGTERM, SIGHUP: not "the tests failed" to a CI job
     from wsdash.commands.history_log import log_tiers
 
     log_tiers(args, chosen, results)
