@@ -144,6 +144,7 @@ def test_config_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path
         assert cli("tiers", *command, "--config", str(cfg)) == 2
         captured = capsys.readouterr()
         assert needle in captured.err and captured.out == ""
+        assert str(cfg) in captured.err  # which file: a tier's key error said only "[[tiers]] #1"
 
 
 def test_unknown_tier_name_exit_2(capsys: pytest.CaptureFixture[str], project: Path) -> None:

@@ -316,6 +316,9 @@ def _check_targets(specs: Sequence[TierSpec], targets: Sequence[str], where: Any
 def tiers_for_config(cfg: Any) -> list[TierSpec]:
     """The tiers of a loaded `Config`: relative `cwd`s from the file that defines the tiers, and
     target names checked against the configured targets. Raises ValueError."""
-    return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir, targets=list(cfg.targets))
+    try:
+        return tiers_from_config(cfg.tiers, base_dir=cfg.tiers_base_dir, targets=list(cfg.targets))
+    except ValueError as exc:  # named with the file that defines the tiers, as every config error is
+        raise ValueError(f"{cfg.source('tiers')}: {exc}") from None
 
 
