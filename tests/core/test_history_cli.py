@@ -95,6 +95,8 @@ def test_an_unwritable_history_warns_and_keeps_the_exit_code(cli, server_thread,
     out = cli("golden-path", "--url", server_thread.url, "--secret", SECRET, "--json", env={"WSDASH_HISTORY_PATH": str(bad)})
     assert out.returncode == 0 and json.loads(out.stdout)["ok"] is True
     assert "warning: cannot open the run history" in out.stderr and "file is not a database" in out.stderr
+    folder = cli("history", env={"WSDASH_HISTORY_PATH": str(tmp_path)})  # SQLite said only "unable to open database file"
+    assert folder.returncode == 2 and "it is a folder" in folder.stderr and str(tmp_path / "history.sqlite3") in folder.stderr
 
 
 def test_tier_runs_are_kept(cli, tmp_path: Path, private_history: Path) -> None:

@@ -71,6 +71,9 @@ def _private_file(path: Path) -> None:
 
 def _error(path: Path, exc: BaseException, doing: str) -> HistoryError:
     text = str(exc) or type(exc).__name__
+    if path.is_dir():  # SQLite only says "unable to open database file"
+        return HistoryError(f"cannot {doing} the run history {path}: it is a folder — set [history] path to a file in it, "
+                            f"e.g. {path / 'history.sqlite3'}")
     if "not a database" in text or "malformed" in text:
         hint = "move it aside with its -wal file (wsdash starts a new one) or set [history] path"
     elif "locked" in text or "busy" in text:
