@@ -310,3 +310,16 @@ def test_a_recording_never_takes_the_name_of_one_already_there(tmp_path: Path, m
         names.append(path.name)
     assert names == ["run-20261203-120000-1.jsonl", "run-20261203-120000-1.2.jsonl", "run-20261203-120000-1.3.jsonl"]
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_a_recording_name_is_claimed_when_it_is_chosen(tmp_path: Path, monkeypatch) -> None:
+    """Two processes choosing a name in the same instant, before either opened its file, both took
+    run-…-1.jsonl and wrote into one file (5 times in 40 in a review's two-process race). The name is
+    now created exclusively as it is chosen: a second choice never gets it, file or no file yet."""
+    from wsdash.core.recording import recording_file
+
+    monkeypatch.setattr(time, "strftime", lambda *_: "20261204-050000")
+    first, second = recording_file(tmp_path, 1), recording_file(tmp_path, 1)  # no Recorder opened in between
+    assert first != second and first.exists() and second.exists()
+    if os.name == "posix":
+        assert first.stat().st_mode & 0o777 == 0o600  # claimed user-only, as the recording will be
