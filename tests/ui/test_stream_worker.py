@@ -160,3 +160,48 @@ def test_a_remote_session_offers_everything_a_live_session_does() -> None:
     assert view <= public(run)
     assert {f.name for f in dataclasses.fields(wire.ContractView)} <= public(run.contract)
     assert callable(run.rows.rows) and callable(wire.RowsView([]).rows)
+
+
+async def test_the_workers_recordings_mask_the_dashboards_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream worker records, in its own process: it must know what the dashboard knows is secret.
+    An opaque token the server echoes back ("rejected credentials: Bearer …") was written in full,
+    as was a secret the dashboard had registered before the worker started (found by a review)."""
+    import asyncio
+    import websockets
+
+    from wsdash.core import redact
+    from wsdash.core.auth import resolve_token
+
+    monkeypatch.setattr(redact, "_secrets", list(redact._secrets))  # this test's secrets stay in this test
+    token, known = "OpaqueApiKey-5f3a9c", "e2e-bypass-7d1e44"
+    redact.register_secret(known)
+
+    async def handler(ws):  # type: ignore[no-untyped-def]
+        auth = ws.request.headers.get("Authorization", "")
+        await ws.send(json.dumps({"type": "connection_established"}))
+        async for _ in ws:
+            await ws.send(json.dumps({"type": "error", "message": f"rejected credentials: {auth}; key {known}"}))
+            await ws.send(json.dumps({"type": "agent_completed"}))
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    async with websockets.serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        # The token is resolved (and registered, here) only when the worker asks for it, after it started:
+        # it reaches the worker with the answer; `known` was registered before, and goes with the start.
+        session = RemoteSession(SessionOptions(url=f"ws://127.0.0.1:{port}/ws", auth="header", timeout_s=5, grace_s=0.1),
+                                lambda: resolve_token(token=token), record_dir=folder, autorun=True)
+        task = asyncio.create_task(session.run_forever())
+        try:
+            for _ in range(200):
+                await asyncio.sleep(0.05)
+                if session.results:
+                    break
+        finally:
+            session.stop()
+            await session.closed()
+            task.cancel()
+    [rec] = list(folder.glob("*.jsonl"))
+    text = rec.read_text(encoding="utf-8")
+    assert "rejected credentials" in text, text[-1500:]  # the frame was recorded...
+    assert token not in text and known not in text, text[-1500:]  # ...masked

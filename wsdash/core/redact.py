@@ -29,10 +29,18 @@ _secrets: list[str] = []  # longest first, so a secret inside another is masked 
 def register_secret(value: str | None) -> None:
     """Remember a secret so that `scrub` removes it wherever it appears. JWTs need no
     registering (the pattern catches them), which keeps this list as small as the secrets."""
+    global _secrets
     if not value or len(value) < 4 or value in _secrets or _JWT_RE.fullmatch(value):
         return
-    _secrets.append(value)
-    _secrets.sort(key=len, reverse=True)
+    # A new list, bound at once: another thread's scrub may be iterating the old one (a sort in
+    # place empties the list while it runs, and that scrub would mask nothing).
+    _secrets = sorted([*_secrets, value], key=len, reverse=True)
+
+
+def registered_secrets() -> list[str]:
+    """The secrets registered so far: handed to a process of ours (the stream worker) whose own
+    output — its recordings — must mask them too."""
+    return list(_secrets)
 
 
 def secrets_known() -> int:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from typing import Any, Callable
 
+from wsdash.core.redact import registered_secrets
 from wsdash.core.auth import TokenError
 from wsdash.core.errors import UNKNOWN, ClassifiedError
 from wsdash.core.event_store import EventStore
@@ -143,7 +144,8 @@ class RemoteSession:
             self._worker_stopped.clear()
             assert proc.stdin is not None and proc.stdout is not None
             config = {"opts": self.opts, "capacity": self.store.capacity, "record_dir": self._record_dir,
-                      "autorun": self._autorun, "received": self.store.received, "runs": self.status.runs}
+                      "autorun": self._autorun, "received": self.store.received, "runs": self.status.runs,
+                      "secrets": registered_secrets()}  # the worker's recordings mask what this process knows
             self._autorun = False  # a restarted worker does not run again unasked
             proc.stdin.write(wire.pack("start", config) + b"".join(self._pending))
             self._pending.clear()
@@ -208,7 +210,9 @@ class RemoteSession:
 
     async def _give_token(self) -> None:
         try:
-            answer: tuple[str, Any] = ("token", await asyncio.to_thread(self.token_source))
+            token = await asyncio.to_thread(self.token_source)
+            # with every secret known by now (the source may have just fetched one), for the worker's recordings
+            answer: tuple[Any, ...] = ("token", token, registered_secrets())
         except TokenError as exc:
             answer = ("error", str(exc))
         except Exception as exc:  # noqa: BLE001 - the worker must get an answer, or it waits forever

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from wsdash.core.redact import register_secret
 from wsdash.core import gc_tuning
 from wsdash.core.auth import TokenError
 from wsdash.core.event_store import FrameRing
@@ -91,7 +92,9 @@ class WorkerHost:
 
     def __init__(self, config: dict[str, Any], outbox: Outbox) -> None:
         self.out = outbox
-        self.tokens: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.tokens: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        for secret in config.get("secrets", ()):  # the dashboard's: this process records, and must mask them
+            register_secret(secret)
         store = FrameRing(config["capacity"], config.get("received", 0))
         folder = config.get("record_dir")
         factory = recorder_factory(Path(folder), lambda: self.session.status.runs + 1, self.tell) if folder else None
@@ -108,9 +111,12 @@ class WorkerHost:
         """The session's token source (it calls it in a thread): asks the dashboard, where the
         target's token sources live, and waits for the answer."""
         self.out.send(wire.TOKEN)
-        kind, value = self.tokens.get()
+        kind, value, *known = self.tokens.get()
         if kind == "error":
             raise TokenError(value)
+        register_secret(value)  # an opaque token the server echoes back ("rejected: Bearer …") is masked in recordings
+        for secret in known[0] if known else ():
+            register_secret(secret)
         return value
 
     def tell(self, message: str, severity: str, timeout: float) -> None:
