@@ -223,3 +223,35 @@ def test_sigterm_and_sighup_end_it_with_the_summary_as_ctrl_c_does(server_thread
             proc.kill()
     assert proc.returncode == 0, err  # the last run passed
     assert "stopped:" in rest and "last run: PASSED" in rest and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals to a child process")
+def test_a_run_cut_short_by_sigterm_is_printed_counted_and_kept(server_thread, private_history: Path, tmp_path: Path) -> None:
+    """SIGTERM mid-run (a CI job's timeout during a stalled run, the case worth knowing about): the
+    run is judged on what arrived, as golden-path does. It used to vanish: "runs": 0, no run line,
+    nothing in the history."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("WSDASH_CONFIG", None)
+    folder = tmp_path / "runs"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsdash", "watch", "--url", f"{server_thread.url}?scenario=stall", "--secret", SECRET,
+         "--timeout", "60", "--json", "--record", str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # mid-run: its first agent event is on disk (the stall holds it there)
+            if folder.is_dir() and any("agent_started" in f.read_text(encoding="utf-8") for f in folder.glob("*.jsonl")):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [json.loads(line) for line in out.splitlines()]
+    runs = [x for x in lines if x["type"] == "run"]
+    summary = lines[-1]
+    assert proc.returncode == 130 and len(runs) == 1 and "missing" in runs[0]["violations"], (out, err)
+    assert summary["type"] == "summary" and summary["interrupted"] and summary["runs"] == 1, out
+    with History(private_history) as db:
+        assert [r.source for r in db.runs(None)] == ["watch"]

@@ -9,6 +9,7 @@ health check services/health's: this module only wires them and prints.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import time
 from typing import Any, NamedTuple
@@ -56,7 +57,6 @@ class Watched(NamedTuple):
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
     import sys
 
     from wsdash.commands.history_log import history_config, target_name, warn
@@ -169,7 +169,7 @@ class _Watch:
         from wsdash.core.recording import Recorder, recording_file
         from wsdash.core.run_record import NO_RUN, RunRecord
         from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
-        from wsdash.services.session.once import run_golden_path
+        from wsdash.services.session.once import OnceRun
 
         started = time.time()
         try:
@@ -189,14 +189,26 @@ class _Watch:
                 recorder = Recorder(recording_file(self.args.record, slot.number))
             except OSError as exc:
                 self.printer.note(f"cannot record this run: {exc.strerror or exc}")
+        once = OnceRun(opts, listener=recorder)
         try:
-            result = await run_golden_path(opts, listener=recorder)
+            result = await once.go()
+        except asyncio.CancelledError:
+            # Ctrl+C, SIGTERM, SIGHUP mid-run: this run is judged on what arrived — printed, counted
+            # in the summary, kept in the history — as golden-path does, not thrown away.
+            result = once.partial()
+            self.report(self._stored(result, recorder, started, up, note, slot.late_s))
+            raise
         finally:
             if recorder is not None:
                 recorder.close()
+        return self._stored(result, recorder, started, up, note, slot.late_s)
+
+    def _stored(self, result: Any, recorder: Any, started: float, up: bool | None, note: str, late_s: float) -> Watched:
+        from wsdash.core.run_record import RunRecord
+
         rec = RunRecord.from_result(result, target=self.name, source="watch", started_at=started,
                                     recording=str(recorder.path) if recorder is not None else None)
-        return self._store(rec, result.exit_code, up, note, slot.late_s, result.error.hint if result.error else "")
+        return self._store(rec, result.exit_code, up, note, late_s, result.error.hint if result.error else "")
 
     async def _health(self, ep: Any) -> tuple[bool | None, str]:
         """The target's health check (the same probe as `wsdash check`): usable or not, and why."""
