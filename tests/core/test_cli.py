@@ -211,13 +211,14 @@ def test_a_config_ws_url_no_server_can_have_is_named_with_its_file(cli, tmp_path
 
 
 @pytest.mark.parametrize("line", ['{"k": "recv", "t": "x", "data": "{}"}', '{"k": "error", "t": 1.0, "error": "boom"}',
-                                  '{"k": "recv", "t": 1.0, "b64": "abc"}'])
+                                  '{"k": "recv", "t": 1.0, "b64": "abc"}',
+                                  '{"k": "start", "t": 1.0, "url": "ws://h/ws", "budgets": {"connect_s": "x"}}'])
 def test_a_damaged_recording_is_named_not_a_traceback(cli, tmp_path: Path, line: str) -> None:
     rec = tmp_path / "bad.jsonl"
     rec.write_text('{"k": "format", "format": "wsdash-recording/1"}\n' + line + "\n", encoding="utf-8")
     out = cli("replay", str(rec), "--headless", "--json")
     assert out.returncode == 2 and ("damaged" in out.stderr or "bad time" in out.stderr)
-    assert "Traceback" not in out.stderr
+    assert "Traceback" not in out.stderr and "bad.jsonl" in out.stderr, out.stderr  # which file
 
 
 def test_two_servers_keep_their_own_secrets(cli, tmp_path: Path) -> None:

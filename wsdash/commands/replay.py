@@ -51,6 +51,12 @@ def budget_notes(start: dict[str, Any] | None, overrides: dict[str, float]) -> l
             for field, value in overrides.items() if getattr(recorded, field) != value]
 
 
+def _named(path: str, exc: Exception) -> str:
+    """The error with the recording it is about (a damaged budgets line said only "a damaged 'start' record")."""
+    text = str(exc)
+    return text if path in text else f"{path}: {text}"
+
+
 def _note(text: str) -> None:
     from wsdash.core.redact import scrub
 
@@ -75,7 +81,7 @@ def run_headless(args: argparse.Namespace) -> int:
             notes = budget_notes(start_record(args.file), overrides)
             result = replay(args.file, overrides, row_sink=spool)
         except RecordingError as exc:
-            return usage_error(str(exc))
+            return usage_error(_named(args.file, exc))
         except OSError as exc:  # a read error mid-file (a network drive gone)
             return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
         for note in notes:
@@ -95,7 +101,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     try:  # what can be said before the screen opens: not a recording, a newer format, bad budgets
         notes = budget_notes(start_record(args.file), overrides)
     except RecordingError as exc:
-        return usage_error(str(exc))
+        return usage_error(_named(args.file, exc))
     except OSError as exc:
         return usage_error(f"cannot read recording {args.file}: {exc.strerror or exc}")
     settings = AppSettings(mode="replay", replay_path=Path(args.file), budget_overrides=overrides, notes=notes,
