@@ -133,3 +133,11 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
         out = subprocess.run([sys.executable, "-m", "wsdash", "web", "--port", str(s.getsockname()[1])],
                              capture_output=True, text=True, cwd=tmp_path, timeout=30)
     assert out.returncode == 2 and "cannot listen on 127.0.0.1:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_host_that_does_not_resolve_is_named(tmp_path: Path) -> None:
+    """--port 0 looks for a free port by binding: its failure said only '[Errno -2] Name or service not known'."""
+    pytest.importorskip("textual_serve", reason="the web extra is not installed")
+    out = subprocess.run([sys.executable, "-m", "wsdash", "web", "--host", "nonexist.invalid", "--port", "0"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=30)
+    assert out.returncode == 2 and "cannot listen on nonexist.invalid" in out.stderr and "Traceback" not in out.stderr, out.stderr

@@ -37,15 +37,16 @@ def run(args: argparse.Namespace) -> int:
     extra = list(args.args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
-    port = args.port or _free_port(args.host)
+    port = args.port
+    try:  # the free port is found by binding too: a host that does not resolve is said here, named
+        port = port or _free_port(args.host)
+        _check_bindable(args.host, port)
+    except OSError as exc:
+        return usage_error(f"cannot listen on {args.host}{f':{port}' if port else ''}: {exc.strerror or exc}")
     if args.host not in LOOPBACK:
         sys.stderr.write(
             f"wsdash web: warning: bound to {args.host}: the page has no authentication — anyone who can reach "
             f"port {port} can run the dashboard (and its tiers) as you. Use the default 127.0.0.1 unless you mean it.\n")
-    try:
-        _check_bindable(args.host, port)
-    except OSError as exc:
-        return usage_error(f"cannot listen on {args.host}:{port}: {exc.strerror or exc}")
     print(f"wsdash web on http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}  "
           f"(each tab runs: wsdash {' '.join(extra) or 'demo'}) — Ctrl+C to stop", flush=True)
     serve(extra, args.host, port)
