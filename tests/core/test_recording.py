@@ -323,3 +323,14 @@ def test_a_recording_name_is_claimed_when_it_is_chosen(tmp_path: Path, monkeypat
     assert first != second and first.exists() and second.exists()
     if os.name == "posix":
         assert first.stat().st_mode & 0o777 == 0o600  # claimed user-only, as the recording will be
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_a_record_folder_the_dashboard_creates_is_user_only(tmp_path: Path) -> None:
+    from wsdash.services.session.record_runs import recorder_factory
+
+    folder = tmp_path / "new" / "runs"
+    recorder = recorder_factory(folder, lambda: 1, lambda *a: None)()
+    assert recorder is not None
+    recorder.close()
+    assert folder.stat().st_mode & 0o777 == 0o700  # it was 0o755: the names of the runs readable by all

@@ -265,6 +265,6 @@ def resolve_token(
 def write_secret_file(path: Path, secret: str) -> None:
     """Write a secret readable by the current user only (0600 on POSIX)."""
     register_secret(secret)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder: user-only, as the file
     with open_private(path, "w", encoding="utf-8") as f:
         f.write(secret + "\n")

@@ -20,7 +20,7 @@ def recorder_factory(folder: Path, next_run: Callable[[], int], tell: Tell) -> C
             tell(message, "error", 10)
 
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # user-only, as the recordings in it
             return Recorder(recording_file(folder, next_run()), on_error=failed)
         except OSError as exc:  # the run goes on unrecorded: the socket is not the problem
             tell(f"cannot record to {folder}: {exc.strerror or exc} — this run is not recorded", "error", 5)
