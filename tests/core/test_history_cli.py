@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +158,32 @@ def test_diff_says_what_it_cannot_find(cli, server_thread) -> None:
     assert cli("diff", "99", "last").returncode == 2
     odd = cli("diff", "yesterday", "last")
     assert odd.returncode == 2 and "is not a recording file, a run id" in odd.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals to a child process")
+def test_demo_headless_keeps_its_runs_and_judges_one_cut_short(cli, private_history: Path, tmp_path: Path) -> None:
+    """`demo --headless` wrote nothing to the history, and a SIGTERM printed only "interrupted"."""
+    done = cli("demo", "--headless", "--pace", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("WSDASH_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "wsdash", "demo", "--headless", "--scenario", "stall", "--pace", "0.05",
+                             "--record", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            encoding="utf-8", env=env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # mid-run: its first agent event is on disk (the stall holds the run there)
+            if any("agent_started" in f.read_text(encoding="utf-8") for f in folder.glob("*.jsonl")):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "INTERRUPTED" in out and "agent_completed" in out, (out, err)
+    with History(private_history) as db:
+        runs = db.runs("demo")
+    assert [r.source for r in runs] == ["demo", "demo"] and runs[0].verdict != runs[1].verdict, runs

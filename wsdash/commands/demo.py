@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return usage_error(str(exc))
     if args.headless:
-        return run_headless(args)
+        return run_headless(args, cfg)
     from wsdash.services.agent_server import ScenarioError, validate
 
     try:  # said before the terminal: with both wrong, the scenario is the one to fix in the command
@@ -65,15 +65,17 @@ def start_demo_server(scenario: str = "golden", pace: float = 0.3) -> tuple[Any,
         return thread, server, secret, note
 
 
-def run_headless(args: argparse.Namespace) -> int:
+def run_headless(args: argparse.Namespace, cfg: Any = None) -> int:
     import asyncio
 
     from wsdash.services.agent_server import ScenarioError
     from wsdash.core.auth import mint_token
+    from wsdash.commands.end_signals import as_ctrl_c
     from wsdash.commands.golden_path import start_recording
+    from wsdash.commands.history_log import log_run
     from wsdash.commands.run_printer import print_human
     from wsdash.services.session.handshake import SessionOptions
-    from wsdash.services.session.once import run_golden_path
+    from wsdash.services.session.once import OnceRun
 
     try:
         thread, server, secret, note = start_demo_server(args.scenario, args.pace)
@@ -84,14 +86,22 @@ def run_headless(args: argparse.Namespace) -> int:
         if note:
             print(note)
         recorder = start_recording(getattr(args, "record", None))  # --record was accepted: honour it here too
+        once = OnceRun(SessionOptions(url=server.url, token=mint_token(secret)), listener=recorder)
         try:
-            result = asyncio.run(run_golden_path(SessionOptions(url=server.url, token=mint_token(secret)), listener=recorder))
+            with as_ctrl_c():
+                result = asyncio.run(once.go())
+        except KeyboardInterrupt:
+            # Ctrl+C, SIGTERM, SIGHUP: the partial verdict (exit 130), as golden-path gives it.
+            result = once.partial()
         finally:
             if recorder is not None:
                 recorder.close()
         print_human(result, sys.stdout)
-        if recorder is not None and recorder.error is None:
+        recorded = recorder is not None and recorder.error is None
+        if recorded:
             print(f"recorded to {recorder.path} — replay it with: wsdash replay {recorder.path}")
+        # Kept as the dashboard's demo runs are: target "demo", source "demo".
+        log_run(args, result, source="demo", target="demo", recording=recorder.path if recorded else None, cfg=cfg)
         return result.exit_code
     finally:
         thread.__exit__(None, None, None)

@@ -176,9 +176,10 @@ def target_name(args: argparse.Namespace, cfg: Config | None) -> str | None:
 
 
 def log_run(args: argparse.Namespace, result: RunResult, *, source: str = "golden-path", recording: Any = None,
-            cfg: Config | None = None, prepared: PreparedHistory | None = None) -> None:
+            cfg: Config | None = None, prepared: PreparedHistory | None = None, target: str | None = None) -> None:
     """One golden-path run, as `wsdash golden-path` ran it (`cfg`: the configuration it already
-    loaded, not read and parsed a second time; `prepared`: the history it opened during the run)."""
+    loaded, not read and parsed a second time; `prepared`: the history it opened during the run;
+    `target`: the name to keep it under, when not the configured target's — the demo's)."""
     if prepared is None:
         prepared = prepare(args, cfg)
         if prepared is None:
@@ -194,7 +195,7 @@ def log_run(args: argparse.Namespace, result: RunResult, *, source: str = "golde
         from wsdash.core.run_values import run_values
 
         # The record's values without the RunRecord class: one process, one write, nothing to read back.
-        rec = SimpleNamespace(**run_values(result, target=target_name(args, cfg), source=source,
+        rec = SimpleNamespace(**run_values(result, target=target or target_name(args, cfg), source=source,
                                            recording=str(recording) if recording else None))
         write(hc, [rec], history=db)
     finally:
