@@ -64,3 +64,22 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def sigterm_mid_run(proc: subprocess.Popen[str], folder: Path, timeout: float = 60) -> tuple[str, str]:
+    """SIGTERM `proc` once a recording in `folder` holds its run's first agent event (a stalled run
+    stays there), then its (stdout, stderr). Killed if it does not end."""
+    import signal
+    import time
+
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if folder.is_dir() and any("agent_started" in f.read_text(encoding="utf-8") for f in folder.glob("*.jsonl")):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        return proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()

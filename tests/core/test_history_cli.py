@@ -7,15 +7,13 @@ import csv
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, sigterm_mid_run
 from wsdash.core.history import History
 
 
@@ -172,17 +170,7 @@ def test_demo_headless_keeps_its_runs_and_judges_one_cut_short(cli, private_hist
     proc = subprocess.Popen([sys.executable, "-m", "wsdash", "demo", "--headless", "--scenario", "stall", "--pace", "0.05",
                              "--record", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             encoding="utf-8", env=env, cwd=tmp_path)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # mid-run: its first agent event is on disk (the stall holds the run there)
-            if any("agent_started" in f.read_text(encoding="utf-8") for f in folder.glob("*.jsonl")):
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out, err = sigterm_mid_run(proc, folder)
     assert proc.returncode == 130 and "INTERRUPTED" in out and "agent_completed" in out, (out, err)
     with History(private_history) as db:
         runs = db.runs("demo")

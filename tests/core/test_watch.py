@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, sigterm_mid_run
 from wsdash.core.history import History
 from wsdash.services.agent_server import ServerThread
 from wsdash.services.watch.schedule import run_schedule
@@ -237,17 +237,7 @@ def test_a_run_cut_short_by_sigterm_is_printed_counted_and_kept(server_thread, p
         [sys.executable, "-m", "wsdash", "watch", "--url", f"{server_thread.url}?scenario=stall", "--secret", SECRET,
          "--timeout", "60", "--json", "--record", str(folder)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, encoding="utf-8")
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # mid-run: its first agent event is on disk (the stall holds it there)
-            if folder.is_dir() and any("agent_started" in f.read_text(encoding="utf-8") for f in folder.glob("*.jsonl")):
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    out, err = sigterm_mid_run(proc, folder)
     lines = [json.loads(line) for line in out.splitlines()]
     runs = [x for x in lines if x["type"] == "run"]
     summary = lines[-1]
