@@ -9,7 +9,6 @@ health check services/health's: this module only wires them and prints.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import time
 from typing import Any, NamedTuple
@@ -57,6 +56,7 @@ class Watched(NamedTuple):
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
     import sys
 
     from wsdash.commands.history_log import history_config, target_name, warn
@@ -169,6 +169,8 @@ class _Watch:
         from wsdash.core.recording import Recorder, recording_file
         from wsdash.core.run_record import NO_RUN, RunRecord
         from wsdash.services.session.handshake import DEFAULT_MESSAGE, SessionOptions
+        import asyncio  # here, not at the top: building the parser stays cheap (`wsdash --version`)
+
         from wsdash.services.session.once import OnceRun
 
         started = time.time()
