@@ -19,13 +19,13 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from wsdash.core.errors import CONFIG, HTTP, PERMISSION, TIMEOUT, UNKNOWN, ClassifiedError, exception_chain, classify
 from wsdash.services.health.model import DOWN, SKIPPED, UP, CheckResult, ProbeResult, summarize
 from wsdash.core.redact import redact_url, scrub
 from wsdash.services.health import docker_windows as win
+from wsdash.services.health.docker_endpoint import DockerEndpoint, default_sockets, resolve_docker_endpoint, tcp_address_problem
 
 NAME = "docker"
 DAEMON_DOWN = "daemon_down"  # error kinds specific to this probe (the others come from errors.py)
@@ -36,48 +36,6 @@ WSL_OFF = "wsl_off"
 WINDOWS_PIPES = win.DOCKER_PIPES
 _ALTERNATIVE = win.ALTERNATIVE
 WSL_STATUS = ("wsl.exe", "--status")
-
-
-def default_sockets(env: Mapping[str, str] | None = None) -> list[str]:
-    """Where a daemon's socket usually is: system Docker, Docker Desktop (macOS), rootless."""
-    env = os.environ if env is None else env
-    paths = ["/var/run/docker.sock", os.path.expanduser("~/.docker/run/docker.sock")]
-    if env.get("XDG_RUNTIME_DIR"):
-        paths.append(os.path.join(env["XDG_RUNTIME_DIR"], "docker.sock"))
-    return paths
-
-
-@dataclass(frozen=True)
-class DockerEndpoint:
-    kind: str  # "unix" | "tcp" | "cli"
-    address: str  # socket path, http://host:port, or the DOCKER_HOST handed to the CLI ("" = CLI default)
-    source: str  # where it came from: "docker.host", "DOCKER_HOST", "default socket", "docker CLI"
-
-    def describe(self) -> str:
-        if self.kind == "unix":
-            return f"unix://{self.address}"
-        if self.kind == "tcp":
-            return redact_url(self.address)
-        return f"docker CLI ({redact_url(self.address)})" if self.address else "docker CLI"
-
-
-def resolve_docker_endpoint(host: str | None, env: Mapping[str, str], sockets: Sequence[str], platform: str) -> DockerEndpoint:
-    """wsdash's own `docker.host` wins (it is the more specific setting), then DOCKER_HOST, then
-    the first existing default socket; anything httpx cannot speak goes to the CLI."""
-    for value, source in ((host, "docker.host"), (env.get("DOCKER_HOST"), "DOCKER_HOST")):
-        if not value:
-            continue
-        if value.startswith("unix://") and not platform.startswith("win"):
-            # (Windows: AF_UNIX sockets exist, but httpx/anyio cannot open them there; the CLI can.)
-            return DockerEndpoint("unix", value[len("unix://"):], source)
-        if value.startswith("tcp://") and not env.get("DOCKER_TLS_VERIFY"):
-            return DockerEndpoint("tcp", "http://" + value[len("tcp://"):].rstrip("/"), source)
-        return DockerEndpoint("cli", value, source)  # npipe://, ssh://, TLS with client certs
-    if not platform.startswith("win"):  # Windows: pipes only, which httpx cannot open
-        for path in sockets:
-            if os.path.exists(path):
-                return DockerEndpoint("unix", path, "default socket")
-    return DockerEndpoint("cli", "", "docker CLI")
 
 
 async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Mapping[str, str] | None = None,
@@ -95,7 +53,7 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
     ep = resolve_docker_endpoint(host, env, sockets, platform)
     if method == "cli" and ep.kind != "cli":
         ep = DockerEndpoint("cli", host or "", ep.source if host else "docker CLI")
-    if ep.kind == "tcp" and (problem := _tcp_address_problem(ep.address)) is not None:
+    if ep.kind == "tcp" and (problem := tcp_address_problem(ep.address)) is not None:
         err = ClassifiedError(CONFIG, f"{ep.source} {redact_url(ep.address.replace('http://', 'tcp://', 1))} {problem}",
                               f"fix {ep.source}: tcp://host:port (2375 is Docker's plain-TCP port), or unset it for the default socket")
         return summarize(NAME, [CheckResult("ping", DOWN, None, err)], 0.0, core=("ping", "cli"),
@@ -119,23 +77,6 @@ async def probe_docker(*, timeout: float = 3.0, host: str | None = None, env: Ma
     if result.status == UP:
         result.detail = _describe_engine(facts)
     return result
-
-
-def _tcp_address_problem(address: str) -> str | None:
-    """Why a tcp:// DOCKER_HOST cannot be dialled (a port past 65535 raised an ExceptionGroup deep in
-    httpx, shown as "unknown"), or None."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(address)
-        port = parts.port
-    except ValueError as exc:
-        return f"is not a valid address: {exc}"
-    if not parts.hostname:
-        return "names no host"
-    if port == 0:
-        return "names port 0, which no daemon listens on"
-    return None
 
 
 # -- Engine API over httpx ---------------------------------------------------------------------
