@@ -117,3 +117,14 @@ def test_json_output_is_ascii_and_reads_back_the_same(tmp_path) -> None:
     assert b"\\u2022\\u2022\\u2022(redacted)" in out.stdout  # •••(redacted), escaped
     values = {v["key"]: v["value"] for v in json.loads(out.stdout.decode("cp1252"))["values"]}  # any code page reads it
     assert values["targets.local.ws_url"] == "ws://127.0.0.1:9/ws?token=•••(redacted)"
+
+
+
+def test_the_dashboard_asks_the_console_api_not_isatty(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NUL is a character device, so isatty() says yes (bpo-28654); GetConsoleMode says no."""
+    monkeypatch.setattr(term, "_fd_handle", lambda fd: 7)
+    monkeypatch.setattr(term, "_kernel32", lambda: Console(mode=None))  # NUL, a pipe, a file
+    assert not term._console(0)
+    assert term.dashboard_terminal_problem(platform="win32", environ={}) is not None
+    monkeypatch.setattr(term, "_kernel32", lambda: Console(mode=0x1F7))  # a console's input mode
+    assert term._console(0) and term.dashboard_terminal_problem(platform="win32", environ={}) is None

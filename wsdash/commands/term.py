@@ -35,9 +35,17 @@ def _kernel32() -> Any:
 
 def _os_handle(stream: TextIO) -> int | None:
     try:
+        return _fd_handle(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _fd_handle(fd: int) -> int | None:
+    """The Windows handle behind a descriptor; None elsewhere or when there is none."""
+    try:
         import msvcrt  # Windows only
 
-        return msvcrt.get_osfhandle(stream.fileno())  # type: ignore[attr-defined]
+        return msvcrt.get_osfhandle(fd)  # type: ignore[attr-defined]
     except (ImportError, AttributeError, OSError, ValueError):
         return None
 
@@ -129,17 +137,18 @@ _DASHBOARD_STREAMS = {"posix": ((0, "standard input (where it reads keys)"), (2,
                       "win": ((0, "standard input (where it reads keys)"), (1, "standard output (where it draws)"))}
 
 
-def _console(fd: int, kernel32: Any = None) -> bool:
+def _console(fd: int) -> bool:
     """Windows: a console, asked of the console API. The C runtime's isatty() is true for any
     character device, the null device included (bpo-28654)."""
+    handle = _fd_handle(fd)
+    if handle is None:
+        return False
     try:
         import ctypes
         from ctypes import wintypes
-        import msvcrt  # Windows only
 
-        handle = msvcrt.get_osfhandle(fd)  # type: ignore[attr-defined]
-        return bool((kernel32 or _kernel32()).GetConsoleMode(handle, ctypes.byref(wintypes.DWORD())))
-    except (ImportError, AttributeError, OSError, ValueError):
+        return bool(_kernel32().GetConsoleMode(handle, ctypes.byref(wintypes.DWORD())))
+    except (AttributeError, OSError, ValueError):
         return False
 
 
