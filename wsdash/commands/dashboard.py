@@ -32,6 +32,15 @@ def history_of(args: argparse.Namespace, cfg: Config):
     return None if getattr(args, "no_history", False) or not cfg.history.enabled else cfg.history
 
 
+def open_dashboard(settings) -> int:
+    """Run the dashboard until it ends: 0 for `q`, 130 when a signal ended it (SIGTERM, SIGHUP)."""
+    from wsdash.ui.app import make_app
+
+    app = make_app(settings)
+    app.run()
+    return app.return_code or 0
+
+
 DEV_TOKEN_TTL_S = 7200  # a demo lasts longer than a test token's 5 minutes (docs/protocol.md §2: dev = 120 min)
 
 
@@ -42,7 +51,6 @@ def _tiers(cfg: Config):
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.ui.app import make_app
     from wsdash.ui.settings import AppSettings
     from wsdash.core.auth import TokenError
 
@@ -62,5 +70,4 @@ def run(args: argparse.Namespace) -> int:
         title=f"wsdash · {target.name}", record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
         history=history_of(args, cfg), history_target=target.name, auto_run_every_s=cfg.watch.every_s,
     )
-    make_app(settings).run()
-    return 0
+    return open_dashboard(settings)

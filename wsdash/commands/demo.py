@@ -117,10 +117,9 @@ def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
     from dataclasses import replace
 
     from wsdash.services.agent_server import ScenarioError
-    from wsdash.ui.app import make_app
     from wsdash.ui.settings import AppSettings
     from wsdash.core.redact import register_secret
-    from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, history_of, record_dir, token_source
+    from wsdash.commands.dashboard import DEV_TOKEN_TTL_S, history_of, open_dashboard, record_dir, token_source
 
     try:
         thread, server, secret, note = start_demo_server(args.scenario, args.pace)
@@ -141,11 +140,10 @@ def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
             record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
             history=history_of(args, cfg), history_target="demo", auto_run_every_s=cfg.watch.every_s,
         )
-        make_app(settings).run()
+        return open_dashboard(settings)
     finally:
         os.environ.pop(SECRET_ENV, None)
         thread.__exit__(None, None, None)
-    return 0
 
 
 def demo_tiers(url: str):

@@ -91,7 +91,7 @@ def run_headless(args: argparse.Namespace) -> int:
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
-    from wsdash.ui.app import make_app
+    from wsdash.commands.dashboard import open_dashboard
     from wsdash.ui.settings import AppSettings
     from pathlib import Path
 
@@ -107,5 +107,4 @@ def run_dashboard(args: argparse.Namespace) -> int:
     settings = AppSettings(mode="replay", replay_path=Path(args.file), budget_overrides=overrides, notes=notes,
                            replay_speed=args.speed if args.speed > 0 else float("inf"), title=f"wsdash · replay {Path(args.file).name}",
                            present=bool(getattr(args, "present", False)))
-    make_app(settings).run()
-    return 0
+    return open_dashboard(settings)

@@ -19,7 +19,7 @@ from wsdash.core.errors import ClassifiedError
 from wsdash.core.event_store import EventStore
 from wsdash.core.private_files import make_private
 from wsdash.core.redact import redact_url
-from wsdash.core import gc_tuning
+from wsdash.core import exit_codes, gc_tuning
 from wsdash.ui import exit_signals
 from wsdash.ui.notifications import Notifier
 from wsdash.ui.worker_errors import classify_worker_error
@@ -177,7 +177,8 @@ class WsDashApp(App[None]):
     def _end_on_signal(self) -> None:
         if self.tier_pane is not None:
             self.tier_pane.stop_now()
-        self.exit()
+        # Ended from outside (a kill, a closed terminal), not by `q`: exit 130 as every command does.
+        self.exit(return_code=exit_codes.INTERRUPTED)
 
     def _tell_any_thread(self, message: str, severity: str = "information", timeout: float = 5) -> None:
         """`tell` from any thread (the recorder's timer, the stream worker's pipe): onto the loop."""
