@@ -4,6 +4,7 @@ live, and from saved results, which must judge the same."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,20 @@ def test_skipped_tests_are_not_validated_and_their_reasons_are_printed(server_th
     row = next(line for line in md.splitlines() if "| Staging E2E |" in line)
     assert row.startswith("| ❌ |") and "1 of 4 ran, 3 skipped" in row
     assert "↳ 3 × skipped: Docker not available" in md
+
+
+@pytest.mark.parametrize(("flag", "where", "says"), [
+    ("--md", os.path.join("missing", "report.md"), "its folder {root} does not exist"),
+    ("--html", ".", "--html . is a folder: give a file name, e.g. " + os.path.join(".", "report.html")),
+])
+def test_a_report_that_could_not_be_written_says_so_before_running_anything(
+        flag: str, where: str, says: str, server_thread, cli, tmp_path: Path) -> None:
+    """`--md` into a folder that is not there used to run health, a golden path and every tier
+    (minutes) and only then fail to write: now it is said at once, and nothing runs."""
+    root = project(tmp_path, server_thread.url)
+    ran = tmp_path / "ran"
+    (root / "suite" / "conftest.py").write_text(f"open({str(ran)!r}, 'w').close()\n")  # any tier run leaves this
+    out = cli("report", flag, where, env=ENV, cwd=root)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert says.replace("{root}", str(root / "missing")) in out.stderr and "Traceback" not in out.stderr
+    assert out.stdout == "" and not ran.exists()

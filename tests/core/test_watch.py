@@ -245,3 +245,15 @@ def test_a_run_cut_short_by_sigterm_is_printed_counted_and_kept(server_thread, p
     assert summary["type"] == "summary" and summary["interrupted"] and summary["runs"] == 1, out
     with History(private_history) as db:
         assert [r.source for r in db.runs(None)] == ["watch"]
+
+
+@pytest.mark.parametrize(("where", "says"), [
+    (".", "--metrics-file . is a folder: give a file name, e.g. {sep}".format(sep=os.path.join(".", "wsdash.prom"))),
+    (os.path.join("gone", "m.prom"), "its folder {root} does not exist"),
+])
+def test_a_metrics_file_that_could_not_be_written_is_refused_before_the_first_run(
+        where: str, says: str, cli, server_thread, tmp_path: Path) -> None:
+    """A folder given as --metrics-file ran every run and warned at each write; now it is exit 2 at once."""
+    out = cli("watch", "--url", server_thread.url, "--secret", SECRET, "--runs", "1", "--metrics-file", where, cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert says.replace("{root}", str(tmp_path / "gone")) in out.stderr and out.stdout == ""

@@ -112,8 +112,28 @@ def test_junit_to_a_directory_fails_before_the_suite_runs(capsys: pytest.Capture
     cfg = tier_toml(tmp_path / "wsdash.toml", root)
     assert cli("tiers", "run", "--config", str(cfg), "--junit", str(tmp_path)) == 2
     err = capsys.readouterr().err
-    assert f"--junit {tmp_path} is a directory: give a file name" in err
+    assert f"--junit {tmp_path} is a folder: give a file name" in err
     assert not ran.exists()
+
+
+@pytest.mark.parametrize("python", ["missing-venv/bin/python", "envs/venv"])
+def test_an_interpreter_that_cannot_start_is_named_before_any_tier_runs(
+        python: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A wrong `python` (a venv not made yet, or the venv's folder itself) was found only when its
+    tier started, after the tiers before it, and read as a failed tier (exit 1)."""
+    (tmp_path / "envs" / "venv").mkdir(parents=True)
+    ran = tmp_path / "ran"
+    root = write_suite(tmp_path / "s", {"test_x.py": f"open({str(ran)!r}, 'w').close()\n\ndef test_x():\n    pass\n"})
+    first = tier_toml(tmp_path / "first.toml", root, name="first").read_text(encoding="utf-8")
+    cfg = tmp_path / "wsdash.toml"
+    cfg.write_text(first + tier_toml(tmp_path / "t.toml", root, extra=f"python = {json.dumps(python)}").read_text(encoding="utf-8"),
+                   encoding="utf-8")
+    assert cli("tiers", "run", "--config", str(cfg)) == 2
+    err = capsys.readouterr().err
+    where = os.path.normpath(tmp_path / python)  # relative to the config file's folder
+    says = "does not exist" if python != "envs/venv" else "is a folder, not an interpreter"
+    assert f"tier 't': python {where} {says}" in err and f"from {cfg}" in err
+    assert not ran.exists()  # not even the first tier ran
 
 
 def test_a_missing_working_directory_is_named_as_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -193,3 +213,13 @@ async def test_a_blocked_rerun_keeps_the_failures_to_rerun(tmp_path: Path) -> No
     st = board.states["unit"]
     assert st.status == "blocked" and "failed" not in card_text(st).plain
     assert board.has_failures  # f still reruns what failed in the last run that ran
+
+
+@pytest.mark.parametrize(("platform", "inside"), [("win32", ("Scripts", "python.exe")), ("linux", ("bin", "python"))])
+def test_a_venv_folder_given_as_python_points_at_its_interpreter(platform: str, inside: tuple[str, str],
+                                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from wsdash.commands.tiers import interpreter_problem
+
+    monkeypatch.setattr(sys, "platform", platform)
+    assert str(tmp_path.joinpath(*inside)) in (interpreter_problem(str(tmp_path)) or "")
+    assert interpreter_problem("python3") is None  # a bare name: PATH's business, at run time

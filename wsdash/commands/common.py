@@ -253,3 +253,18 @@ def usage_error(message: str) -> int:
 
     sys.stderr.write(f"wsdash: error: {scrub(message)}\n")
     return exit_codes.USAGE
+
+
+def output_file_problem(flag: str, path: str, example: str) -> str | None:
+    """Why a file a command writes only at its end (`--junit`, `--md`, `--metrics-file`) cannot be
+    written there, said before anything runs; None when it can be tried. Writing it is still
+    checked: this catches the mistakes a user makes (a folder, a folder that is not there)."""
+    import os
+
+    if os.path.isdir(path):
+        return f"{flag} {path} is a folder: give a file name, e.g. {os.path.join(path, example)}"
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        what = "is not a folder" if os.path.exists(parent) else "does not exist"
+        return f"{flag} {path}: its folder {parent} {what}"
+    return None

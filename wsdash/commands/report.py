@@ -132,7 +132,7 @@ def _say(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from wsdash.commands.common import print_json
+    from wsdash.commands.common import output_file_problem, print_json
     from wsdash.commands.report_render import Report, html_page, markdown, terminal
     from wsdash.commands.tiers import UsageError
     from wsdash.core.auth import TokenError
@@ -141,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.core.story import headline
 
     sources: list[str] = []
+    for flag, path, example in (("--md", args.md, "report.md"), ("--html", args.html, "report.html")):
+        if path and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
+            return usage_error(problem)
     try:
         cfg = load_config(getattr(args, "config", None))
         target = getattr(args, "target", None)

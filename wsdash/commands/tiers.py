@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
-from wsdash.commands.common import add_shared_flags
+from wsdash.commands.common import add_shared_flags, output_file_problem
 from wsdash.commands.term import isatty, silence
 from wsdash.core import exit_codes
 
@@ -100,16 +100,25 @@ def point_at(specs: Sequence[TierSpec], cfg: Any, target: str | None) -> list[Ti
 
 def check_before_run(specs: Sequence[TierSpec], junit: str | None, source: str) -> None:
     """What would fail only after the suite ran, said before it runs."""
-    if junit:
-        if os.path.isdir(junit):
-            raise UsageError(f"--junit {junit} is a directory: give a file name, e.g. {os.path.join(junit, 'wsdash-tiers.xml')}")
-        parent = os.path.dirname(os.path.abspath(junit))
-        if not os.path.isdir(parent):
-            raise UsageError(f"--junit {junit}: directory {parent} does not exist")
+    if junit and (problem := output_file_problem("--junit", junit, "wsdash-tiers.xml")):
+        raise UsageError(problem)
     for spec in specs:
         if spec.cwd and not os.path.isdir(spec.cwd):
             what = "is not a directory" if os.path.exists(spec.cwd) else "does not exist"
             raise UsageError(f"tier {spec.name!r}: working directory {spec.cwd} {what} (its cwd, from {source})")
+        if spec.pytest is not None and (problem := interpreter_problem(spec.python)):
+            raise UsageError(f"tier {spec.name!r}: python {spec.python} {problem} (its python, from {source})")
+
+
+def interpreter_problem(python: str) -> str | None:
+    """Why a configured interpreter path cannot start, or None. Only a path is checked (a bare
+    name such as "python3" is found on PATH by the platform's own rules, at run time)."""
+    if not any(sep and sep in python for sep in (os.sep, os.altsep)):
+        return None
+    if os.path.isdir(python):  # the venv itself: say where its interpreter is
+        inside = os.path.join(python, "Scripts", "python.exe") if sys.platform == "win32" else os.path.join(python, "bin", "python")
+        return f"is a folder, not an interpreter — a virtual environment's is {inside} —"
+    return None if os.path.exists(python) else "does not exist"
 
 
 def select_tiers(specs: Sequence[TierSpec], names: Sequence[str]) -> list[TierSpec]:

@@ -13,7 +13,8 @@ import os
 import time
 from typing import Any, NamedTuple
 
-from wsdash.commands.common import add_budget_flags, add_shared_flags, port_number, seconds, seconds_or_zero, usage_error, whole_number
+from wsdash.commands.common import (add_budget_flags, add_shared_flags, output_file_problem, port_number, seconds,
+                                    seconds_or_zero, usage_error, whole_number)
 from wsdash.commands.golden_path import add_endpoint_flags
 
 HEALTH_TIMEOUT_S = 5.0
@@ -88,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
             os.makedirs(record_dir, exist_ok=True)
         except OSError as exc:
             return usage_error(f"--record {record_dir}: cannot create the directory: {exc.strerror or exc}")
-    if args.metrics_file and not os.path.isdir(os.path.dirname(os.path.abspath(args.metrics_file))):
-        return usage_error(f"--metrics-file {args.metrics_file}: its directory does not exist")
+    if args.metrics_file and (problem := output_file_problem("--metrics-file", args.metrics_file, "wsdash.prom")):
+        return usage_error(problem)
     metrics = None
     if args.metrics_port or args.metrics_file:
         from wsdash.services.watch.metrics import MetricsUnavailable, WatchMetrics
