@@ -135,3 +135,38 @@ def test_a_health_url_on_the_websockets_port_follows_an_overridden_ws_url() -> N
     # said outright (on the old WebSocket port, applied first): kept
     both = load_config(env={"WSDASH_LOCAL_WS_URL": "ws://127.0.0.1:9000/ws", "WSDASH_LOCAL_HEALTH_URL": "http://127.0.0.1:8002/healthz"})
     assert both.targets["local"].health_url == "http://127.0.0.1:8002/healthz"
+
+
+@pytest.mark.parametrize(("var", "says"), [
+    ("WSDASH_STAGNG_WS_URL", "there is no target 'stagng' (known targets: local, staging); did you mean WSDASH_STAGING_WS_URL?"),
+    ("WSDASH_PROD_WS_URL", "there is no target 'prod' (known targets: local, staging); add [targets.prod] to a config file"),
+    ("WSDASH_HISTORY_PATHH", "[history] has no key 'pathh' (known: enabled, keep_days, max_runs, path); did you mean WSDASH_HISTORY_PATH?"),
+    ("WSDASH_WATCH_EVERY", "[watch] has no key 'every' (known: every_s); did you mean WSDASH_WATCH_EVERY_S?"),
+    ("WSDASH_DOCKER_HOTS", "[docker] has no key 'hots' (known: host, required); did you mean WSDASH_DOCKER_HOST?"),
+    ("WSDASH_DEFAULTTARGET", "did you mean WSDASH_DEFAULT_TARGET?"),
+    ("WSDASH_LOCAL_TOKEN", "did you mean WSDASH_LOCAL_TOKEN_ENV (it holds the name of the variable with the secret, not the secret)?"),
+])
+def test_a_wsdash_variable_that_configures_nothing_is_named_with_the_likely_fix(var: str, says: str) -> None:
+    """WSDASH_STAGNG_WS_URL was silently ignored: the run went to the built-in staging, and was
+    judged as if the override had worked."""
+    cfg = load_config(None, env={var: "ws://127.0.0.1:9/ws"}, cwd=Path("/nonexistent"))
+    assert len(cfg.ignored_env) == 1 and cfg.ignored_env[0].startswith(f"{var} is not read: {says}"), cfg.ignored_env
+
+
+def test_variables_wsdash_reads_are_never_reported_as_ignored() -> None:
+    """Every WSDASH_ name in wsdash's own source (its hand-offs to tiers and the demo suite, the
+    built-in token variables) and a variable a target names for its token stay quiet."""
+    import re
+
+    import wsdash
+
+    root = Path(wsdash.__file__).parent
+    names = {m for f in root.rglob("*.py") for m in re.findall(r"\bWSDASH_[A-Z0-9_]*[A-Z0-9]\b", f.read_text(encoding="utf-8"))}
+    assert {"WSDASH_TIER_STREAM", "WSDASH_DEMO_SECRET_FILE", "WSDASH_WATCH_TOKEN", "WSDASH_STAGING_TOKEN"} <= names
+    named = {"WSDASH_STAGING_TOKEN_ENV": "WSDASH_PROD_TOKEN"}
+    for name in sorted(names - {"WSDASH_CONFIG"}) + ["WSDASH_PROD_TOKEN"]:
+        try:
+            cfg = load_config(None, env={name: "1"} | named, cwd=Path("/nonexistent"))
+        except ConfigError:  # read, and its value "1" refused: a configuration key
+            continue
+        assert cfg.ignored_env == [], name

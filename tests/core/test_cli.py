@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SECRET, isolated_dirs
+from tests.conftest import SECRET, isolated_dirs, run_cli
 
 
 def free_port() -> int:
@@ -312,3 +312,18 @@ def test_a_config_path_that_is_a_folder_is_named_as_one_and_dev_null_is_no_file(
 def test_a_replay_speed_no_replay_can_have_is_a_usage_error(cli, tmp_path: Path, speed: str) -> None:
     out = cli("replay", str(tmp_path / "x.jsonl"), f"--speed={speed}")
     assert out.returncode == 2 and "--speed" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_mistyped_override_is_noted_before_the_run_and_listed_by_config_show(server_thread, tmp_path: Path) -> None:
+    """WSDASH_LOCL_WS_URL (a typo) did nothing, silently: the run went to the configured local
+    target and its verdict read as the override's. Now the command says so on stderr, once, and
+    `config show` lists it; the run itself is unchanged (a variable may be meant for another config)."""
+    env = {"WSDASH_LOCL_WS_URL": "ws://127.0.0.1:9/ws", "WSDASH_LOCAL_WS_URL": server_thread.url, "WSDASH_LOCAL_SECRET_ENV": "S", "S": SECRET}
+    out = run_cli("golden-path", "--config", os.devnull, "--json", env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    note = "wsdash: note: WSDASH_LOCL_WS_URL is not read: there is no target 'locl' (known targets: local, staging); did you mean WSDASH_LOCAL_WS_URL?"
+    assert out.stderr.count(note) == 1, out.stderr
+    shown = run_cli("config", "show", "--config", os.devnull, "--json", env=env, cwd=tmp_path)
+    assert json.loads(shown.stdout)["ignored_env"] == [note.removeprefix("wsdash: note: ")]
+    assert run_cli("config", "show", "--config", os.devnull, env=env, cwd=tmp_path).stdout.endswith(
+        "variables not read:\n  ! " + note.removeprefix("wsdash: note: ") + "\n")

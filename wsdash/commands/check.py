@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any, Sequence, TextIO
 
-from wsdash.commands.common import add_shared_flags, seconds
+from wsdash.commands.common import add_shared_flags, load_config_noted, seconds
 from wsdash.core import exit_codes
 
 _STYLE = {"up": ("green",), "down": ("red", "bold"), "degraded": ("yellow",), "skipped": ("dim",)}
@@ -46,13 +46,13 @@ def run_check(args: argparse.Namespace, *, env: Any = None, docker_options: Any 
     """Run the check; `env` / `docker_options` let tests point the probes at local fakes."""
     import asyncio
 
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
     from wsdash.services.health import check
     from wsdash.core.redact import scrub
 
     only = getattr(args, "only", None)
     try:
-        config = load_config(getattr(args, "config", None), env=env)
+        config = load_config_noted(getattr(args, "config", None), env=env)
         target = getattr(args, "target", None)
         if target is not None:
             config.target(target)  # an unknown name is a usage error naming the known ones

@@ -268,3 +268,20 @@ def output_file_problem(flag: str, path: str, example: str) -> str | None:
         what = "is not a folder" if os.path.exists(parent) else "does not exist"
         return f"{flag} {path}: its folder {parent} {what}"
     return None
+
+
+_NOTED: set[str] = set()
+
+
+def load_config_noted(path: Any = None, env: Any = None) -> Any:
+    """core.config.load_config, then a note on stderr for each WSDASH_* variable it did not read
+    but looks meant to (a typo, a target not configured): an override that silently did nothing
+    would have the run judged against the wrong place. Each note once per process."""
+    from wsdash.core.config import load_config
+
+    cfg = load_config(path, env=env)
+    for message in cfg.ignored_env:
+        if message not in _NOTED:
+            _NOTED.add(message)
+            sys.stderr.write(f"wsdash: note: {message}\n")
+    return cfg

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         return usage_error(str(exc))
     rows = describe(cfg)
     if args.json:
-        print_json({"files": [str(f) for f in cfg.files], "values": [{"key": k, "value": v, "source": s} for k, v, s in rows]})
+        print_json({"files": [str(f) for f in cfg.files], "values": [{"key": k, "value": v, "source": s} for k, v, s in rows],
+                    "ignored_env": cfg.ignored_env})
         return 0
     p = painter(sys.stdout)
     print(p("files read: ", "bold") + (", ".join(map(str, cfg.files)) or "none (built-in defaults)"))
@@ -49,4 +50,8 @@ def run(args: argparse.Namespace) -> int:
     for key, value, source in rows:
         shown = json.dumps(value) if not isinstance(value, str) else value
         print(scrub(f"{key:<{width}}  {shown:<45} ") + p(scrub(source), "dim"))
+    if cfg.ignored_env:
+        print(p("variables not read:", "bold"))
+        for message in cfg.ignored_env:
+            print(p("  ! ", "yellow") + scrub(message))
     return 0

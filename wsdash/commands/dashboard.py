@@ -7,9 +7,9 @@ import argparse
 import os
 from pathlib import Path
 
-from wsdash.commands.common import usage_error
+from wsdash.commands.common import load_config_noted, usage_error
 from wsdash.commands.term import dashboard_terminal_problem
-from wsdash.core.config import Config, ConfigError, load_config
+from wsdash.core.config import Config, ConfigError
 
 
 def token_source(target, env=os.environ, ttl_s: int = 300):
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.core.auth import TokenError
 
     try:
-        cfg = load_config(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None))
         target = cfg.target(getattr(args, "target", None))
         tiers = _tiers(cfg)
     except (ConfigError, TokenError, ValueError) as exc:
@@ -69,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
         tls_verify=target.tls_verify, config=cfg, health_names=names, target=target.name, tiers=tiers,
         title=f"wsdash · {target.name}", record_dir=record_dir(args), present=bool(getattr(args, "present", False)),
         history=history_of(args, cfg), history_target=target.name, auto_run_every_s=cfg.watch.every_s,
+        notes=list(cfg.ignored_env),  # also on stderr, but the screen hides that until it closes
     )
     return open_dashboard(settings)

@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from wsdash.commands.common import add_shared_flags, seconds_or_zero, usage_error
+from wsdash.commands.common import add_shared_flags, load_config_noted, seconds_or_zero, usage_error
 from wsdash.commands.term import dashboard_terminal_problem
 
 DEMO_PORT = 8002
@@ -28,10 +28,10 @@ SECRET_ENV = "WSDASH_DEMO_SECRET"  # the demo server's secret, for its tier and 
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
 
     try:  # a broken config is said, named, and stops the demo: never quietly swapped for defaults
-        cfg = load_config(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None))
     except ConfigError as exc:
         return usage_error(str(exc))
     if args.headless:
@@ -125,7 +125,7 @@ def run_dashboard(args: argparse.Namespace, cfg: Any) -> int:
         thread, server, secret, note = start_demo_server(args.scenario, args.pace)
     except ScenarioError as exc:
         return usage_error(str(exc))
-    notes = [note] if note else []
+    notes = ([note] if note else []) + list(cfg.ignored_env)
     register_secret(secret)  # scrubbed from anything that leaves the process
     os.environ[SECRET_ENV] = secret  # inherited by the tier's pytest; gone with the process
     try:

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from wsdash.commands.common import add_shared_flags, print_json, usage_error
+from wsdash.commands.common import add_shared_flags, load_config_noted, print_json, usage_error
 
 NAMED = ("last", "last-good", "last-failed")
 
@@ -69,11 +69,11 @@ class _Resolver:
 
     def _history(self) -> Any:
         if self.db is None:
-            from wsdash.core.config import ConfigError, load_config
+            from wsdash.core.config import ConfigError
             from wsdash.core.history import History, default_path
 
             try:
-                cfg = load_config(getattr(self.args, "config", None))
+                cfg = load_config_noted(getattr(self.args, "config", None))
             except ConfigError as exc:
                 raise NotFound(str(exc)) from None
             path = cfg.history.path or default_path()

@@ -8,8 +8,8 @@ import sys
 from typing import Any, NamedTuple
 
 from wsdash.commands.common import (
-    add_all_events_flag, add_budget_flags, add_shared_flags, all_events_usage, budgets_from, event_spool, print_run, seconds,
-    seconds_or_zero, usage_error,
+    add_all_events_flag, add_budget_flags, add_shared_flags, all_events_usage, budgets_from, event_spool, load_config_noted,
+    print_run, seconds, seconds_or_zero, usage_error,
 )
 
 
@@ -53,7 +53,7 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
     """URL and token from --url/--target and the token flags. Raises ConfigError or TokenError."""
 
     from wsdash.core.auth import TokenError, not_text, resolve_token, token_for, token_text_problem
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
     from wsdash.core.ws_url import ws_url_problem
 
     auth = "subprotocol+header"
@@ -64,7 +64,7 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
         if (problem := ws_url_problem(url)) is not None:
             raise ConfigError(f"--url {problem}")
     else:
-        cfg = load_config(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None))
         target = cfg.target(getattr(args, "target", None))
         url, auth, tls_verify = target.ws_url, target.auth, target.tls_verify
     for flag, value in (("--token", args.token), ("--token-env", args.token_env), ("--secret", args.secret),

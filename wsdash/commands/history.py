@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from wsdash.commands.common import add_shared_flags, print_json, usage_error, whole_number
+from wsdash.commands.common import add_shared_flags, load_config_noted, print_json, usage_error, whole_number
 
 TABLE_ROWS = 20
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -45,11 +45,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
     from wsdash.core.history import History, HistoryError, default_path
 
     try:
-        cfg = load_config(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None))
     except ConfigError as exc:
         return usage_error(str(exc))
     path = cfg.history.path or default_path()

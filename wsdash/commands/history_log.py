@@ -37,10 +37,11 @@ def _settings(args: argparse.Namespace, cfg: Config | None) -> tuple[HistoryConf
     if getattr(args, "no_history", False):
         return None, cfg, None
     if cfg is None:
-        from wsdash.core.config import ConfigError, load_config
+        from wsdash.commands.common import load_config_noted
+        from wsdash.core.config import ConfigError
 
         try:
-            cfg = load_config(getattr(args, "config", None))
+            cfg = load_config_noted(getattr(args, "config", None))
         except ConfigError as exc:
             return None, None, f"the run history was not written: {exc}"
     return (cfg.history if cfg.history.enabled else None), cfg, None

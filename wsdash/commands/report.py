@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from wsdash.commands.common import add_shared_flags, seconds, usage_error
+from wsdash.commands.common import add_shared_flags, load_config_noted, seconds, usage_error
 from wsdash.core import exit_codes
 
 
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.commands.report_render import Report, html_page, markdown, terminal
     from wsdash.commands.tiers import UsageError
     from wsdash.core.auth import TokenError
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
     from wsdash.core.criteria import build_plan
     from wsdash.core.story import headline
 
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         if path and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
             return usage_error(problem)
     try:
-        cfg = load_config(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None))
         target = getattr(args, "target", None)
         if target is not None:
             cfg.target(target)

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
-from wsdash.commands.common import add_shared_flags, output_file_problem
+from wsdash.commands.common import add_shared_flags, load_config_noted, output_file_problem
 from wsdash.commands.term import isatty, silence
 from wsdash.core import exit_codes
 
@@ -75,11 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def load_specs(config_path: str | None) -> tuple[list[TierSpec], Any, str]:
     """(tiers, Config, where the tiers came from). Raises UsageError on a bad config."""
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
     from wsdash.services.tiers.spec import tiers_for_config
 
     try:
-        cfg = load_config(config_path)
+        cfg = load_config_noted(config_path)
         return tiers_for_config(cfg), cfg, cfg.source("tiers")
     except (ConfigError, ValueError, OSError) as exc:
         raise UsageError(f"configuration error: {exc}") from None

@@ -13,8 +13,8 @@ import os
 import time
 from typing import Any, NamedTuple
 
-from wsdash.commands.common import (add_budget_flags, add_shared_flags, output_file_problem, port_number, seconds,
-                                    seconds_or_zero, usage_error, whole_number)
+from wsdash.commands.common import (add_budget_flags, add_shared_flags, load_config_noted, output_file_problem, port_number,
+                                    seconds, seconds_or_zero, usage_error, whole_number)
 from wsdash.commands.golden_path import add_endpoint_flags
 
 HEALTH_TIMEOUT_S = 5.0
@@ -64,14 +64,14 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.commands.watch_printer import Printer
     from wsdash.core import exit_codes
     from wsdash.core.auth import TokenError
-    from wsdash.core.config import ConfigError, load_config
+    from wsdash.core.config import ConfigError
     from wsdash.core.history import HistoryError
 
     from wsdash.commands.golden_path import resolve_run_endpoint
 
     cfg = None
     try:
-        cfg = load_config(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None))
     except ConfigError as exc:
         if not args.url:
             return usage_error(str(exc))

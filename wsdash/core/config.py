@@ -70,6 +70,7 @@ class Config:
     tiers: list[dict[str, Any]] | None = None  # raw [[tiers]] tables; None → built-in tiers
     files: list[Path] = field(default_factory=list)  # the files actually read
     provenance: dict[str, str] = field(default_factory=dict)  # "targets.local.ws_url" → source
+    ignored_env: list[str] = field(default_factory=list)  # each WSDASH_* variable that looks meant to configure, but did not: why
 
     def target(self, name: str | None = None) -> TargetConfig:
         name = name or self.default_target
@@ -299,13 +300,49 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
             setter = _set_history if section == "HISTORY" else _set_watch
             setter(cfg, rest[len(section) + 1:].lower(), value, source, var)
             continue
-        for key in keys_by_len:
-            suffix = "_" + key.upper()
-            if rest.endswith(suffix) and len(rest) > len(suffix):
-                name = rest[: -len(suffix)].lower().replace("__", "-")
-                if name in cfg.targets:
-                    _merge_target(cfg, name, {key: value}, source, var)
-                break
+        suffix = next((k for k in keys_by_len if rest.endswith("_" + k.upper()) and len(rest) > len(k) + 1), None)
+        name = rest[: -len(suffix) - 1].lower().replace("__", "-") if suffix else None
+        if suffix and name in cfg.targets:
+            _merge_target(cfg, name, {suffix: value}, source, var)
+        elif (why := _unread_because(var, rest, section, name, cfg)) is not None:
+            cfg.ignored_env.append(f"{var} is not read: {why}")
+
+
+# wsdash's own hand-offs to the processes it starts (a tier's pytest, the demo suite, a probe), not
+# configuration: never reported as ignored.
+_OWN_VARIABLES = {"WSDASH_CONFIG", "WSDASH_TARGET", "WSDASH_WS_URL", "WSDASH_WATCH_TOKEN"}
+_OWN_PREFIXES = ("WSDASH_TIER_", "WSDASH_DEMO_")
+
+
+def _not_config(var: str, cfg: Config) -> bool:
+    """Read by wsdash but not as configuration: its own hand-offs, and the variables a target names
+    as holding a token, secret or key (token_env = "WSDASH_PROD_TOKEN")."""
+    named = {v for t in cfg.targets.values() for v in (t.token_env, t.secret_env, t.e2e_key_env) if v}
+    return var in _OWN_VARIABLES or var.startswith(_OWN_PREFIXES) or var in named
+
+
+def _unread_because(var: str, rest: str, section: str | None, target: str | None, cfg: Config) -> str | None:
+    """Why a WSDASH_* variable that configures nothing looks like it meant to: a section's unknown
+    key, a target that is not configured, a typo of a real name. None for the rest, which may be
+    anyone's (a variable holding a token)."""
+    import difflib
+
+    if _not_config(var, cfg):
+        return None
+    names = ["WSDASH_DEFAULT_TARGET"] + [f"WSDASH_DOCKER_{k.upper()}" for k in _DOCKER_KEYS]
+    names += [f"WSDASH_HISTORY_{k.upper()}" for k in _HISTORY_KEYS] + [f"WSDASH_WATCH_{k.upper()}" for k in _WATCH_KEYS]
+    names += [f"WSDASH_{t.upper().replace('-', '__')}_{k.upper()}" for t in cfg.targets for k in _TARGET_KEYS]
+    close = difflib.get_close_matches(var, names, n=1, cutoff=0.9)
+    holds = " (it holds the name of the variable with the secret, not the secret)" if close and close[0].endswith("_ENV") else ""
+    typo = f"; did you mean {close[0]}{holds}?" if close else ""
+    if section is not None or rest.startswith("DOCKER_"):
+        part = section or "DOCKER"
+        keys = {"HISTORY": _HISTORY_KEYS, "WATCH": _WATCH_KEYS, "DOCKER": _DOCKER_KEYS}[part]
+        return f"[{part.lower()}] has no key {rest[len(part) + 1:].lower()!r} (known: {', '.join(sorted(keys))}){typo}"
+    if target is not None:
+        known = ", ".join(sorted(cfg.targets))
+        return f"there is no target {target!r} (known targets: {known})" + (typo or f"; add [targets.{target}] to a config file to use it")
+    return typo[2:] or None
 
 
 def load_config(
