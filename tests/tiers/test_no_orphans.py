@@ -145,7 +145,7 @@ def check_tree(wsdash_pid: int, suite: Path, reaper: list[psutil.Process]) -> li
 class Terminal:
     """wsdash running in a PTY (its controlling terminal); the master side drained in a thread."""
 
-    def __init__(self, argv: list[str], cwd: Path, cols: int = 120, rows: int = 40) -> None:
+    def __init__(self, argv: list[str], cwd: Path, cols: int = 120, rows: int = 40, controlling: bool = True) -> None:
         import fcntl
         import struct
         import termios
@@ -154,7 +154,10 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         # A new session whose controlling terminal is the PTY, then exec: so closing the master
         # sends SIGHUP exactly as closing a terminal window does.
-        launcher = "import fcntl, os, sys, termios; os.setsid(); fcntl.ioctl(0, termios.TIOCSCTTY, 0); os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+        # `controlling=False`: a session of its own with no controlling terminal, so closing sends
+        # no SIGHUP and wsdash learns only from its input ending (setsid, some multiplexers).
+        ctty = "fcntl.ioctl(0, termios.TIOCSCTTY, 0); " if controlling else ""
+        launcher = f"import fcntl, os, sys, termios; os.setsid(); {ctty}os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
         self.proc = subprocess.Popen([sys.executable, "-c", launcher, *argv], stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env)
         os.close(slave)
@@ -245,17 +248,20 @@ def test_tiers_run_in_a_closed_terminal_leaves_nothing(tmp_path: Path, reaper: l
 
 
 @posix_only
-@pytest.mark.parametrize("how", ["q", "SIGTERM", "SIGHUP", "SIGINT", "close-terminal", "SIGKILL"])
+@pytest.mark.parametrize("how", ["q", "SIGTERM", "SIGHUP", "SIGINT", "close-terminal", "close-terminal-no-sighup", "SIGKILL"])
 def test_dashboard_leaves_nothing_however_it_ends(tmp_path: Path, reaper: list[psutil.Process], how: str) -> None:
+    """close-terminal-no-sighup: the terminal closed but no SIGHUP came (wsdash in a session the
+    terminal does not control). Its input ended; Textual read that end again forever, a core at
+    100 % and a dashboard nobody could see or quit, with its tier still running."""
     config = write_project(tmp_path)
-    term = Terminal(["-m", "wsdash", "--config", str(config)], tmp_path)
+    term = Terminal(["-m", "wsdash", "--config", str(config)], tmp_path, controlling=how != "close-terminal-no-sighup")
     reaper.append(psutil.Process(term.proc.pid))
     try:
         run_tier_from_dashboard(term, tmp_path / "suite")
         tree = check_tree(term.proc.pid, tmp_path / "suite", reaper)
         if how == "q":
             term.press("q")
-        elif how == "close-terminal":
+        elif how.startswith("close-terminal"):
             term.hang_up()
         else:
             term.proc.send_signal(getattr(signal, how))
@@ -268,7 +274,7 @@ def test_dashboard_leaves_nothing_however_it_ends(tmp_path: Path, reaper: list[p
         # An orderly exit (not Python dying of the signal, with the lifeline cleaning up): 0 for
         # `q`, 130 when something outside ended it, as every command says "interrupted"...
         assert term.proc.returncode == (0 if how == "q" else 130), (how, term.proc.returncode)
-    if how not in ("SIGKILL", "close-terminal"):
+    if how not in ("SIGKILL", "close-terminal", "close-terminal-no-sighup"):
         # ...that gave the terminal back: the alternate screen is left.
         assert b"\x1b[?1049l" in term.output
 

@@ -72,8 +72,9 @@ def test_the_dashboard_runs_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @posix_only
 def test_textuals_input_thread_is_the_one_ours_was_copied_from() -> None:
-    """PromptEscapeDriver.run_input_thread is Textual 8.2.8's with one line changed: when Textual's
-    changes (an upgrade), copy it again and change that line, then update this hash."""
+    """PromptEscapeDriver.run_input_thread is Textual 8.2.8's with two changes (the select wait, and
+    an end of input that ends the app): when Textual's changes (an upgrade), copy it again and make
+    those changes, then update this hash."""
     from textual.drivers.linux_driver import LinuxDriver
 
     source = inspect.getsource(LinuxDriver.run_input_thread)

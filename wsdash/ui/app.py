@@ -174,6 +174,9 @@ class WsDashApp(App[None]):
 
         self._signals = exit_signals.install(asyncio.get_running_loop(), self._end_on_signal)
 
+    def on_terminal_gone(self, _message: Any) -> None:  # ui/input_driver.TerminalGone
+        self._end_on_signal()
+
     def _end_on_signal(self) -> None:
         if self.tier_pane is not None:
             self.tier_pane.stop_now()

@@ -10,7 +10,7 @@ whole sequence at once. `ESCDELAY` in the environment still sets it, as for ever
 
 POSIX only: Windows' console input thread (textual/drivers/win32.py) has the same 100 ms wait
 and is left as Textual ships it (nothing here can run it). `run_input_thread` is Textual 8.2.8's
-(pinned in pyproject) with one line changed; tests/ui/test_input_driver.py notices when the
+(pinned in pyproject) with two changes (the wait; an end of input ends the app); tests/ui/test_input_driver.py notices when the
 original changes. The same driver also writes every screen update whole (ui/full_writes.py).
 """
 
@@ -26,6 +26,7 @@ from textual._loop import loop_last
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+from textual.message import Message
 
 ESCAPE_DELAY_S = 0.05  # unless ESCDELAY is set
 IDLE_WAIT_S = 0.1  # Textual's own select timeout, kept while nothing is pending
@@ -69,26 +70,44 @@ class PromptEscapeDriver(LinuxDriver):
         decode = utf8_decoder
         read = os.read
 
-        def process_selector_events(selector_events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
+        def process_selector_events(selector_events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> bool:
             for last, (_selector_key, mask) in loop_last(selector_events):
                 if mask & EVENT_READ:
-                    unicode_data = decode(read(fileno, 1024 * 4), final=final and last)
-                    if not unicode_data:
-                        # This can occur if the stdin is piped
-                        break
-                    for event in feed(unicode_data):
+                    try:
+                        data = read(fileno, 1024 * 4)
+                    except OSError:  # EIO: the terminal is gone
+                        data = b""
+                    if not data:  # end of input: see `terminal_gone` (was: `break`, and spin)
+                        return False
+                    for event in feed(decode(data, final=final and last)):
                         self.process_message(event)
             for event in tick():
                 self.process_message(event)
+            return True
 
         try:
             while not self.exit_event.is_set():
-                process_selector_events(selector.select(select_timeout(parser, get_time())))  # the one change
+                if not process_selector_events(selector.select(select_timeout(parser, get_time()))):  # the changes
+                    self.terminal_gone()
+                    return
             selector.unregister(self.fileno)
             process_selector_events(selector.select(0.1), final=True)
 
         finally:
             selector.close()
+
+
+    def terminal_gone(self) -> None:
+        """Input ended: the terminal closed without a SIGHUP reaching us (a session it does not
+        control, `setsid`, a multiplexer that only closed the PTY). In raw mode Ctrl+D is a key,
+        not an end, and a pipe is refused before the app starts (commands/term.py), so this is the
+        terminal gone. Textual read end-of-input again at once, forever: a core at 100 %, and a
+        dashboard nobody can see or quit. The app ends as on SIGHUP."""
+        self._app.post_message(TerminalGone())
+
+
+class TerminalGone(Message):
+    """Posted by the input thread when the terminal's input ended; the app ends as on SIGHUP."""
 
 
 def driver_for(default: type) -> type:
