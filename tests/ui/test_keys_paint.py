@@ -289,3 +289,37 @@ async def test_a_tick_just_after_enter_leaves_the_tracker_where_opening_put_it(t
             await pilot.press("escape")
             await pilot.pause(0.3)
             assert tracker.display and not inspector.display
+
+
+async def test_the_tracker_comes_back_when_the_run_that_pushed_it_away_is_followed_by_a_shorter_one(tmp_path) -> None:
+    """A FAILED verdict's lines made the tracker give way to an open event; the next run PASSED, a
+    tracker short enough to fit, but the rows noted for the FAILED one kept it away at this width
+    until the event was closed."""
+    from dataclasses import replace
+
+    from tests.ui.test_snapshots import app_for, settled
+    from wsdash.core.contract import Violation
+
+    app = app_for(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        dash = app.screen
+        tracker = dash.query_one("#tracker")
+        await pilot.press("up", "enter")
+        await pilot.pause(0.3)
+        inspector = dash.query_one("#inspector")
+        assert inspector.display and tracker.display
+        passed = app.source.results[-1]
+        failed = replace(passed, verdict=replace(passed.verdict, ok=False, violations=[
+            Violation("late", "agent_completed", f"arrived after the budget ({n})") for n in range(6)]))
+        app.source.results.append(failed)
+        for rows in range(40, 20, -1):  # the tallest terminal where the FAILED tracker gives way
+            await pilot.resize_terminal(120, rows)
+            await pilot.pause(0.3)
+            if not tracker.display:
+                break
+        assert not tracker.display and inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS, rows
+        app.source.results.remove(failed)  # the next run: PASSED, seven lines shorter
+        await pilot.pause(0.5)
+        assert inspector.display and tracker.display, rows
+        assert inspector.size.height >= dashboard.INSPECTOR_MIN_ROWS

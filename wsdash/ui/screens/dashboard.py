@@ -131,7 +131,10 @@ class DashboardScreen(Screen[None]):
             # Under a modal, every change here still repaints the modal on top (Textual keeps the
             # screen below as its background): tens of ms a tick in a burst. It catches up on return.
             return
+        shape = self._tracker.lines
         self._tracker.sync()
+        if self._tracker.lines != shape and self._given_rows:
+            self._tracker_reshaped()
         stream = self._stream
         stream.sync()
         inspector = self._inspecting()
@@ -303,6 +306,14 @@ class DashboardScreen(Screen[None]):
             # frame of a resize, which repaints everything anyway.
             self._above_the_list(hidden=False)
             self.call_after_refresh(self._fit_inspector)
+
+    def _tracker_reshaped(self) -> None:
+        """The tracker gained or lost lines (a failed run's violations, a connection error): the
+        rows it gave at each width were measured with other content. Forget them; if it is away
+        for an open event, see whether it fits now (a FAILED gave way, a PASSED has room)."""
+        self._given_rows.clear()
+        if self._inspecting() is not None and not self._tracker.display:
+            self._fit_inspector()
 
     def _give_way(self) -> None:
         """Hide what sits above the list, noting the rows that gives (margins and all) at this

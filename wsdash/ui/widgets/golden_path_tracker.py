@@ -73,6 +73,7 @@ class GoldenPathTracker(Vertical):
     def __init__(self, source: Any, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.source = source
+        self.lines = 0  # the verdict's and connection's lines (before wrapping): its shape
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="checkpoints"):
@@ -98,10 +99,9 @@ class GoldenPathTracker(Vertical):
             checkpoints, violations, missed = dict.fromkeys(GOLDEN_EVENTS), [], set()
         for name in GOLDEN_EVENTS:
             self.query_one(f"#cp-{name}", Checkpoint).show(name, checkpoints.get(name), name in missed)
-        self._verdict(run, result)
-        self._connection()
+        self.lines = self._verdict(run, result) + self._connection()
 
-    def _verdict(self, run: Any, result: RunResult | None) -> None:
+    def _verdict(self, run: Any, result: RunResult | None) -> int:
         banner = self.query_one("#verdict", Static)
         if run is not None:
             live = run.contract.violations
@@ -136,8 +136,9 @@ class GoldenPathTracker(Vertical):
             state = "-failed"
         only_class(banner, ("-passed", "-failed", "-running", "-idle"), state)
         update_if_changed(banner, text)
+        return text.plain.count("\n") + 1
 
-    def _connection(self) -> None:
+    def _connection(self) -> int:
         src = self.source
         st = src.status
         store = src.store
@@ -178,6 +179,7 @@ class GoldenPathTracker(Vertical):
             line.append(scrub(f"\n{st.error.kind}: {st.error.message}\nhint: "))
             line.append_text(prose(scrub(st.error.hint + self._elsewhere(st.error))))
         update_if_changed(self.query_one("#connection", Static), line)
+        return line.plain.count("\n") + 1
 
     def _elsewhere(self, error: Any) -> str:
         """The connection's hint knows only this target; the health board knows which others are
