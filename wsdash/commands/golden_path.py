@@ -52,7 +52,8 @@ class RunEndpoint(NamedTuple):
 def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
     """URL and token from --url/--target and the token flags. Raises ConfigError or TokenError."""
 
-    from wsdash.core.auth import TokenError, not_text, resolve_token, token_for, token_text_problem
+    from wsdash.core.auth import TokenError, resolve_token, token_for, token_text_problem
+    from wsdash.core.undecodable import not_text
     from wsdash.core.config import ConfigError
     from wsdash.core.ws_url import ws_url_problem
 

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from wsdash.core.private_files import open_private
 from wsdash.core.redact import register_secret
+from wsdash.core.undecodable import not_text
 
 ISSUER = "netra-auth-service"
 AUDIENCE = "netra-platform"
@@ -212,16 +213,6 @@ def token_for(target: Any, *, env: Mapping[str, str] | None = None, ttl_s: int =
         return fetch_e2e_token(auth_url, env[key_env], tls_verify=getattr(target, "tls_verify", True))
     return resolve_token(token_env=target.token_env, secret_env=target.secret_env,
                          secret_file=target.secret_file, env=env, ttl_s=ttl_s)
-
-
-def not_text(value: str) -> bool:
-    """Holds bytes that were not text where it came from (an argument or variable decoded with
-    surrogateescape)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def token_text_problem(token: str) -> str | None:

@@ -8,14 +8,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from wsdash.core.redact import redact_url
+from wsdash.core.undecodable import not_text
 
 
 def ws_url_problem(url: str) -> str | None:
     """Why `url` cannot be dialled, or None."""
     shown = redact_url(url)
-    try:
-        url.encode("utf-8")
-    except UnicodeEncodeError:
+    if not_text(url):
         return f"{shown!r} holds bytes that are not text (an undecodable byte in the argument or variable)"
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
         return f"{shown!r} holds a space or a control character"
