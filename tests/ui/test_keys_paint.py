@@ -4,6 +4,8 @@ the inspector made ready while the dashboard is idle."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import wsdash.ui.screens.dashboard as dashboard
 from tests.ui.test_flows import SIZE, live_settings, until
 from wsdash.services.agent_server import AgentServer
@@ -239,19 +241,25 @@ async def test_a_secret_known_after_its_row_was_drawn_is_masked_there_too(tmp_pa
         assert "Spend is up" not in inspected() and "(redacted)" in inspected()
 
 
+async def event_opened(pilot) -> tuple[Any, Any]:
+    """The replay settled and its next-to-last event opened: (tracker, inspector)."""
+    from tests.ui.test_snapshots import settled
+
+    await settled(pilot)
+    dash = pilot.app.screen
+    await pilot.press("up", "enter")
+    await pilot.pause(0.3)
+    return dash.query_one("#tracker"), dash.query_one("#inspector")
+
+
 async def test_a_resize_to_another_width_measures_the_tracker_there(tmp_path) -> None:
     """The tracker is taller at 100 columns and more than at 80 (its lines wrap differently), so
     the rows it gave at one width are not what it takes back at another."""
-    from tests.ui.test_snapshots import app_for, settled
+    from tests.ui.test_snapshots import app_for
 
     app = app_for(tmp_path)
     async with app.run_test(size=(80, 22)) as pilot:
-        await settled(pilot)
-        dash = app.screen
-        tracker = dash.query_one("#tracker")
-        await pilot.press("up", "enter")
-        await pilot.pause(0.3)
-        inspector = dash.query_one("#inspector")
+        tracker, inspector = await event_opened(pilot)
         assert inspector.display and not tracker.display
         for size in [(100, 25), (80, 26), (100, 29), (80, 22), (130, 40)]:
             await pilot.resize_terminal(*size)
@@ -297,17 +305,12 @@ async def test_the_tracker_comes_back_when_the_run_that_pushed_it_away_is_follow
     until the event was closed."""
     from dataclasses import replace
 
-    from tests.ui.test_snapshots import app_for, settled
+    from tests.ui.test_snapshots import app_for
     from wsdash.core.contract import Violation
 
     app = app_for(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settled(pilot)
-        dash = app.screen
-        tracker = dash.query_one("#tracker")
-        await pilot.press("up", "enter")
-        await pilot.pause(0.3)
-        inspector = dash.query_one("#inspector")
+        tracker, inspector = await event_opened(pilot)
         assert inspector.display and tracker.display
         passed = app.source.results[-1]
         failed = replace(passed, verdict=replace(passed.verdict, ok=False, violations=[
