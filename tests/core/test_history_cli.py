@@ -175,3 +175,18 @@ def test_demo_headless_keeps_its_runs_and_judges_one_cut_short(cli, private_hist
     with History(private_history) as db:
         runs = db.runs("demo")
     assert [r.source for r in runs] == ["demo", "demo"] and runs[0].verdict != runs[1].verdict, runs
+
+
+def test_a_url_with_a_password_and_a_token_finds_its_runs_and_is_never_printed(cli, server_thread, private_history: Path) -> None:
+    """`history --target`, `diff --target` and `tiers run --target` given the URL a run went to,
+    password and ?token= included: it was printed in full ("no runs for ws://bob:Pw@…"), and never
+    matched the run, which the history keeps under the masked URL."""
+    url = server_thread.url.replace("ws://", "ws://bob:Sup3rSecretPw@") + "?token=ABCDEFSECRET999"
+    assert cli("golden-path", "--url", url, "--secret", SECRET, "--grace", "0").returncode == 0
+    shown = cli("history", "--target", url, "--json")
+    assert shown.returncode == 0 and len(json.loads(shown.stdout)["runs"]) == 1, shown.stdout
+    same = cli("diff", "last-good", "last", "--target", url)
+    assert same.returncode == 0 and "same run" in same.stdout, same.stdout + same.stderr
+    elsewhere = url.replace("127.0.0.1", "127.0.0.2")
+    for out in (cli("history", "--target", elsewhere), cli("tiers", "run", "--target", elsewhere), shown, same):
+        assert "Sup3rSecretPw" not in out.stdout + out.stderr and "ABCDEFSECRET999" not in out.stdout + out.stderr

@@ -63,9 +63,12 @@ class _Resolver:
     """A, B → RunRecords; the history opens once, when an argument needs it."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from wsdash.core.run_values import target_key
+
         self.args = args
         self.db: Any = None
-        self.target: str | None = getattr(args, "target", None)
+        target = getattr(args, "target", None)
+        self.target: str | None = target_key(target) if target is not None else None
 
     def _history(self) -> Any:
         if self.db is None:

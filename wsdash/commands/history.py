@@ -78,6 +78,10 @@ def _runs(args: argparse.Namespace, db: Any, cfg: Any) -> int:
     from wsdash.commands.history_table import print_csv, print_summary, print_table
 
     target = getattr(args, "target", None)
+    if target is not None:
+        from wsdash.core.run_values import target_key
+
+        target = target_key(target)
     summaries = db.summaries(target, args.since)
     runs = sum(s.runs for s in summaries)
     limit = args.limit if args.limit is not None else (0 if (args.json or args.csv) else TABLE_ROWS)

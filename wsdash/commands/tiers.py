@@ -159,7 +159,9 @@ def default_health(cfg: Any) -> HealthCheck:
 
 
 def _err(message: str) -> None:
-    print(f"wsdash tiers: {message}", file=sys.stderr)
+    from wsdash.core.redact import scrub
+
+    print(f"wsdash tiers: {scrub(message)}", file=sys.stderr)  # a --target URL's password, say
 
 
 def _print_json(data: Any) -> None:

@@ -113,9 +113,10 @@ def run(args: argparse.Namespace) -> int:
     if metrics is not None:
         if history is not None:
             try:
-                from wsdash.core.redact import redact_url
+                from wsdash.core.run_values import target_key
 
-                metrics.seed(name or redact_url(args.url), history.last(name or redact_url(args.url), passed=True))
+                key = target_key(name or args.url)
+                metrics.seed(key, history.last(key, passed=True))
                 metrics.observe_tiers(history.latest_tier_runs())
             except HistoryError as exc:
                 warn(str(exc))

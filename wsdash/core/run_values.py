@@ -27,6 +27,13 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 3)
 
 
+def target_key(target: str) -> str:
+    """What the history keeps a run under: a configured target's name, or a --url run's URL with
+    its secrets masked. `--target` given a URL is read through this too, so the URL a user typed
+    finds its runs (and is never printed with its password or token)."""
+    return redact_url(target) if "://" in target else target
+
+
 def run_values(
     result: RunResult, *, target: str | None, source: str, started_at: float | None = None, recording: str | None = None,
 ) -> dict[str, Any]:
@@ -39,7 +46,7 @@ def run_values(
     error = result.error
     return dict(
         started_at=started_at if started_at is not None else started_at_of(result),
-        target=target or url,
+        target=target_key(target) if target else url,
         url=url,
         source=source,
         verdict=_VERDICT_OF_EXIT.get(result.exit_code, FAILED),
