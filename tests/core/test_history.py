@@ -179,3 +179,26 @@ async def test_nothing_secret_is_stored(server_thread, tmp_path: Path, cli) -> N
     with History(data / "wsdash" / "history.sqlite3") as db:
         assert len(db.runs()) == 2
         assert all("(redacted)" in r.url for r in db.runs())
+
+
+@pytest.mark.parametrize(("column", "value", "says"), [
+    ("counts", "'[]'", "its counts is not a JSON object"),
+    ("pass_rate", "'high'", "its pass_rate is not a number or empty"),
+    ("started_at", "'yesterday'", "its started_at is not a number"),
+])
+def test_a_damaged_tier_row_is_left_out_of_listings_and_named(tmp_path: Path, column: str, value: str, says: str) -> None:
+    from wsdash.core.run_record import TierRecord
+
+    path = tmp_path / "h.sqlite"
+    with History(path) as db:
+        for name in ("unit", "staging"):
+            db.add_tier_run(TierRecord(started_at=time.time(), tier=name, title=name, status="passed", counts={"passed": 1},
+                                       pass_rate=1.0, target_rate=1.0, duration_s=1.0, source="tiers"))
+    raw = sqlite3.connect(path)
+    raw.execute(f"UPDATE tier_runs SET {column} = {value} WHERE tier = 'unit'")
+    raw.commit()
+    raw.close()
+    with History(path) as db:
+        assert [r.tier for r in db.tier_runs()] == ["staging"]
+        assert [r.tier for r in db.latest_tier_runs()] == ["staging"]
+        assert db.damaged == [f"{path}: tier run 1 is damaged: {says} as wsdash writes it; left out"]

@@ -190,3 +190,25 @@ def test_a_url_with_a_password_and_a_token_finds_its_runs_and_is_never_printed(c
     elsewhere = url.replace("127.0.0.1", "127.0.0.2")
     for out in (cli("history", "--target", elsewhere), cli("tiers", "run", "--target", elsewhere), shown, same):
         assert "Sup3rSecretPw" not in out.stdout + out.stderr and "ABCDEFSECRET999" not in out.stdout + out.stderr
+
+
+def test_a_damaged_row_is_named_left_out_of_listings_and_an_error_when_asked_for(cli, server_thread, private_history: Path) -> None:
+    """Another tool edited two rows. `diff 1 2` was a traceback ('NoneType' object is not
+    iterable), `history` said only "Expecting value: line 1 column 1" and `history --json` broke
+    off mid-document."""
+    import sqlite3
+
+    for _ in range(3):
+        assert gp(cli, server_thread).returncode == 0
+    db = sqlite3.connect(private_history)
+    db.execute("UPDATE runs SET violations = 'null' WHERE id = 2")
+    db.execute("UPDATE runs SET checkpoints = 'not json' WHERE id = 3")
+    db.commit()
+    db.close()
+    listed = cli("history", "--json")
+    assert listed.returncode == 0 and [r["id"] for r in json.loads(listed.stdout)["runs"]] == [1], listed.stdout
+    assert f"wsdash: note: {private_history}: run 2 is damaged: its violations is not a JSON array" in listed.stderr
+    assert "run 3 is damaged: its checkpoints is not a JSON object" in listed.stderr and "Traceback" not in listed.stderr
+    asked = cli("diff", "1", "2")
+    assert asked.returncode == 2 and "Traceback" not in asked.stderr, asked.stderr
+    assert f"{private_history}: run 2 is damaged: its violations is not a JSON array as wsdash writes it; delete that row" in asked.stderr

@@ -59,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
         return _empty(args, str(path), "no runs yet: golden-path, watch, the dashboard and tier runs write here")
     try:
         with History(path) as db:
-            if args.tiers is not None:
-                return _tiers(args, db, cfg)
-            return _runs(args, db, cfg)
+            code = _tiers(args, db, cfg) if args.tiers is not None else _runs(args, db, cfg)
+            for note in db.damaged:  # after the output: --json stays one document on stdout
+                sys.stderr.write(f"wsdash: note: {note}\n")
+            return code
     except HistoryError as exc:
         return usage_error(str(exc))
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
+from wsdash.core.history_rows import DamagedRow, run_of, tier_of
 from wsdash.core.history_wal import WAL_SIZE_LIMIT, checkpoint_due, keep_wal_on_close, to_wal
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class History:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, keep_wal: bool = False) -> None:
         """`keep_wal`: close without checkpointing the WAL (a one-shot writer: history_wal.py)."""
         self.path = Path(path) if path is not None else default_path()
+        self.damaged: list[str] = []  # rows a listing left out, and why (history_rows.DamagedRow)
         self._companion: sqlite3.Connection | None = None  # history_wal.keep_wal_on_close's
         try:
             _private_file(self.path)
@@ -215,7 +217,7 @@ class History:
         try:
             cursor = self._db.execute(sql, args)
             while rows := cursor.fetchmany(256):
-                yield from map(_run, rows)
+                yield from self._listed(rows, run_of, _RUN_COLUMNS)
         except sqlite3.Error as exc:
             raise _error(self.path, exc, "read") from None
 
@@ -223,7 +225,7 @@ class History:
         if not 0 <= run_id <= _SQLITE_MAX_INT:  # no such id; SQLite would raise OverflowError on the parameter
             return None
         rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,))
-        return _run(rows[0]) if rows else None
+        return self._asked_for(rows, run_of, _RUN_COLUMNS)
 
     def last(self, target: str | None = None, *, passed: bool | None = None) -> RunRecord | None:
         """The newest run (of `target`); with `passed`, the newest that passed (True) or did not (False)."""
@@ -231,7 +233,7 @@ class History:
         if passed is not None:
             where += (" AND" if where else " WHERE") + (" verdict = 'passed'" if passed else " verdict != 'passed'")
         rows = self._query(f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs{where} ORDER BY started_at DESC LIMIT 1", args)
-        return _run(rows[0]) if rows else None
+        return self._asked_for(rows, run_of, _RUN_COLUMNS)
 
     def summaries(self, target: str | None = None, since: float | None = None) -> list[Summary]:
         """Per target (or `target`'s alone): runs, pass rate, p50/p95/p99 of first event and total,
@@ -257,13 +259,31 @@ class History:
         sql = f"SELECT {', '.join(_TIER_COLUMNS)} FROM tier_runs{where} ORDER BY started_at DESC"
         if limit:
             sql += f" LIMIT {min(int(limit), _SQLITE_MAX_INT)}"
-        return [_tier(row) for row in self._query(sql, args)]
+        return list(self._listed(self._query(sql, args), tier_of, _TIER_COLUMNS))
 
     def latest_tier_runs(self) -> list[TierRecord]:
         """Each tier's newest run."""
         sql = (f"SELECT {', '.join(_TIER_COLUMNS)} FROM tier_runs WHERE id IN "
                "(SELECT id FROM tier_runs t WHERE t.tier = tier_runs.tier ORDER BY started_at DESC LIMIT 1) ORDER BY tier")
-        return [_tier(row) for row in self._query(sql, ())]
+        return list(self._listed(self._query(sql, ()), tier_of, _TIER_COLUMNS))
+
+    def _listed(self, rows: Iterable[Sequence[Any]], read: Any, columns: Sequence[str]) -> Iterator[Any]:
+        """Records of a listing; a damaged row is left out and noted in `damaged` (one edited row
+        must not hide the other 100,000)."""
+        for row in rows:
+            try:
+                yield read(row, columns)
+            except DamagedRow as exc:
+                if (note := f"{self.path}: {exc}; left out") not in self.damaged:
+                    self.damaged.append(note)
+
+    def _asked_for(self, rows: list[Any], read: Any, columns: Sequence[str]) -> Any:
+        """The one record asked for (by id, or as the newest): damaged, it is an error naming it."""
+        try:
+            return read(rows[0], columns) if rows else None
+        except DamagedRow as exc:
+            raise HistoryError(f"{self.path}: {exc}; delete that row (DELETE FROM {exc.table} WHERE id = {exc.row_id}) "
+                               "or move the file aside to start a new history") from None
 
     def _query(self, sql: str, args: Sequence[Any]) -> list[Any]:
         try:
@@ -312,28 +332,3 @@ def _filter(name: str | None, since: float | None, column: str = "target") -> tu
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _run(row: Sequence[Any]) -> RunRecord:
-    from wsdash.core.run_record import RunRecord
-
-    d = dict(zip(_RUN_COLUMNS, row))
-    return RunRecord(
-        id=d["id"], started_at=d["started_at"], target=d["target"], url=d["url"], source=d["source"],
-        verdict=d["verdict"], completed=bool(d["completed"]), connect_ms=d["connect_ms"],
-        first_event_ms=d["first_event_ms"], total_ms=d["total_ms"],
-        checkpoints=json.loads(d["checkpoints"]), phases=json.loads(d["phases"]),
-        violations=[(c, e, t) for c, e, t in json.loads(d["violations"])],
-        error_kind=d["error_kind"], error_code=d["error_code"], error_message=d["error_message"], error_hint=d["error_hint"],
-        close_code=d["close_code"],
-        frames=(d["frames_received"], d["frames_malformed"], d["frames_unknown"]),
-        type_counts=json.loads(d["type_counts"]), sequence=json.loads(d["sequence"]), recording=d["recording"],
-    )
-
-
-def _tier(row: Sequence[Any]) -> TierRecord:
-    from wsdash.core.run_record import TierRecord
-
-    d = dict(zip(_TIER_COLUMNS, row))
-    d["counts"] = json.loads(d["counts"])
-    return TierRecord(**d)
