@@ -14,7 +14,7 @@ import sys
 from typing import Sequence
 
 from wsdash import __version__
-from wsdash.commands.common import Parser, add_shared_flags
+from wsdash.commands.common import Parser, add_shared_flags, unused_shared_flag
 from wsdash.core import exit_codes
 
 # In the order `wsdash --help` lists them.
@@ -50,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     args = parser.parse_args(argv)
+    if (flag := unused_shared_flag(args)) is not None:  # given before a command that does not read it
+        command = " ".join(c for c in (args.command, getattr(args, "tiers_command", None), getattr(args, "config_command", None)) if c)
+        parser.error(f"{flag} does not apply to `wsdash {command}`: it was given before the command, and the command does not read it")
     from wsdash.commands.end_signals import as_ctrl_c
 
     try:

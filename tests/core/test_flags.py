@@ -14,13 +14,25 @@ from wsdash.cli import build_parser
 # (subcommand argv, the shared flags it takes)
 SUBCOMMANDS = [
     (["golden-path"], ("config", "target", "record")),
+    (["watch"], ("config", "target", "record")),
     (["check"], ("config", "target")),
     (["tiers", "list"], ("config",)),
     (["tiers", "run"], ("config",)),
+    (["report"], ("config", "target")),
+    (["history"], ("config", "target")),
+    (["diff", "1", "2"], ("config", "target")),
     (["demo"], ("config", "record")),
     (["config", "show"], ("config",)),
 ]
 CASES = [(argv, flag) for argv, flags in SUBCOMMANDS for flag in flags]
+# What each subcommand reads of the shared flags (beyond `--no-history`, which every one takes).
+READS = {
+    "golden-path": {"config", "target", "record"}, "watch": {"config", "target", "record"}, "check": {"config", "target"},
+    "tiers list": {"config"}, "tiers run": {"config", "target"}, "report": {"config", "target"},
+    "history": {"config", "target"}, "diff 1 2": {"config", "target"}, "demo": {"config", "record", "present"},
+    "replay run.jsonl": {"present"}, "serve": set(), "web": set(), "config show": {"config"}, "config path": {"config"},
+}
+VALUES = {"config": ["--config", "x.toml"], "target": ["--target", "t"], "record": ["--record", "runs"], "present": ["--present"]}
 
 
 @pytest.mark.parametrize(("argv", "flag"), CASES, ids=[f"{' '.join(a)} --{f}" for a, f in CASES])
@@ -85,3 +97,25 @@ def test_serve_with_an_impossible_port_is_a_usage_error(port: str, cli) -> None:
     out = cli("serve", "--port", port)
     assert out.returncode == 2
     assert "--port" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", list(READS))
+def test_a_shared_flag_a_command_does_not_read_is_refused_before_it_not_ignored(command: str) -> None:
+    """`wsdash --record runs/ history` ran and recorded nothing; `--present golden-path` printed
+    text. Each flag given before a command that does not read it is now an error naming both."""
+    from wsdash.commands.common import unused_shared_flag
+
+    parser = build_parser()
+    argv = command.split()
+    for flag, given in VALUES.items():
+        args = parser.parse_args([*given, *argv])
+        assert unused_shared_flag(args) == (None if flag in READS[command] else f"--{flag}"), (command, flag)
+    assert unused_shared_flag(parser.parse_args(["--no-history", *argv])) is None
+    if command not in ("serve", "web", "config path"):
+        assert parser.parse_args([*argv, "--no-history"]).no_history is True  # after it too: nothing to leave out is no error
+
+
+def test_the_refusal_names_the_flag_and_the_command(cli, tmp_path: Path) -> None:
+    out = cli("--record", "runs", "history", cwd=tmp_path)
+    assert out.returncode == 2 and "--record does not apply to `wsdash history`" in out.stderr, out.stderr
+    assert not (tmp_path / "runs").exists()

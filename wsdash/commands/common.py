@@ -33,10 +33,33 @@ _SHARED = {
 
 def add_shared_flags(parser: argparse.ArgumentParser | Any, *names: str, top_level: bool = False) -> None:
     """The flags a user may put before or after the subcommand. On the subcommand their default is
-    SUPPRESS, so an absent flag leaves the top-level value in place and a present one wins."""
-    for name in names or tuple(_SHARED):
+    SUPPRESS, so an absent flag leaves the top-level value in place and a present one wins.
+
+    `names` are the ones the subcommand reads (`unused_shared_flag` refuses the others, given
+    before it); `--no-history` is accepted by every one: nothing to leave out is no error."""
+    chosen = tuple(_SHARED) if top_level else tuple(dict.fromkeys((*names, "no-history")))
+    for name in chosen:
         default = (False if name == "present" else None) if top_level else argparse.SUPPRESS
         parser.add_argument(f"--{name}", default=default, **_SHARED[name])
+    if not top_level:
+        reads_shared(parser, *names)
+
+
+def reads_shared(parser: argparse.ArgumentParser | Any, *names: str) -> None:
+    """Note which shared flags this subcommand reads (none, for one that reads none of them)."""
+    parser.set_defaults(_reads_shared=tuple(dict.fromkeys((*(parser.get_default("_reads_shared") or ()), *names))))
+
+
+def unused_shared_flag(args: argparse.Namespace) -> str | None:
+    """A shared flag given before a subcommand that does not read it (`wsdash --record runs/ history`):
+    said, not silently ignored. None for the dashboard (no subcommand: it reads them all)."""
+    reads = getattr(args, "_reads_shared", None)
+    if reads is None:
+        return None
+    for name in _SHARED:
+        if name != "no-history" and name not in reads and getattr(args, name.replace("-", "_"), None) not in (None, False):
+            return f"--{name}"
+    return None
 
 
 def seconds(text: str) -> float:

@@ -7,7 +7,7 @@ import sys
 
 from typing import Any
 
-from wsdash.commands.common import Parser, add_shared_flags, print_json, usage_error
+from wsdash.commands.common import Parser, add_shared_flags, print_json, reads_shared, usage_error
 
 
 def register(sub: Any) -> None:
@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
     show = cf_sub.add_parser("show", help="every value with where it came from (secrets masked)")
     show.add_argument("--json", action="store_true")
     add_shared_flags(show, "config")
-    cf_sub.add_parser("path", help="the configuration file locations, in the order they are tried")
+    reads_shared(cf_sub.add_parser("path", help="the configuration file locations, in the order they are tried"), "config")
     cf.set_defaults(func=run)
 
 

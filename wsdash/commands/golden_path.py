@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
     gp.add_argument("--no-tls-verify", action="store_true", help="turn TLS certificate verification off (on by default)")
     gp.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     add_all_events_flag(gp)
-    add_shared_flags(gp)
+    add_shared_flags(gp, "config", "target", "record")
     add_budget_flags(gp)
     gp.set_defaults(func=run)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
-from wsdash.commands.common import port_number, seconds, seconds_or_zero, usage_error
+from wsdash.commands.common import port_number, reads_shared, seconds, seconds_or_zero, usage_error
 
 SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, swapped-tool, malformed, bad-utf8, unfinished, "
                   "slow-first:<s>, stall, drop, close:<code>, auth-reject, burst:<n>")
@@ -18,6 +18,7 @@ SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired
 
 def register(sub: Any) -> None:
     sv = sub.add_parser("serve", help="run the embedded agent server (speaks the backend's protocol)")
+    reads_shared(sv)  # none of them
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=port_number, default=8002, help="0 picks a free port (default 8002)")
     auth = sv.add_mutually_exclusive_group()

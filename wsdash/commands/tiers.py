@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
-from wsdash.commands.common import add_shared_flags, load_config_noted, output_file_problem
+from wsdash.commands.common import add_shared_flags, load_config_noted, output_file_problem, reads_shared
 from wsdash.commands.term import isatty, silence
 from wsdash.core import exit_codes
 
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     # default=SUPPRESS: a top-level --config of the main parser must not be reset by these
     # sub-parsers' defaults (argparse copies sub-parser defaults over the namespace).
     common = argparse.ArgumentParser(add_help=False)
-    add_shared_flags(common, "config", "no-history")
+    add_shared_flags(common, "config")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print only JSON on stdout")
 
     p_list = tiers_sub.add_parser("list", parents=[common], help="show the configured tiers", description="Show the configured tiers.")
@@ -67,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help="check no target's health: run every tier without its `requires` check, and say the "
                        "causes of skipped tests as 'not checked' instead of probing them after the run")
     p_run.set_defaults(func=cmd_run)
+    reads_shared(p_run, "target")  # its own --target (a tiers' target, from target_env)
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
     m.add_argument("--metrics-port", type=port_number, metavar="PORT", help="serve /metrics (OpenMetrics) on PORT")
     m.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR", help="the address to serve metrics on (default 127.0.0.1; 0.0.0.0 for a Prometheus on another host)")
     m.add_argument("--metrics-file", metavar="FILE", help="write the node_exporter textfile format to FILE after every run (.prom)")
-    add_shared_flags(w)
+    add_shared_flags(w, "config", "target", "record")
     add_budget_flags(w)
     w.set_defaults(func=run)
 

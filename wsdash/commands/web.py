@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Any
 
-from wsdash.commands.common import port_number, usage_error
+from wsdash.commands.common import port_number, reads_shared, usage_error
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
         description="Serve the dashboard in a browser with textual-serve. Each tab runs `wsdash ARGS` "
         "(default: demo), e.g. `wsdash web -- --target staging` or `wsdash web -- replay run.jsonl --present`.",
     )
+    reads_shared(p)  # none of them: the tab's command takes its own (`wsdash web -- --target staging`)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS", help="what each tab runs (default: demo)")
