@@ -107,6 +107,10 @@ def test_config_merges_file_over_builtins_and_env_over_file(tmp_path: Path) -> N
     ("default_target = 'nowhere'\n", "is not a target"),
     ("[targets\n", "not valid TOML"),
     ("colour = 'red'\n", "unknown top-level key"),
+    # a target `check` could not probe (it means the daemon), or one no flag or variable can name
+    ("[targets.docker]\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.'docker'\]: 'docker' is the Docker daemon's name"),
+    ("[targets.'']\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.''\]: a target's name is letters, digits"),
+    ("[targets.'a,b']\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.'a,b'\]: a target's name is letters, digits"),
 ])
 def test_wrong_config_says_what_and_where(tmp_path: Path, text: str, needle: str) -> None:
     (tmp_path / "wsdash.toml").write_text(text, encoding="utf-8")

@@ -235,6 +235,19 @@ def _set_watch(cfg: Config, key: str, value: Any, source: str, where: str) -> No
     cfg.provenance[f"watch.{key}"] = source
 
 
+def _target_name_problem(name: str) -> str | None:
+    """Why a target cannot be called `name`: every command names targets on the command line
+    (`--target`, `check --only a,b`) and in variables (WSDASH_<NAME>_WS_URL); `docker` is what
+    `check` calls the Docker daemon, so a target of that name was never probed."""
+    import re
+
+    if name == "docker":
+        return "'docker' is the Docker daemon's name in `wsdash check`: give the target another name"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+        return "a target's name is letters, digits, '-' and '_' (it is typed after --target and in WSDASH_<NAME>_WS_URL)"
+    return None
+
+
 def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
     known_top = {"targets", "docker", "default_target", "tiers", "history", "watch"}
     unknown = set(data) - known_top
@@ -244,6 +257,8 @@ def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
     if not isinstance(targets, dict):
         raise ConfigError(f"{source}: [targets] must be a table of tables ([targets.NAME])")
     for name, values in targets.items():
+        if (problem := _target_name_problem(name)) is not None:
+            raise ConfigError(f"{source}: [targets.{name!r}]: {problem}")
         if not isinstance(values, dict):
             raise ConfigError(f"{source}: targets.{name} must be a table")
         _merge_target(cfg, name, values, source, source)

@@ -122,9 +122,9 @@ class TierSpec:
         if unknown:
             raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(_KEYS)}")
         if not isinstance(raw_name, str) or not _NAME_RE.match(raw_name):
+            said = "is required" if raw_name is None else f"{raw_name!r} is not one"
             raise ValueError(
-                f"{where}: 'name' is required: letters, digits, '-', '_' or '.', e.g. name = \"unit\" "
-                f"(got {raw_name!r})"
+                f"{where}: 'name' {said}: a tier's name is letters, digits, '-', '_' or '.', e.g. name = \"unit\""
             )
         name = raw_name
         title = table.get("title", name)
