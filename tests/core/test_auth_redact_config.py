@@ -174,3 +174,11 @@ def test_variables_wsdash_reads_are_never_reported_as_ignored() -> None:
         except ConfigError:  # read, and its value "1" refused: a configuration key
             continue
         assert cfg.ignored_env == [], name
+
+
+def test_an_empty_target_name_is_no_target_not_the_default() -> None:
+    """`--target ""` (an unset shell variable: --target "$ENV") ran against the default target."""
+    cfg = load_config(None, env={}, cwd=Path("/nonexistent"))
+    assert cfg.target(None).name == "local"
+    with pytest.raises(ConfigError, match="unknown target '': known targets are local, staging"):
+        cfg.target("")

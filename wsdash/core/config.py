@@ -73,7 +73,7 @@ class Config:
     ignored_env: list[str] = field(default_factory=list)  # each WSDASH_* variable that looks meant to configure, but did not: why
 
     def target(self, name: str | None = None) -> TargetConfig:
-        name = name or self.default_target
+        name = self.default_target if name is None else name  # `--target ""` is no target, not the default
         try:
             return self.targets[name]
         except KeyError:
