@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wsdash {__version__}")
     # The shared flags are accepted before the subcommand and after it; after it wins.
     add_shared_flags(parser, top_level=True)
-    parser.set_defaults(func=_dashboard)
+    parser.set_defaults(func=_dashboard, _parser=build_parser)  # `web` checks its tabs' command with it
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMANDS:
         importlib.import_module(f"wsdash.commands.{name}").register(sub)

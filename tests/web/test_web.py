@@ -141,3 +141,28 @@ def test_a_host_that_does_not_resolve_is_named(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "wsdash", "web", "--host", "nonexist.invalid", "--port", "0"],
                          capture_output=True, text=True, cwd=tmp_path, timeout=30)
     assert out.returncode == 2 and "cannot listen on nonexist.invalid" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize(("tab", "says"), [
+    (["nosuchcommand"], "argument COMMAND: invalid choice: 'nosuchcommand'"),
+    (["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+    (["replay", "gone.jsonl"], "gone.jsonl does not exist"),
+    (["replay", "."], ". is a folder"),
+    (["history"], "a tab shows the dashboard: give the dashboard's flags, `demo …` or `replay FILE`, not `history`"),
+    (["--target", "nowhere"], "unknown target 'nowhere'"),
+])
+def test_a_tab_command_that_cannot_open_the_dashboard_is_refused_before_serving(tmp_path: Path, tab: list[str], says: str) -> None:
+    """It started serving, and each browser tab showed the error after loading."""
+    pytest.importorskip("textual_serve", reason="the web extra is not installed")
+    out = subprocess.run([sys.executable, "-m", "wsdash", "web", "--port", "0", "--", *tab],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=30)
+    assert out.returncode == 2 and f"each tab would run `wsdash {' '.join(tab)}`, but {says}" in out.stderr, out.stderr
+    assert "wsdash web on" not in out.stdout
+
+
+@pytest.mark.parametrize("argv", [["serve", "--host", ""], ["web", "--host", " "], ["serve", "--secret", ""]])
+def test_an_empty_host_or_secret_is_refused(tmp_path: Path, argv: list[str]) -> None:
+    """serve --host "" bound every interface, on two ports, and printed ws://:PORT/ws; --secret ""
+    made one up."""
+    out = subprocess.run([sys.executable, "-m", "wsdash", *argv, "--port", "0"], capture_output=True, text=True, cwd=tmp_path, timeout=30)
+    assert out.returncode == 2 and ("expected an address to listen on" in out.stderr or "--secret is empty" in out.stderr), out.stderr

@@ -117,6 +117,15 @@ def port_number(text: str) -> int:
     return value
 
 
+def listen_host(text: str) -> str:
+    """An address to listen on. An empty one bound every interface (and serve printed ws://:PORT/ws,
+    a URL nothing can dial): every interface is said as 0.0.0.0 (or ::)."""
+    if not text.strip() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"expected an address to listen on, such as 127.0.0.1 (this machine) "
+                                         f"or 0.0.0.0 (every interface), got {text!r}")
+    return text
+
+
 BUDGET_FLAGS = {"connect_s": "--connect-budget", "first_event_s": "--first-event-budget", "run_s": "--run-budget", "gap_s": "--gap-budget"}
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
-from wsdash.commands.common import port_number, reads_shared, seconds, seconds_or_zero, usage_error
+from wsdash.commands.common import listen_host, port_number, reads_shared, seconds, seconds_or_zero, usage_error
 
 SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired-tool, swapped-tool, malformed, bad-utf8, unfinished, "
                   "slow-first:<s>, stall, drop, close:<code>, auth-reject, burst:<n>")
@@ -19,7 +19,7 @@ SCENARIOS_HELP = ("golden, nested, missing:<event>, reorder, duplicate, unpaired
 def register(sub: Any) -> None:
     sv = sub.add_parser("serve", help="run the embedded agent server (speaks the backend's protocol)")
     reads_shared(sv)  # none of them
-    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--host", type=listen_host, default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sv.add_argument("--port", type=port_number, default=8002, help="0 picks a free port (default 8002)")
     auth = sv.add_mutually_exclusive_group()
     auth.add_argument("--secret", metavar="S", help="JWT signing secret (default: generated, kept in a user-only file)")
@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.services.agent_server import AgentServer, ScenarioError
     from wsdash.commands import serve_lifecycle as life
 
+    if args.secret is not None and not args.secret:  # `--secret "$UNSET"`: not a reason to make one up
+        return usage_error("--secret is empty: give the signing secret, or leave --secret out to have one generated")
     secret = None if args.no_auth else args.secret or secrets.token_urlsafe(32)
     try:
         server = AgentServer(

@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Any
 
-from wsdash.commands.common import port_number, reads_shared, usage_error
+from wsdash.commands.common import listen_host, port_number, reads_shared, usage_error
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
         "(default: demo), e.g. `wsdash web -- --target staging` or `wsdash web -- replay run.jsonl --present`.",
     )
     reads_shared(p)  # none of them: the tab's command takes its own (`wsdash web -- --target staging`)
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", type=listen_host, default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS", help="what each tab runs (default: demo)")
     p.set_defaults(func=run)
@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     extra = list(args.args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
+    if (problem := tab_command_problem(extra, args)) is not None:
+        return usage_error(f"each tab would run `wsdash {' '.join(extra)}`, but {problem}")
     port = args.port
     try:  # the free port is found by binding too: a host that does not resolve is said here, named
         port = port or _free_port(args.host)
@@ -52,6 +54,41 @@ def run(args: argparse.Namespace) -> int:
           f"(each tab runs: wsdash {' '.join(extra) or 'demo'}) — Ctrl+C to stop", flush=True)
     serve(extra, args.host, port)
     return 0
+
+
+def tab_command_problem(extra: list[str], args: argparse.Namespace) -> str | None:
+    """Why the command each tab runs cannot open the dashboard, said before serving (it was said
+    only inside each browser tab, after the server had started): its arguments are checked by the
+    CLI's own parser (handed down as `_parser`, so this layer does not import the CLI), it must be
+    the dashboard, `demo` or `replay`, and a replay's file must be there."""
+    import contextlib
+    import io
+    import os
+
+    build = getattr(args, "_parser", None)
+    if build is None or not extra:
+        return None
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            tab = build().parse_args(extra)
+    except SystemExit:
+        return said.getvalue().strip().splitlines()[-1].removeprefix("wsdash: error: ") if said.getvalue().strip() else "its arguments are not valid"
+    if tab.command not in (None, "demo", "replay"):
+        return f"a tab shows the dashboard: give the dashboard's flags, `demo …` or `replay FILE`, not `{tab.command}`"
+    if tab.command is None:  # the dashboard: its config and target (the tab said "unknown target")
+        from wsdash.core.config import ConfigError, load_config
+
+        try:
+            load_config(tab.config).target(tab.target)
+        except ConfigError as exc:
+            return str(exc)
+    if tab.command == "replay":
+        if getattr(tab, "headless", False):
+            return "a tab shows the dashboard: leave out --headless"
+        if not os.path.isfile(tab.file):
+            return f"{tab.file} {'is a folder' if os.path.isdir(tab.file) else 'does not exist'}"
+    return None
 
 
 def _free_port(host: str) -> int:
