@@ -182,3 +182,10 @@ def test_an_empty_target_name_is_no_target_not_the_default() -> None:
     assert cfg.target(None).name == "local"
     with pytest.raises(ConfigError, match="unknown target '': known targets are local, staging"):
         cfg.target("")
+
+
+def test_a_token_variable_holding_more_than_one_word_is_named_not_sent() -> None:
+    """`check` sent it as a subprotocol and reported "websocket unknown (ValueError: invalid
+    subprotocol …): check the server's logs", blaming the server for a pasted token with a space."""
+    with pytest.raises(TokenError, match="the token in WSDASH_STAGING_TOKEN holds a space"):
+        resolve_token(token_env="WSDASH_STAGING_TOKEN", env={"WSDASH_STAGING_TOKEN": "eyJ a b"})

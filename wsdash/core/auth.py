@@ -243,6 +243,8 @@ def resolve_token(
         value = env.get(token_env)
         if value:
             register_secret(value)
+            if (problem := token_text_problem(value)) is not None:  # the server would be blamed for it
+                raise TokenError(f"the token in {token_env} {problem}")
             return value
     if secret:
         return mint_token(secret, ttl_s=ttl_s)
