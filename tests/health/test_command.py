@@ -189,3 +189,15 @@ def test_wsdash_check_as_a_real_process(srv: AgentServer, tmp_path: Path) -> Non
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(proc.stdout)["targets"][0]["status"] == "up"
+
+
+def test_a_timeout_too_short_for_any_check_leaves_no_python_warning(srv: AgentServer, tmp_path: Path) -> None:
+    """A probe cancelled before its HTTP check started left that coroutine never awaited:
+    "RuntimeWarning: coroutine 'http_check' was never awaited", three lines on stderr, every time."""
+    write_config(tmp_path, srv)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TEST_SECRET": SECRET, "NO_COLOR": "1", **NO_DOCKER}
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-m", "wsdash", "check", "--only", "local", "--timeout", "0.0001"],
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+        assert proc.returncode == 1 and "deadline" in proc.stdout, proc.stdout + proc.stderr
+        assert "Warning" not in proc.stderr, proc.stderr

@@ -52,9 +52,9 @@ async def probe_target(
         tp = urlsplit(tls_url)
         cert = asyncio.ensure_future(tls_check(tls_url, tp.hostname or "", tp.port or 443, target.tls_verify, deadline))
     if target.health_url:
-        jobs.append(_one(http_check("health", target.health_url, target.tls_verify, deadline)))
+        jobs.append(_one(http_check, "health", target.health_url, target.tls_verify, deadline))
     if target.auth_health_url:
-        jobs.append(_one(http_check("auth_health", target.auth_health_url, target.tls_verify, deadline)))
+        jobs.append(_one(http_check, "auth_health", target.auth_health_url, target.tls_verify, deadline))
     checks = [c for group in await asyncio.gather(*jobs) for c in group]
     facts: dict[str, Any] = {"url": redact_url(target.ws_url)}
     if cert is not None:
@@ -80,8 +80,10 @@ def _tls_url(target: TargetConfig) -> str | None:
     return None
 
 
-async def _one(check: Any) -> list[CheckResult]:
-    return [await check]
+async def _one(check: Any, *args: Any) -> list[CheckResult]:
+    # The check's coroutine is made here, not by the caller: a probe cancelled before this starts
+    # (a tiny --timeout) left it never awaited, and Python printed a RuntimeWarning on stderr.
+    return [await check(*args)]
 
 
 def warm_up() -> None:
