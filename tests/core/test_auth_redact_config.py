@@ -189,3 +189,12 @@ def test_a_token_variable_holding_more_than_one_word_is_named_not_sent() -> None
     subprotocol …): check the server's logs", blaming the server for a pasted token with a space."""
     with pytest.raises(TokenError, match="the token in WSDASH_STAGING_TOKEN holds a space"):
         resolve_token(token_env="WSDASH_STAGING_TOKEN", env={"WSDASH_STAGING_TOKEN": "eyJ a b"})
+
+
+def test_a_relative_history_path_in_a_file_is_the_files_neighbour(tmp_path: Path) -> None:
+    """Relative to the working directory, it split the history into one file per folder a
+    command was run from; a variable's stays relative to the working directory (it has no file)."""
+    (tmp_path / "wsdash.toml").write_text('[history]\npath = "runs/h.sqlite3"\n', encoding="utf-8")
+    cfg = load_config(str(tmp_path / "wsdash.toml"), env={})
+    assert cfg.history.path == str(tmp_path / "runs" / "h.sqlite3")
+    assert load_config(str(tmp_path / "wsdash.toml"), env={"WSDASH_HISTORY_PATH": "mine.sqlite3"}).history.path == "mine.sqlite3"

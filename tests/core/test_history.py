@@ -202,3 +202,23 @@ def test_a_damaged_tier_row_is_left_out_of_listings_and_named(tmp_path: Path, co
         assert [r.tier for r in db.tier_runs()] == ["staging"]
         assert [r.tier for r in db.latest_tier_runs()] == ["staging"]
         assert db.damaged == [f"{path}: tier run 1 is damaged: {says} as wsdash writes it; left out"]
+
+
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """WSDASH_HISTORY_PATH pointing at someone else's SQLite file: wsdash added its tables to it
+    and switched its journal to WAL."""
+    path = tmp_path / "app.db"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE invoices (id INTEGER)")
+    other.commit()
+    other.close()
+    with pytest.raises(HistoryError, match=r"app.db is not a wsdash run history: it is another SQLite database \(tables: invoices\)"):
+        History(path)
+    other = sqlite3.connect(path)
+    assert [r[0] for r in other.execute("SELECT name FROM sqlite_master")] == ["invoices"]
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    other.close()
+    with History(tmp_path / "ours.sqlite3") as db:  # a new file, and then the same one again, are ours
+        db.add_run(record(time.time()))
+    with History(tmp_path / "ours.sqlite3") as db:
+        assert len(db.runs()) == 1

@@ -212,3 +212,10 @@ def test_a_damaged_row_is_named_left_out_of_listings_and_an_error_when_asked_for
     asked = cli("diff", "1", "2")
     assert asked.returncode == 2 and "Traceback" not in asked.stderr, asked.stderr
     assert f"{private_history}: run 2 is damaged: its violations is not a JSON array as wsdash writes it; delete that row" in asked.stderr
+
+
+def test_a_runs_recording_is_kept_by_its_full_path(cli, server_thread, private_history: Path, tmp_path: Path) -> None:
+    """`--record run.jsonl` was kept as "run.jsonl": from any other folder, history pointed nowhere."""
+    out = cli("golden-path", "--url", server_thread.url, "--secret", SECRET, "--grace", "0", "--record", "run.jsonl", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert [r.recording for r in runs(private_history)] == [str(tmp_path / "run.jsonl")]

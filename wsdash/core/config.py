@@ -224,6 +224,10 @@ def _set_history(cfg: Config, key: str, value: Any, source: str, where: str) -> 
         raise ConfigError(f"{where}: expected a file path, got {value!r}")
     else:
         value = os.path.expanduser(value)
+        if not os.path.isabs(value) and os.path.isfile(source):
+            # the file's neighbour, as a tier's cwd and python: run from elsewhere, a relative
+            # path split the history into one file per working directory
+            value = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(source)), value))
     cfg.history = replace(cfg.history, **{key: value})
     cfg.provenance[f"history.{key}"] = source
 

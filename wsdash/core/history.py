@@ -100,6 +100,7 @@ class History:
         except (OSError, sqlite3.Error) as exc:
             raise _error(self.path, exc, "open") from None
         try:
+            _refuse_a_foreign_database(self._db, self.path)  # before anything is changed in it
             # connect(timeout=) is the busy timeout. WAL persists in the file: set it when the header
             # says otherwise (a new file), not on every open.
             to_wal(self._db, self.path, BUSY_TIMEOUT_S)
@@ -316,6 +317,18 @@ class _Immediate:
 
     def __exit__(self, exc_type: Any, *exc: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _refuse_a_foreign_database(db: sqlite3.Connection, path: Path) -> None:
+    """A history path pointing at another application's SQLite file (WSDASH_HISTORY_PATH=app.db)
+    had wsdash's tables added to it and its journal switched to WAL. Ours says its schema version
+    in the header; a file with none that already holds tables is someone else's."""
+    if db.execute("PRAGMA user_version").fetchone()[0] != 0:
+        return
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 4")]
+    if tables:
+        raise HistoryError(f"{path} is not a wsdash run history: it is another SQLite database (tables: {', '.join(tables[:3])}"
+                           f"{', …' if len(tables) > 3 else ''}); point [history] path or WSDASH_HISTORY_PATH at a file of its own")
 
 
 def _filter(name: str | None, since: float | None, column: str = "target") -> tuple[str, list[Any]]:

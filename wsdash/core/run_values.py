@@ -8,6 +8,7 @@ kept: the URL is redacted and every text scrubbed (docs/protocol.md §2 says whe
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ def run_values(
         frames=(result.frames.received, result.frames.malformed, result.frames.unknown),
         type_counts=counts,
         sequence=[row[0] for row in result.events[:SEQUENCE_LIMIT]],
-        recording=scrub(recording) if recording else None,
+        recording=scrub(os.path.abspath(recording)) if recording else None,  # findable from any folder later
     )
 
 
