@@ -126,6 +126,8 @@ def test_skipped_tests_are_not_validated_and_their_reasons_are_printed(server_th
 @pytest.mark.parametrize(("flag", "where", "says"), [
     ("--md", os.path.join("missing", "report.md"), "its folder {root} does not exist"),
     ("--html", ".", "--html . is a folder: give a file name, e.g. " + os.path.join(".", "report.html")),
+    ("--md", "", "--md needs a file name, e.g. --md report.md"),  # wrote nothing and exited 0
+    ("--html", "", "--html needs a file name, e.g. --html report.html"),
 ])
 def test_a_report_that_could_not_be_written_says_so_before_running_anything(
         flag: str, where: str, says: str, server_thread, cli, tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
     sources: list[str] = []
     for flag, path, example in (("--md", args.md, "report.md"), ("--html", args.html, "report.html")):
-        if path and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
+        if path is not None and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
             return usage_error(problem)
     try:
         cfg = load_config_noted(getattr(args, "config", None))
