@@ -96,7 +96,7 @@ def test_saved_results_judge_like_a_live_run(server_thread, cli, tmp_path: Path)
 @pytest.mark.parametrize(("flag", "content", "says"), [
     ("--tiers-json", "not json", "is not JSON"),
     ("--tiers-json", '{"ok": true}', 'has no "tiers" list'),
-    ("--check-json", "[]", 'has no "targets" list'),
+    ("--check-json", "[]", "holds an array, not an object"),
     ("--recording", "", "empty"),
 ])
 def test_a_bad_saved_file_is_named(flag: str, content: str, says: str, cli, tmp_path: Path) -> None:
