@@ -77,3 +77,40 @@ def test_a_tiers_file_windows_powershell_wrote_is_read(cli, tmp_path: Path) -> N
     out = report_from(cli, tmp_path, "--tiers-json", tiers_doc().encode("utf-16"))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "✔ Unit" in out.stdout
+
+
+LOOPBACK_ONLY = """
+[targets.local]
+ws_url = "ws://127.0.0.1:9/ws"
+health_url = "http://127.0.0.1:9/health"
+[targets.staging]
+ws_url = "ws://127.0.0.1:9/ws"
+health_url = "http://127.0.0.1:9/health"
+auth_health_url = "http://127.0.0.1:9/health"
+e2e_auth_url = "http://127.0.0.1:9"
+[docker]
+required = false
+[[tiers]]
+name = "unit"
+command = ["python", "-c", "pass"]
+"""
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--recording", "run.jsonl", "--no-golden-path"), "--recording and --no-golden-path contradict"),
+    (("--tiers-json", "t.json", "--no-tiers"), "--tiers-json and --no-tiers contradict"),
+    (("--check-json", "c.json", "--no-health"), "--check-json and --no-health contradict"),
+    # an empty name read as "not given": the part ran live instead (the staging host, for --check-json)
+    (("--check-json", "", "--no-tiers", "--no-golden-path"), "--check-json needs a file name"),
+    (("--tiers-json", "", "--no-health", "--no-golden-path"), "--tiers-json needs a file name"),
+    (("--recording", "", "--no-health", "--no-tiers"), "--recording needs a file name"),
+])
+def test_a_saved_file_the_other_flags_would_ignore_is_a_usage_error(args: tuple[str, ...], says: str,
+                                                                    cli, tmp_path: Path) -> None:
+    """`--recording good.jsonl --no-golden-path` silently left the recording out, and exited 0."""
+    (tmp_path / "t.json").write_text(tiers_doc(), encoding="utf-8")
+    (tmp_path / "c.json").write_text(check_doc(), encoding="utf-8")
+    (tmp_path / "wsdash.toml").write_text(LOOPBACK_ONLY, encoding="utf-8")  # should a part run live, never off the machine
+    out = cli("report", *args, cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert says in out.stderr and out.stderr.count("\n") == 1 and out.stdout == "", out.stderr

@@ -83,6 +83,26 @@ def _live_tiers(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [r.to_dict() for r in results]
 
 
+# Each saved file stands in for a part of the plan; the flag that leaves that part out contradicts it.
+_SAVED_FLAGS = (("--recording", "recording", "--no-golden-path", "no_golden_path", "the golden path", "a recording"),
+                ("--tiers-json", "tiers_json", "--no-tiers", "no_tiers", "the tiers", "`wsdash tiers run --json` output"),
+                ("--check-json", "check_json", "--no-health", "no_health", "environment health", "`wsdash check --json` output"))
+
+
+def _saved_flags_problem(args: argparse.Namespace) -> str | None:
+    """A saved file the other flags would silently ignore (or an empty name, which read as "not
+    given" and ran the part live instead): the usage error, said before anything runs."""
+    for flag, attr, off_flag, off_attr, part, what in _SAVED_FLAGS:
+        path = getattr(args, attr)
+        if path is None:
+            continue
+        if getattr(args, off_attr):
+            return f"{flag} and {off_flag} contradict: {flag} gives {part} from a file, {off_flag} leaves {part} out; drop one"
+        if not path:
+            return f"{flag} needs a file name: {what}"
+    return None
+
+
 def _say(message: str) -> None:
     if sys.stderr.isatty():
         sys.stderr.write(f"wsdash report: {message}\n")
@@ -100,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.core.criteria import build_plan
     from wsdash.core.story import headline
 
+    if problem := _saved_flags_problem(args):
+        return usage_error(problem)
     sources: list[str] = []
     for flag, path, example in (("--md", args.md, "report.md"), ("--html", args.html, "report.html")):
         if path is not None and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
