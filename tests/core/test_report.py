@@ -96,7 +96,7 @@ def test_saved_results_judge_like_a_live_run(server_thread, cli, tmp_path: Path)
 @pytest.mark.parametrize(("flag", "content", "says"), [
     ("--tiers-json", "not json", "is not JSON"),
     ("--tiers-json", '{"ok": true}', 'has no "tiers" list'),
-    ("--check-json", "[]", 'has no "targets" list'),
+    ("--check-json", "[]", "holds an array, not an object"),
     ("--recording", "", "empty"),
 ])
 def test_a_bad_saved_file_is_named(flag: str, content: str, says: str, cli, tmp_path: Path) -> None:
@@ -126,6 +126,8 @@ def test_skipped_tests_are_not_validated_and_their_reasons_are_printed(server_th
 @pytest.mark.parametrize(("flag", "where", "says"), [
     ("--md", os.path.join("missing", "report.md"), "its folder {root} does not exist"),
     ("--html", ".", "--html . is a folder: give a file name, e.g. " + os.path.join(".", "report.html")),
+    ("--md", "", "--md needs a file name, e.g. --md report.md"),  # wrote nothing and exited 0
+    ("--html", "", "--html needs a file name, e.g. --html report.html"),
 ])
 def test_a_report_that_could_not_be_written_says_so_before_running_anything(
         flag: str, where: str, says: str, server_thread, cli, tmp_path: Path) -> None:

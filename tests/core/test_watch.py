@@ -250,6 +250,7 @@ def test_a_run_cut_short_by_sigterm_is_printed_counted_and_kept(server_thread, p
 @pytest.mark.parametrize(("where", "says"), [
     (".", "--metrics-file . is a folder: give a file name, e.g. {sep}".format(sep=os.path.join(".", "wsdash.prom"))),
     (os.path.join("gone", "m.prom"), "its folder {root} does not exist"),
+    ("", "--metrics-file needs a file name"),
 ])
 def test_a_metrics_file_that_could_not_be_written_is_refused_before_the_first_run(
         where: str, says: str, cli, server_thread, tmp_path: Path) -> None:

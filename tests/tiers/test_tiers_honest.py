@@ -116,6 +116,19 @@ def test_junit_to_a_directory_fails_before_the_suite_runs(capsys: pytest.Capture
     assert not ran.exists()
 
 
+def test_an_empty_junit_name_fails_before_the_suite_runs(tmp_path: Path) -> None:
+    """`--junit ""` (an unset variable in a CI script) ran the suite, wrote no JUnit and exited 0."""
+    from tests.conftest import run_cli
+
+    ran = tmp_path / "ran"
+    root = write_suite(tmp_path / "s", {"test_x.py": f"open({str(ran)!r}, 'w').close()\n\ndef test_x():\n    pass\n"})
+    cfg = tier_toml(tmp_path / "wsdash.toml", root)
+    out = run_cli("tiers", "run", "--config", str(cfg), "--junit", "", cwd=tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "--junit needs a file name, e.g. --junit wsdash-tiers.xml" in out.stderr and "Traceback" not in out.stderr
+    assert not ran.exists()
+
+
 @pytest.mark.parametrize("python", ["missing-venv/bin/python", "envs/venv"])
 def test_an_interpreter_that_cannot_start_is_named_before_any_tier_runs(
         python: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -290,9 +290,13 @@ def usage_error(message: str) -> int:
 def output_file_problem(flag: str, path: str, example: str) -> str | None:
     """Why a file a command writes only at its end (`--junit`, `--md`, `--metrics-file`) cannot be
     written there, said before anything runs; None when it can be tried. Writing it is still
-    checked: this catches the mistakes a user makes (a folder, a folder that is not there)."""
+    checked: this catches the mistakes a user makes (an empty name, a folder, a folder that is not
+    there). Call it whenever the flag was given (`is not None`): an empty name is falsy, and a
+    check behind `if path` let `--md ""` write nothing and exit 0."""
     import os
 
+    if not path:  # `--md ""`, `--junit "$UNSET_VARIABLE"`
+        return f"{flag} needs a file name, e.g. {flag} {example}"
     if os.path.isdir(path):
         return f"{flag} {path} is a folder: give a file name, e.g. {os.path.join(path, example)}"
     parent = os.path.dirname(os.path.abspath(path))

@@ -37,47 +37,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-class ReportError(Exception):
-    """A saved file that cannot be used, or a configuration problem: exit 2 with this message."""
-
-
-def _load_json(path: str, what: str) -> Any:
-    import json
-
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            return json.load(f)
-    except OSError as exc:
-        raise ReportError(f"{what} {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ReportError(f"{what} {path} is not JSON ({exc}): expected the output of the command it names") from None
-
-
-def _saved_tiers(path: str) -> list[dict[str, Any]]:
-    data = _load_json(path, "--tiers-json")
-    tiers = data.get("tiers") if isinstance(data, dict) else None
-    if not isinstance(tiers, list) or not all(isinstance(t, dict) and "name" in t for t in tiers):
-        raise ReportError(f"--tiers-json {path} has no \"tiers\" list: expected `wsdash tiers run --json` output")
-    return tiers
-
-
-def _saved_health(path: str) -> dict[str, Any]:
-    data = _load_json(path, "--check-json")
-    if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
-        raise ReportError(f"--check-json {path} has no \"targets\" list: expected `wsdash check --json` output")
-    return data
-
-
-def _saved_run(path: str) -> tuple[dict[str, Any], Any]:
-    from wsdash.core.recording import RecordingError, replay
-
-    try:
-        result = replay(path)
-    except RecordingError as exc:
-        raise ReportError(str(exc)) from None
-    return result.to_json(), result
-
-
 def _live_health(cfg: Any, target: str | None) -> dict[str, Any]:
     import asyncio
 
@@ -124,6 +83,26 @@ def _live_tiers(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [r.to_dict() for r in results]
 
 
+# Each saved file stands in for a part of the plan; the flag that leaves that part out contradicts it.
+_SAVED_FLAGS = (("--recording", "recording", "--no-golden-path", "no_golden_path", "the golden path", "a recording"),
+                ("--tiers-json", "tiers_json", "--no-tiers", "no_tiers", "the tiers", "`wsdash tiers run --json` output"),
+                ("--check-json", "check_json", "--no-health", "no_health", "environment health", "`wsdash check --json` output"))
+
+
+def _saved_flags_problem(args: argparse.Namespace) -> str | None:
+    """A saved file the other flags would silently ignore (or an empty name, which read as "not
+    given" and ran the part live instead): the usage error, said before anything runs."""
+    for flag, attr, off_flag, off_attr, part, what in _SAVED_FLAGS:
+        path = getattr(args, attr)
+        if path is None:
+            continue
+        if getattr(args, off_attr):
+            return f"{flag} and {off_flag} contradict: {flag} gives {part} from a file, {off_flag} leaves {part} out; drop one"
+        if not path:
+            return f"{flag} needs a file name: {what}"
+    return None
+
+
 def _say(message: str) -> None:
     if sys.stderr.isatty():
         sys.stderr.write(f"wsdash report: {message}\n")
@@ -134,41 +113,44 @@ def run(args: argparse.Namespace) -> int:
 
     from wsdash.commands.common import output_file_problem, print_json
     from wsdash.commands.report_render import Report, html_page, markdown, terminal
+    from wsdash.commands.report_saved import ReportError, saved_health, saved_run, saved_tiers
     from wsdash.commands.tiers import UsageError
     from wsdash.core.auth import TokenError
     from wsdash.core.config import ConfigError
     from wsdash.core.criteria import build_plan
     from wsdash.core.story import headline
 
+    if problem := _saved_flags_problem(args):
+        return usage_error(problem)
     sources: list[str] = []
     for flag, path, example in (("--md", args.md, "report.md"), ("--html", args.html, "report.html")):
-        if path and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
+        if path is not None and (problem := output_file_problem(flag, path, example)):  # before minutes of checks and tiers
             return usage_error(problem)
     try:
         cfg = load_config_noted(getattr(args, "config", None))
         target = getattr(args, "target", None)
         if target is not None:
             cfg.target(target)
-        health = None
+        # The saved files first: a bad one is said before minutes of live checks, runs and tiers.
+        health = None if args.check_json is None else saved_health(args.check_json)
+        run_json, result = (None, None) if args.recording is None else saved_run(args.recording)
+        tiers = None if args.tiers_json is None else saved_tiers(args.tiers_json)
         if not args.no_health:
-            if args.check_json:
-                health, _ = _saved_health(args.check_json), sources.append(f"environment from {args.check_json}")
+            if health is not None:
+                sources.append(f"environment from {args.check_json}")
             else:
                 _say("checking the environment …")
-                health, _ = _live_health(cfg, target), sources.append("environment checked now")
-        run_json, result = None, None
+                health = _live_health(cfg, target)
+                sources.append("environment checked now")
         if not args.no_golden_path:
-            if args.recording:
-                run_json, result = _saved_run(args.recording)
+            if run_json is not None:
                 sources.append(f"golden path from the recording {args.recording}")
             else:
                 _say("running a golden path …")
                 run_json, result = _live_run(args)
                 sources.append(f"golden path run now against {run_json['url']}")
-        tiers = None
         if not args.no_tiers:
-            if args.tiers_json:
-                tiers = _saved_tiers(args.tiers_json)
+            if tiers is not None:
                 sources.append(f"tiers from {args.tiers_json}")
             else:
                 _say("running the tiers …")

@@ -101,7 +101,7 @@ def point_at(specs: Sequence[TierSpec], cfg: Any, target: str | None) -> list[Ti
 
 def check_before_run(specs: Sequence[TierSpec], junit: str | None, source: str) -> None:
     """What would fail only after the suite ran, said before it runs."""
-    if junit and (problem := output_file_problem("--junit", junit, "wsdash-tiers.xml")):
+    if junit is not None and (problem := output_file_problem("--junit", junit, "wsdash-tiers.xml")):
         raise UsageError(problem)
     for spec in specs:
         if spec.cwd and not os.path.isdir(spec.cwd):

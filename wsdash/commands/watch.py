@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             os.makedirs(record_dir, exist_ok=True)
         except OSError as exc:
             return usage_error(f"--record {record_dir}: cannot create the directory: {exc.strerror or exc}")
-    if args.metrics_file and (problem := output_file_problem("--metrics-file", args.metrics_file, "wsdash.prom")):
+    if args.metrics_file is not None and (problem := output_file_problem("--metrics-file", args.metrics_file, "wsdash.prom")):
         return usage_error(problem)
     metrics = None
     if args.metrics_port or args.metrics_file:

@@ -111,19 +111,86 @@ def build_plan(health: dict[str, Any] | None, run: dict[str, Any] | None, tiers:
         plan.metrics.append(Criterion("Whole golden path", f"≤ {run_budget:g} s",
                                       minutes(None if total is None else total / 1000),
                                       NOT_MEASURED if total is None else total / 1000 <= run_budget))
-    if tiers:
-        ran_tiers = [t for t in tiers if t.get("status") not in ("blocked", "cancelled")]
-        total_s = sum(float(t.get("duration_s") or 0) for t in ran_tiers) + (
-            float((run or {}).get("timings", {}).get("total_ms") or 0) / 1000)
-        plan.metrics.append(Criterion("Total test time", "< 30 min", minutes(total_s) if ran_tiers else "—",
-                                      (total_s < TOTAL_TIME_LIMIT_S) if ran_tiers else NOT_MEASURED))
-        unit = next((t for t in tiers if t.get("name") == "unit"), tiers[0])
-        unit_ran = unit.get("status") not in ("blocked", "cancelled")
-        plan.metrics.append(Criterion(f"Unit feedback ({unit.get('title') or unit['name']})", "< 5 min",
-                                      minutes(float(unit.get("duration_s") or 0)) if unit_ran else "not run",
-                                      (float(unit.get("duration_s") or 0) < FEEDBACK_LIMIT_S) if unit_ran else NOT_MEASURED))
+    if tiers is not None:
+        if not tiers:  # the tiers were asked for and none ran: nothing was shown to pass
+            plan.criteria.insert(0, Criterion("Tiers", "every tier meets its target", "no tier ran", NOT_MEASURED))
+        plan.metrics.append(total_time(tiers, run))
+        plan.metrics.append(unit_feedback(tiers))
     if health is not None:
-        down = [t["name"] for t in health.get("targets", []) if t.get("required") and t.get("status") != "up"]
-        plan.metrics.append(Criterion("Required services healthy", "all up",
-                                      "all up" if not down else f"down: {', '.join(down)}", not down))
+        plan.metrics.append(required_services(health))
     return plan
+
+
+def _label(tier: dict[str, Any]) -> str:
+    return str(tier.get("title") or tier["name"])
+
+
+def timed(tier: dict[str, Any]) -> bool:
+    """Whether a tier's duration is the time its suite takes: it ran to its end (passed or failed),
+    something ran (an opaque command has no tests to count), and it says how long it took. An
+    errored, timed-out, blocked or cancelled tier, or one where every test skipped, took some time
+    but not the suite's: 1.6 s of a pytest that could not start is no feedback in 1.6 s."""
+    if tier.get("status") not in ("passed", "failed") or tier.get("duration_s") is None:
+        return False
+    return tier.get("kind") == "command" or ran_and_skipped(tier)[0] > 0
+
+
+def _untimed_why(tier: dict[str, Any]) -> str:
+    status = tier.get("status")
+    if status in ("blocked", "cancelled"):
+        return f"not run ({status})"
+    if tier.get("duration_s") is None:
+        return "no duration in its results"
+    if status not in ("passed", "failed"):
+        return f"it ended in {status}, {ran_and_skipped(tier)[0]} ran"
+    return "no test ran"
+
+
+def total_time(tiers: Sequence[dict[str, Any]], run: dict[str, Any] | None) -> Criterion:
+    """Total test time < 30 min: the tiers' times and the golden path's. A tier that did not run to
+    its end leaves the total unknown — unless what did run is already over the limit."""
+    name, goal = "Total test time", "< 30 min"
+    if not tiers:
+        return Criterion(name, goal, "no tier ran", NOT_MEASURED)
+    total_s = sum(float(t["duration_s"]) for t in tiers if t.get("duration_s") is not None) + (
+        float(((run or {}).get("timings") or {}).get("total_ms") or 0) / 1000)
+    untimed = [_label(t) for t in tiers if not timed(t)]
+    if total_s >= TOTAL_TIME_LIMIT_S:
+        return Criterion(name, goal, minutes(total_s) + (" and more" if untimed else ""), False)
+    if untimed:
+        return Criterion(name, goal, f"not measured — {', '.join(untimed)} did not run to the end "
+                                     f"({minutes(total_s)} so far)", NOT_MEASURED)
+    return Criterion(name, goal, minutes(total_s), True)
+
+
+def unit_feedback(tiers: Sequence[dict[str, Any]]) -> Criterion:
+    """Unit feedback < 5 min: the `unit` tier's time (else the first tier's), if it ran to its end;
+    a tier stopped past the limit (a timeout) is over it whatever else."""
+    if not tiers:
+        return Criterion("Unit feedback", "< 5 min", "no tier ran", NOT_MEASURED)
+    unit = next((t for t in tiers if t.get("name") == "unit"), tiers[0])
+    name, goal = f"Unit feedback ({_label(unit)})", "< 5 min"
+    duration = unit.get("duration_s")
+    if duration is not None and float(duration) >= FEEDBACK_LIMIT_S:
+        return Criterion(name, goal, minutes(float(duration)), False)
+    if not timed(unit):
+        return Criterion(name, goal, f"not measured — {_untimed_why(unit)}", NOT_MEASURED)
+    return Criterion(name, goal, minutes(float(duration)), True)
+
+
+def required_services(health: dict[str, Any]) -> Criterion:
+    """Required services healthy: every target the check marked required is up. A check of no
+    service measured nothing; one that marks none required holds, and says so."""
+    name, goal = "Required services healthy", "all up"
+    targets = health.get("targets") or []
+    if not targets:
+        return Criterion(name, goal, "no service was checked", NOT_MEASURED)
+    required = [t for t in targets if t.get("required")]
+    down = [t["name"] for t in required if t.get("status") != "up"]
+    if down:
+        return Criterion(name, goal, f"down: {', '.join(down)}", False)
+    if health.get("ok") is False:  # the check's own verdict disagrees (an edited file): never a pass
+        return Criterion(name, goal, "the check did not pass, though no required service is down", False)
+    if not required:
+        return Criterion(name, goal, f"none required ({len(targets)} checked)", True)
+    return Criterion(name, goal, "all up", True)
