@@ -89,3 +89,18 @@ def test_required_services_without_a_required_one_or_against_the_checks_verdict(
     assert plan_rows(health={"ok": True, "targets": [down_optional]})["Required services healthy"].measured == "none required (1 checked)"
     contradicted = plan_rows(health={"ok": False, "targets": [{"name": "local", "status": "up", "required": True}]})
     assert contradicted["Required services healthy"].ok is False
+
+
+def test_a_command_tier_is_judged_by_its_exit_status(cli, tmp_path: Path) -> None:
+    """A linter tier that passed (`tiers run` exit 0) was "❌ — · 0 ran" in the report, exit 1: a
+    command has no tests to count; its exit status is what it measured."""
+    (tmp_path / "wsdash.toml").write_text(
+        '[[tiers]]\nname = "lint"\ncommand = ["python", "-c", "pass"]\n'
+        '[[tiers]]\nname = "types"\ncommand = ["python", "-c", "raise SystemExit(3)"]\n', encoding="utf-8")
+    tiers = cli("tiers", "run", "--json", cwd=tmp_path, timeout=120)
+    (tmp_path / "tiers.json").write_text(tiers.stdout, encoding="utf-8")
+    out = cli("report", "--tiers-json", "tiers.json", "--no-health", "--no-golden-path", "--json", cwd=tmp_path)
+    got = rows(json.loads(out.stdout))
+    assert got["lint"] == {**got["lint"], "ok": True, "goal": "exit 0", "measured": "exit 0"}
+    assert got["types"]["ok"] is False and got["types"]["measured"].startswith("exit 3")
+    assert out.returncode == 1  # types failed

@@ -77,6 +77,12 @@ def tier_criterion(tier: dict[str, Any]) -> Criterion:
     if status in ("blocked", "cancelled"):
         why = tier.get("message") or status or "not run"
         return Criterion(tier.get("title") or tier["name"], goal, f"not run — {why}", NOT_MEASURED)
+    if tier.get("kind") == "command":  # an opaque command (a linter): its exit status is the result, no tests to count
+        code = tier.get("exit_code")
+        measured = f"exit {code}" if code is not None else "did not finish"
+        if status != "passed" and tier.get("message"):
+            measured += f" — {tier['message']}"
+        return Criterion(tier.get("title") or tier["name"], "exit 0", measured, status == "passed")
     skip_note = f" · {ran} of {ran + skipped} ran, {skipped} skipped" if skipped else f" · {ran} ran"
     measured = f"{pct(tier.get('pass_rate'))}{skip_note}"
     if status != "passed" and tier.get("message"):
