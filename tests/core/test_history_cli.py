@@ -114,6 +114,10 @@ def test_tier_runs_are_kept(cli, tmp_path: Path, private_history: Path) -> None:
     assert tiers[1].started_at <= tiers[0].started_at
     shown = cli("history", "--tiers", "--config", str(cfg)).stdout
     assert "broken" in shown and "failed" in shown
+    # A tier name not in the history says which are; --target (golden-path runs only) is refused, not ignored.
+    assert "no runs of tier 'unit' in this window (tiers in the history: broken, ok)" in cli("history", "--tiers", "unit", "--config", str(cfg)).stdout
+    refused = cli("history", "--tiers", "ok", "--target", "staging", "--config", str(cfg))
+    assert refused.returncode == 2 and "tier runs are kept by tier" in refused.stderr
     cli("--no-history", "tiers", "run", "--config", str(cfg))
     cli("tiers", "run", "ok", "--no-history", "--config", str(cfg))
     with History(private_history) as db:

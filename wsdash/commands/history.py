@@ -117,6 +117,8 @@ def _runs(args: argparse.Namespace, db: Any, cfg: Any) -> int:
 def _tiers(args: argparse.Namespace, db: Any, cfg: Any) -> int:
     from wsdash.commands.history_table import print_tier_table
 
+    if getattr(args, "target", None) is not None:  # tier runs are kept by tier, not by target
+        return usage_error("--target picks golden-path runs; tier runs are kept by tier: `history --tiers NAME`")
     limit = args.limit if args.limit is not None else (0 if (args.json or args.csv) else TABLE_ROWS)
     records = db.tier_runs(args.tiers or None, args.since, limit or None)
     if args.json:
@@ -126,7 +128,13 @@ def _tiers(args: argparse.Namespace, db: Any, cfg: Any) -> int:
 
         print_tier_csv(records, sys.stdout)
     else:
-        print_tier_table(records[::-1], sys.stdout) if records else print("no tier runs in this window")
+        if records:
+            print_tier_table(records[::-1], sys.stdout)
+        else:
+            known = db.targets(tiers=True)
+            unknown = bool(args.tiers) and args.tiers not in known
+            said = f"no runs of tier {args.tiers!r} in this window" if args.tiers else "no tier runs in this window"
+            print(said + (f" (tiers in the history: {', '.join(known)})" if unknown and known else ""))
         _footer(db, cfg)
     return 0
 

@@ -246,11 +246,12 @@ class History:
         except sqlite3.Error as exc:
             raise _error(self.path, exc, "read") from None
 
-    def targets(self) -> list[str]:
+    def targets(self, *, tiers: bool = False) -> list[str]:
+        """The target names of the golden-path runs kept, or the tier names of the tier runs."""
         from wsdash.core.history_summary import target_names
 
         try:
-            return target_names(self._db)
+            return target_names(self._db, *(("tier_runs", "tier") if tiers else ()))
         except sqlite3.Error as exc:
             raise _error(self.path, exc, "read") from None
 

@@ -48,13 +48,14 @@ def summaries(db: sqlite3.Connection, target: str | None, since: float | None) -
     return [s for s in out if s.runs or target]
 
 
-def target_names(db: sqlite3.Connection) -> list[str]:
-    """Every target name, sorted: one index seek per name, not a scan of the runs."""
+def target_names(db: sqlite3.Connection, table: str = "runs", column: str = "target") -> list[str]:
+    """Every target name (or tier name: `tier_runs`, `tier`), sorted: one index seek per name, not
+    a scan of the runs."""
     names: list[str] = []
-    row = db.execute("SELECT min(target) FROM runs").fetchone()
+    row = db.execute(f"SELECT min({column}) FROM {table}").fetchone()
     while row[0] is not None:
         names.append(row[0])
-        row = db.execute("SELECT min(target) FROM runs WHERE target > ?", (row[0],)).fetchone()
+        row = db.execute(f"SELECT min({column}) FROM {table} WHERE {column} > ?", (row[0],)).fetchone()
     return names
 
 
