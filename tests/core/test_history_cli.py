@@ -133,8 +133,9 @@ def test_diff_two_recordings_and_last_good_against_last(cli, server_thread, tmp_
     assert "verdict: passed → FAILED" in out.stdout
     assert "events only in A: tool_completed" in out.stdout
     assert "missing [tool_completed]" in out.stdout
-    same = cli("diff", str(good), str(good))
-    assert same.returncode == 0 and "only timings differ" in same.stdout
+    same = cli("diff", str(good), os.path.join(str(tmp_path), ".", "good.jsonl"))  # one recording, two names
+    assert same.returncode == 0 and "are the same run, one recording (passed): nothing to compare." in same.stdout, same.stdout
+    assert json.loads(cli("diff", str(good), str(good), "--json").stdout)["same_run"] is True
     # the same two runs from the history: the recording, the target and ids come along
     hist = cli("diff", "last-good", "last", "--json")
     data = json.loads(hist.stdout)
@@ -151,7 +152,12 @@ def test_diff_two_recordings_and_last_good_against_last(cli, server_thread, tmp_
     assert json.loads(cli("diff", "last-good", "last", "--json").stdout)["same_run"] is True
 
 
-def test_diff_says_what_it_cannot_find(cli, server_thread) -> None:
+def test_diff_says_what_it_cannot_find(cli, server_thread, tmp_path: Path) -> None:
+    # a file name that is not there, or a folder: said as such ("is not a recording file, a run id …")
+    assert "gone.jsonl does not exist" in cli("diff", "gone.jsonl", "gone.jsonl", cwd=tmp_path).stderr
+    assert f"{tmp_path} is a folder, not a recording" in cli("diff", str(tmp_path), str(tmp_path)).stderr
+    (tmp_path / "1").write_text("not a recording", encoding="utf-8")  # `1` is run #1, not this file (./1 is)
+    assert "does not exist yet" in cli("diff", "1", "1", cwd=tmp_path).stderr
     empty = cli("diff", "last-good", "last")
     assert empty.returncode == 2 and "does not exist yet" in empty.stderr
     gp(cli, server_thread, "missing:agent_thinking")

@@ -47,13 +47,17 @@ def run(args: argparse.Namespace) -> int:
     finally:
         resolver.close()
     d = diff_runs(a, b)
-    # `last-good last` right after a passing run names one run twice: say so, not "only timings differ".
-    same_run = a.id is not None and a.id == b.id
+    # `last-good last` right after a passing run names one run twice (or one recording, by two
+    # paths): say so, not "only timings differ".
+    same_run = (a.id is not None and a.id == b.id) or (
+        a.id is None and b.id is None and a.recording is not None and _same_file(a.recording, b.recording))
     if args.json:
         print_json({**d.to_json(), "same_run": same_run})
     elif same_run:
-        print(f"{args.a} and {args.b} are the same run, #{a.id} ({a.verdict}): nothing to compare"
-              + (" — the last run passed, so nothing has broken since it last worked." if a.verdict == "passed" else "."))
+        which = f"#{a.id}" if a.id is not None else "one recording"
+        print(f"{args.a} and {args.b} are the same run, {which} ({a.verdict}): nothing to compare"
+              + (" — the last run passed, so nothing has broken since it last worked."
+                 if a.verdict == "passed" and a.id is not None else "."))
     else:
         print_diff(d, (args.a, args.b), sys.stdout)
     return exit_codes.OK if d.same else exit_codes.FAILED
@@ -86,9 +90,14 @@ class _Resolver:
         return self.db
 
     def get(self, ref: str) -> Any:
-        if os.path.isfile(ref):
-            return _from_recording(ref)
         key = ref.strip().lstrip("#")
+        if not (key.isdigit() or key in NAMED):  # a run id or a keyword first: a file named `3` or `last` is ./3, ./last
+            if os.path.isfile(ref):
+                return _from_recording(ref)
+            if os.path.isdir(ref):
+                raise NotFound(f"{ref} is a folder, not a recording")
+            if os.sep in ref or (os.altsep and os.altsep in ref) or "." in ref:
+                raise NotFound(f"{ref} does not exist (a recording file, a run id such as 12, or one of {', '.join(NAMED)})")
         if key.isdigit():
             rec = self._history().run(int(key))
             if rec is None:
@@ -111,6 +120,13 @@ class _Resolver:
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
+
+
+def _same_file(a: str, b: str | None) -> bool:
+    try:
+        return b is not None and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _from_recording(path: str) -> Any:
