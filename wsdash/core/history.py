@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, schema_version
+from wsdash.core.history_migrations import MIGRATIONS, NewerSchema, migrate, needs_migration, our_tables, schema_version
 from wsdash.core.history_rows import DamagedRow, run_of, tier_of
 from wsdash.core.history_wal import WAL_SIZE_LIMIT, checkpoint_due, keep_wal_on_close, to_wal
 
@@ -322,11 +322,12 @@ class _Immediate:
 
 def _refuse_a_foreign_database(db: sqlite3.Connection, path: Path) -> None:
     """A history path pointing at another application's SQLite file (WSDASH_HISTORY_PATH=app.db)
-    had wsdash's tables added to it and its journal switched to WAL. Ours says its schema version
-    in the header; a file with none that already holds tables is someone else's."""
-    if db.execute("PRAGMA user_version").fetchone()[0] != 0:
-        return
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 4")]
+    had wsdash's tables added to it and its journal switched to WAL. Judged by the tables alone, in
+    one read: a schema version is no proof (another process may be migrating a new file this very
+    moment, a restored dump has none, another application may set its own)."""
+    ours = our_tables()
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    tables = [n for n in names if n not in ours]
     if tables:
         raise HistoryError(f"{path} is not a wsdash run history: it is another SQLite database (tables: {', '.join(tables[:3])}"
                            f"{', …' if len(tables) > 3 else ''}); point [history] path or WSDASH_HISTORY_PATH at a file of its own")

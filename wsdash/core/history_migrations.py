@@ -38,6 +38,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 
 
+def our_tables() -> set[str]:
+    """Every table the migrations create: what a wsdash history may hold (history.py tells another
+    application's database by any other)."""
+    import re
+
+    return {m for step in MIGRATIONS for sql in step for m in re.findall(r"CREATE TABLE (\w+)", sql)}
+
+
 def schema_version() -> int:
     return len(MIGRATIONS)
 
