@@ -109,8 +109,9 @@ def test_config_merges_file_over_builtins_and_env_over_file(tmp_path: Path) -> N
     ("colour = 'red'\n", "unknown top-level key"),
     # a target `check` could not probe (it means the daemon), or one no flag or variable can name
     ("[targets.docker]\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.'docker'\]: 'docker' is the Docker daemon's name"),
-    ("[targets.'']\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.''\]: a target's name is letters, digits"),
-    ("[targets.'a,b']\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.'a,b'\]: a target's name is letters, digits"),
+    ("[targets.'']\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.''\]: a target's name is one word without commas"),
+    ("[targets.'a,b']\nws_url = 'ws://127.0.0.1:9/ws'\n", r"\[targets.'a,b'\]: a target's name is one word without commas"),
+    ("[targets.'eu prod']\nws_url = 'ws://127.0.0.1:9/ws'\n", "one word without commas"),
 ])
 def test_wrong_config_says_what_and_where(tmp_path: Path, text: str, needle: str) -> None:
     (tmp_path / "wsdash.toml").write_text(text, encoding="utf-8")
@@ -198,3 +199,14 @@ def test_a_relative_history_path_in_a_file_is_the_files_neighbour(tmp_path: Path
     cfg = load_config(str(tmp_path / "wsdash.toml"), env={})
     assert cfg.history.path == str(tmp_path / "runs" / "h.sqlite3")
     assert load_config(str(tmp_path / "wsdash.toml"), env={"WSDASH_HISTORY_PATH": "mine.sqlite3"}).history.path == "mine.sqlite3"
+
+
+def test_a_target_name_with_a_dot_or_capitals_works_and_its_variables_reach_it(tmp_path: Path) -> None:
+    """The review: `[targets."eu.prod"]` worked before names were checked, and `[targets.Prod]` was
+    unreachable by WSDASH_PROD_WS_URL (the variable's name was lowercased), which was then "not
+    read: did you mean WSDASH_PROD_WS_URL?" — the very variable set."""
+    (tmp_path / "wsdash.toml").write_text("[targets.'eu.prod']\nws_url = 'ws://127.0.0.1:9/ws'\n"
+                                          "[targets.Prod]\nws_url = 'ws://127.0.0.1:9/ws'\n", encoding="utf-8")
+    cfg = load_config(str(tmp_path / "wsdash.toml"), env={"WSDASH_PROD_WS_URL": "ws://127.0.0.1:7/ws"})
+    assert cfg.target("eu.prod").ws_url == "ws://127.0.0.1:9/ws"
+    assert cfg.target("Prod").ws_url == "ws://127.0.0.1:7/ws" and cfg.ignored_env == []

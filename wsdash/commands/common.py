@@ -35,8 +35,9 @@ def add_shared_flags(parser: argparse.ArgumentParser | Any, *names: str, top_lev
     """The flags a user may put before or after the subcommand. On the subcommand their default is
     SUPPRESS, so an absent flag leaves the top-level value in place and a present one wins.
 
-    `names` are the ones the subcommand reads (`unused_shared_flag` refuses the others, given
-    before it); `--no-history` is accepted by every one: nothing to leave out is no error."""
+    `names` are the ones the subcommand reads (`unused_shared_flag` refuses --record and --present
+    given before one that does not); `--no-history` is accepted by every one: nothing to leave out
+    is no error."""
     chosen = tuple(_SHARED) if top_level else tuple(dict.fromkeys((*names, "no-history")))
     for name in chosen:
         default = (False if name == "present" else None) if top_level else argparse.SUPPRESS
@@ -50,14 +51,20 @@ def reads_shared(parser: argparse.ArgumentParser | Any, *names: str) -> None:
     parser.set_defaults(_reads_shared=tuple(dict.fromkeys((*(parser.get_default("_reads_shared") or ()), *names))))
 
 
+# Flags whose effect a user waits to see (a file, a view): given where nothing reads them, refused.
+# --config, --target and --no-history have nothing to do there and are no error: an alias such as
+# `wsdash --config ~/proj/wsdash.toml` must still run replay, serve and web.
+_EXPECTED_TO_SHOW = ("record", "present")
+
+
 def unused_shared_flag(args: argparse.Namespace) -> str | None:
-    """A shared flag given before a subcommand that does not read it (`wsdash --record runs/ history`):
-    said, not silently ignored. None for the dashboard (no subcommand: it reads them all)."""
+    """--record or --present given before a subcommand that does not read it (`wsdash --record runs/
+    history`): said, not silently ignored. None for the dashboard (no subcommand: it reads them all)."""
     reads = getattr(args, "_reads_shared", None)
     if reads is None:
         return None
-    for name in _SHARED:
-        if name != "no-history" and name not in reads and getattr(args, name.replace("-", "_"), None) not in (None, False):
+    for name in _EXPECTED_TO_SHOW:
+        if name not in reads and getattr(args, name, None) not in (None, False):
             return f"--{name}"
     return None
 

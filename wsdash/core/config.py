@@ -247,8 +247,8 @@ def _target_name_problem(name: str) -> str | None:
 
     if name == "docker":
         return "'docker' is the Docker daemon's name in `wsdash check`: give the target another name"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
-        return "a target's name is letters, digits, '-' and '_' (it is typed after --target and in WSDASH_<NAME>_WS_URL)"
+    if not name or re.search(r"[\s,]", name):
+        return "a target's name is one word without commas (it is typed after --target and in `check --only a,b`)"
     return None
 
 
@@ -321,6 +321,8 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
             continue
         suffix = next((k for k in keys_by_len if rest.endswith("_" + k.upper()) and len(rest) > len(k) + 1), None)
         name = rest[: -len(suffix) - 1].lower().replace("__", "-") if suffix else None
+        # a variable spells its target in capitals: [targets.Prod] is read from WSDASH_PROD_… too
+        name = next((t for t in cfg.targets if t.lower() == name), name) if name else None
         if suffix and name in cfg.targets:
             _merge_target(cfg, name, {suffix: value}, source, var)
         elif (why := _unread_because(var, rest, section, name, cfg)) is not None:
