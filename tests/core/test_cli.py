@@ -327,3 +327,14 @@ def test_a_mistyped_override_is_noted_before_the_run_and_listed_by_config_show(s
     assert json.loads(shown.stdout)["ignored_env"] == [note.removeprefix("wsdash: note: ")]
     assert run_cli("config", "show", "--config", os.devnull, env=env, cwd=tmp_path).stdout.endswith(
         "variables not read:\n  ! " + note.removeprefix("wsdash: note: ") + "\n")
+
+
+def test_a_variable_named_by_token_env_is_not_noted_as_unread(server_thread, tmp_path: Path) -> None:
+    """The review: `--token-env WSDASH_LOCAL_TOKEN` read it, and the run passed, under a note that
+    it was "not read: did you mean WSDASH_LOCAL_TOKEN_ENV"."""
+    from wsdash.core.auth import mint_token
+
+    env = {"WSDASH_LOCAL_TOKEN": mint_token(SECRET)}
+    out = run_cli("golden-path", "--url", server_thread.url, "--token-env", "WSDASH_LOCAL_TOKEN", "--config", os.devnull, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "WSDASH_LOCAL_TOKEN" not in out.stderr, out.stderr

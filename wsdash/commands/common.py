@@ -316,13 +316,16 @@ def output_file_problem(flag: str, path: str, example: str) -> str | None:
 _NOTED: set[str] = set()
 
 
-def load_config_noted(path: Any = None, env: Any = None) -> Any:
+def load_config_noted(path: Any = None, env: Any = None, *, also_read: Iterable[str | None] = ()) -> Any:
     """core.config.load_config, then a note on stderr for each WSDASH_* variable it did not read
     but looks meant to (a typo, a target not configured): an override that silently did nothing
-    would have the run judged against the wrong place. Each note once per process."""
+    would have the run judged against the wrong place. Each note once per process. `also_read`:
+    variables a flag names (`--token-env WSDASH_LOCAL_TOKEN`), read though no config key says so."""
     from wsdash.core.config import load_config
 
     cfg = load_config(path, env=env)
+    read = {name for name in also_read if name}
+    cfg.ignored_env = [m for m in cfg.ignored_env if m.split(" ", 1)[0] not in read]
     for message in cfg.ignored_env:
         if message not in _NOTED:
             _NOTED.add(message)

@@ -65,7 +65,7 @@ def resolve_run_endpoint(args: argparse.Namespace) -> RunEndpoint:
         if (problem := ws_url_problem(url)) is not None:
             raise ConfigError(f"--url {problem}")
     else:
-        cfg = load_config_noted(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None), also_read=(getattr(args, "token_env", None),))
         target = cfg.target(getattr(args, "target", None))
         url, auth, tls_verify = target.ws_url, target.auth, target.tls_verify
     for flag, value in (("--token", args.token), ("--token-env", args.token_env), ("--secret", args.secret),

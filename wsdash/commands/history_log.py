@@ -41,7 +41,7 @@ def _settings(args: argparse.Namespace, cfg: Config | None) -> tuple[HistoryConf
         from wsdash.core.config import ConfigError
 
         try:
-            cfg = load_config_noted(getattr(args, "config", None))
+            cfg = load_config_noted(getattr(args, "config", None), also_read=(getattr(args, "token_env", None),))
         except ConfigError as exc:
             return None, None, f"the run history was not written: {exc}"
     return (cfg.history if cfg.history.enabled else None), cfg, None

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = None
     try:
-        cfg = load_config_noted(getattr(args, "config", None))
+        cfg = load_config_noted(getattr(args, "config", None), also_read=(getattr(args, "token_env", None),))
     except ConfigError as exc:
         if not args.url:
             return usage_error(str(exc))
