@@ -120,3 +120,13 @@ def test_the_refusal_names_the_flag_and_the_command(cli, tmp_path: Path) -> None
     out = cli("--record", "runs", "history", cwd=tmp_path)
     assert out.returncode == 2 and "--record does not apply to `wsdash history`" in out.stderr, out.stderr
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("argv", [["history"], ["tiers", "run"], ["diff", "last", "last"], ["golden-path"], []])
+def test_an_empty_target_is_refused_before_any_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`--target "$UNSET"`: history listed every target's runs, tiers run ran every tier and diff
+    took the newest run's target (the review found the empty check in one home of three)."""
+    for where in ([*argv, "--target", ""], ["--target", "", *argv]):
+        with pytest.raises(SystemExit) as exit_:
+            build_parser().parse_args(where)
+        assert exit_.value.code == 2 and "expected a target's name" in capsys.readouterr().err

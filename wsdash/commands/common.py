@@ -20,9 +20,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(exit_codes.USAGE, f"{self.prog}: error: {message}\n")
 
 
+def target_name(text: str) -> str:
+    """A --target: not empty (`--target "$UNSET"` listed every target's runs, ran every tier and
+    diffed the newest run's target; a config's name rules are core/config.py's)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a target's name (or a --url run's URL), got an empty one")
+    return text
+
+
 _SHARED = {
     "config": dict(metavar="FILE", help="configuration file (default: ./wsdash.toml, else the user config dir)"),
-    "target": dict(metavar="NAME", help="the configured target to use (default: default_target)"),
+    "target": dict(metavar="NAME", type=target_name, help="the configured target to use (default: default_target)"),
     "record": dict(metavar="PATH", help="record golden-path runs as JSON lines (secrets redacted): "
                    "a directory gets one file per run; golden-path also takes a file name"),
     "present": dict(action="store_true", help="open in the presentation view: plain words, a big verdict, "

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Sequence, TextIO
 
-from wsdash.commands.common import add_shared_flags, load_config_noted, output_file_problem, reads_shared
+from wsdash.commands.common import add_shared_flags, load_config_noted, output_file_problem, reads_shared, target_name
 from wsdash.commands.term import isatty, silence
 from wsdash.core import exit_codes
 
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p_run.add_argument("names", nargs="*", metavar="NAME", help="tiers to run, in this order (default: all)")
     p_run.add_argument(
-        "--target", default=argparse.SUPPRESS, metavar="NAME",
+        "--target", default=argparse.SUPPRESS, metavar="NAME", type=target_name,
         help="point the tiers at a configured target: each tier's [tiers.target_env.NAME] variables (plus WSDASH_TARGET and "
         "WSDASH_WS_URL) are set and the tier requires that target instead of its own requires",
     )
