@@ -236,3 +236,16 @@ def test_a_venv_folder_given_as_python_points_at_its_interpreter(platform: str, 
     monkeypatch.setattr(sys, "platform", platform)
     assert str(tmp_path.joinpath(*inside)) in (interpreter_problem(str(tmp_path)) or "")
     assert interpreter_problem("python3") is None  # a bare name: PATH's business, at run time
+
+
+def test_on_windows_an_interpreter_path_without_exe_is_the_exe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """CreateProcess runs `.venv\\Scripts\\python` as python.exe; the up-front check said "does not exist" (review)."""
+    from wsdash.commands.tiers import interpreter_problem
+
+    (tmp_path / "Scripts").mkdir()
+    (tmp_path / "Scripts" / "python.exe").write_bytes(b"")
+    python = str(tmp_path / "Scripts" / "python")
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert interpreter_problem(python) is None
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert interpreter_problem(python) == "does not exist"

@@ -119,7 +119,12 @@ def interpreter_problem(python: str) -> str | None:
     if os.path.isdir(python):  # the venv itself: say where its interpreter is
         inside = os.path.join(python, "Scripts", "python.exe") if sys.platform == "win32" else os.path.join(python, "bin", "python")
         return f"is a folder, not an interpreter — a virtual environment's is {inside} —"
-    return None if os.path.exists(python) else "does not exist"
+    if os.path.exists(python):
+        return None
+    # Windows' CreateProcess adds .exe to a name without an extension: ".venv/Scripts/python" starts.
+    if sys.platform == "win32" and not os.path.splitext(python)[1] and os.path.isfile(python + ".exe"):
+        return None
+    return "does not exist"
 
 
 def select_tiers(specs: Sequence[TierSpec], names: Sequence[str]) -> list[TierSpec]:
