@@ -114,3 +114,24 @@ def test_a_saved_file_the_other_flags_would_ignore_is_a_usage_error(args: tuple[
     out = cli("report", *args, cwd=tmp_path)
     assert out.returncode == 2, out.stdout + out.stderr
     assert says in out.stderr and out.stderr.count("\n") == 1 and out.stdout == "", out.stderr
+
+
+def test_a_folder_is_named_as_one_where_opening_it_says_permission_denied(tmp_path, monkeypatch) -> None:
+    """Windows' open() of a folder raises PermissionError (not IsADirectoryError): the report blamed
+    permissions (review)."""
+    import builtins
+
+    import pytest
+
+    from wsdash.commands.report_saved import ReportError, _File, load_json
+
+    real_open = builtins.open
+
+    def windows_open(path, *args, **kwargs):
+        if str(path) == str(tmp_path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", windows_open)
+    with pytest.raises(ReportError, match="is a folder"):
+        load_json(_File("--tiers-json", str(tmp_path), "wsdash tiers run --json"))

@@ -67,11 +67,13 @@ def _depth(data: Any) -> int:
 def load_json(file: _File) -> Any:
     """The file's JSON: UTF-8 with or without a BOM, or UTF-16/32 (what Windows PowerShell 5.1's `>`
     writes; JSON allows it and `json.loads` detects it from the bytes)."""
+    import os
+
+    if os.path.isdir(file.path):  # asked first: Windows' open() says "Permission denied" for a folder
+        raise ReportError(f"{file.flag} {file.path} is a folder: give the file `{file.command}` wrote")
     try:
         with open(file.path, "rb") as f:
             raw = f.read()
-    except IsADirectoryError:
-        raise ReportError(f"{file.flag} {file.path} is a folder: give the file `{file.command}` wrote") from None
     except OSError as exc:
         raise ReportError(f"{file.flag} {file.path}: {exc.strerror or exc}") from None
     if not raw.strip():
