@@ -258,3 +258,11 @@ def test_a_metrics_file_that_could_not_be_written_is_refused_before_the_first_ru
     out = cli("watch", "--url", server_thread.url, "--secret", SECRET, "--runs", "1", "--metrics-file", where, cwd=tmp_path)
     assert out.returncode == 2, out.stdout + out.stderr
     assert says.replace("{root}", str(tmp_path / "gone")) in out.stderr and out.stdout == ""
+
+
+def test_a_refused_metrics_file_leaves_no_record_folder_behind(cli, server_thread, tmp_path: Path) -> None:
+    """--record's folder was made before --metrics-file was refused (review)."""
+    out = cli("watch", "--url", server_thread.url, "--secret", SECRET, "--runs", "1", "--record", "runs", "--metrics-file", "",
+              cwd=tmp_path)
+    assert out.returncode == 2 and "--metrics-file needs a file name" in out.stderr, out.stderr
+    assert not (tmp_path / "runs").exists()

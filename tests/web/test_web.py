@@ -150,6 +150,9 @@ def test_a_host_that_does_not_resolve_is_named(tmp_path: Path) -> None:
     (["replay", "."], ". is a folder"),
     (["history"], "a tab shows the dashboard: give the dashboard's flags, `demo …` or `replay FILE`, not `history`"),
     (["--target", "nowhere"], "unknown target 'nowhere'"),
+    (["demo", "--headless"], "a tab shows the dashboard: leave out --headless"),
+    (["--help"], "that prints and ends; a tab shows the dashboard"),
+    (["--record", "runs", "replay", "run.jsonl"], "--record does not apply to `wsdash replay`"),
 ])
 def test_a_tab_command_that_cannot_open_the_dashboard_is_refused_before_serving(tmp_path: Path, tab: list[str], says: str) -> None:
     """It started serving, and each browser tab showed the error after loading."""

@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, TokenError) as exc:
         return usage_error(str(exc))
     every = args.every or (cfg.watch.every_s if cfg is not None else 60.0)
+    if args.metrics_file is not None and (problem := output_file_problem("--metrics-file", args.metrics_file, "wsdash.prom")):
+        return usage_error(problem)  # before --record's folder is made: a refused run leaves nothing behind
     record_dir = getattr(args, "record", None)
     if record_dir:
         if os.path.exists(record_dir) and not os.path.isdir(record_dir):
@@ -89,8 +91,6 @@ def run(args: argparse.Namespace) -> int:
             os.makedirs(record_dir, exist_ok=True)
         except OSError as exc:
             return usage_error(f"--record {record_dir}: cannot create the directory: {exc.strerror or exc}")
-    if args.metrics_file is not None and (problem := output_file_problem("--metrics-file", args.metrics_file, "wsdash.prom")):
-        return usage_error(problem)
     metrics = None
     if args.metrics_port or args.metrics_file:
         from wsdash.services.watch.metrics import MetricsUnavailable, WatchMetrics

@@ -70,12 +70,20 @@ def tab_command_problem(extra: list[str], args: argparse.Namespace) -> str | Non
         return None
     said = io.StringIO()
     try:
-        with contextlib.redirect_stderr(said):
+        with contextlib.redirect_stderr(said), contextlib.redirect_stdout(io.StringIO()):
             tab = build().parse_args(extra)
-    except SystemExit:
+    except SystemExit as exit_:
+        if exit_.code == 0:  # --help, --version: they print and end, in each tab
+            return "that prints and ends; a tab shows the dashboard"
         return said.getvalue().strip().splitlines()[-1].removeprefix("wsdash: error: ") if said.getvalue().strip() else "its arguments are not valid"
     if tab.command not in (None, "demo", "replay"):
         return f"a tab shows the dashboard: give the dashboard's flags, `demo …` or `replay FILE`, not `{tab.command}`"
+    if getattr(tab, "headless", False):
+        return "a tab shows the dashboard: leave out --headless"
+    from wsdash.commands.common import unused_shared_flag
+
+    if (flag := unused_shared_flag(tab)) is not None:
+        return f"{flag} does not apply to `wsdash {tab.command}`"
     if tab.command is None:  # the dashboard: its config and target (the tab said "unknown target")
         from wsdash.core.config import ConfigError, load_config
 
@@ -84,8 +92,6 @@ def tab_command_problem(extra: list[str], args: argparse.Namespace) -> str | Non
         except ConfigError as exc:
             return str(exc)
     if tab.command == "replay":
-        if getattr(tab, "headless", False):
-            return "a tab shows the dashboard: leave out --headless"
         if not os.path.isfile(tab.file):
             return f"{tab.file} {'is a folder' if os.path.isdir(tab.file) else 'does not exist'}"
     return None
