@@ -1,0 +1,162 @@
+"""A recording no wsdash could have written is named, never judged (found by a user-eye sweep).
+
+Each case is a recording as `Run` + `Recorder` write it, with one thing changed by hand: a field
+of the wrong type. The reader names the file, the line, the record and the key, and says what
+was expected; `replay`, `diff` and `report --recording` exit 2 with that one line — never a
+traceback, never Python's words (docs/protocol.md §5.10). What wsdash writes, older versions'
+shapes and a cut file still read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from tests.conftest import isolated_dirs
+from tests.ui.helpers import GOLDEN_FRAMES
+from wsdash.core.contract import Budgets
+from wsdash.core.judged_run import Run
+from wsdash.core.recording import Recorder, RecordingError, replay
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.abcdefSIGSIGSIG"
+Records = list[dict[str, Any]]
+
+
+def recorded(path: Path) -> Records:
+    """A passing run as `golden-path --record` writes it (times fixed), read back as records:
+    header, start, open, handshake frame, chat message, six events, a close, end."""
+    with Recorder(path) as rec:
+        run = Run("ws://127.0.0.1:8002/ws", Budgets(), listener=rec)
+        run.token = {"subject": "alice", "expires_in_s": 3600}
+        run.start(100.0, token=run.token, auth="subprotocol+header")
+        run.opened(100.01, 0.01, {"dns_ms": 0.1, "tcp_ms": 0.4, "upgrade_ms": 2.0, "total_ms": 2.6}, "127.0.0.1:8002")
+        run.received(100.011, json.dumps({"type": "connection_established", "data": {"connection_id": "c-1"}}))
+        run.sent(100.02, json.dumps({"type": "user_message"}), is_message=True)
+        for offset, frame in GOLDEN_FRAMES:
+            run.received(100.02 + offset, json.dumps(frame))
+        run.closed(102.0, 1000, "bye", "server")
+        assert run.finish(102.1).ok
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def write(path: Path, records: Records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def kind_at(records: Records, kind: str, nth: int = 0) -> int:
+    """The index of the nth record of a kind."""
+    return [i for i, r in enumerate(records) if r.get("k") == kind][nth]
+
+
+def setting(kind: str, key: str, value: Any, nth: int = 0) -> Callable[[Records], None]:
+    def change(records: Records) -> None:
+        records[kind_at(records, kind, nth)][key] = value
+    return change
+
+
+def dropping(kind: str, key: str) -> Callable[[Records], None]:
+    def change(records: Records) -> None:
+        del records[kind_at(records, kind)][key]
+    return change
+
+
+def error_before_end(records: Records) -> None:
+    records.insert(len(records) - 1, {"k": "error", "t": records[-1]["t"], "error": "string error"})
+
+
+def binary_frame(text: str) -> Callable[[Records], None]:
+    def change(records: Records) -> None:
+        rec = records[kind_at(records, "recv", 1)]
+        del rec["data"]
+        rec["b64"] = text
+    return change
+
+
+# Line numbers: 1 header, 2 start, 3 open, 4 connection_established, 5 the chat message, 6–11 the
+# events, 12 close, 13 end.
+TYPES = {
+    "token-a-string": (setting("start", "token", JWT), ":2: the 'start' record's 'token' is a string of 52 characters"),
+    "token-seconds-a-string": (setting("start", "token", {"subject": None, "expires_in_s": "x"}),
+                               ":2: the 'start' record's 'token.expires_in_s' is \"x\": it should be a number of seconds"),
+    "url-null": (setting("start", "url", None), ":2: the 'start' record's 'url' is null"),
+    "url-a-list": (setting("start", "url", ["x"]), ":2: the 'start' record's 'url' is a list"),
+    "budgets-null": (setting("start", "budgets", None), ":2: the 'start' record's 'budgets' is null"),
+    "budget-a-word": (setting("start", "budgets", {"connect_s": "two", "first_event_s": 5, "run_s": 60, "gap_s": None}),
+                      ":2: the 'start' record's 'budgets.connect_s' is \"two\""),
+    "phases-null": (setting("open", "phases", {"dns_ms": None, "tcp_ms": 0.4}), ":3: the 'open' record's 'phases.dns_ms' is null"),
+    "phases-a-word": (setting("open", "phases", "fast"), ":3: the 'open' record's 'phases' is \"fast\": it should be an object"),
+    "connect-a-word": (setting("open", "connect_s", "slow"), ":3: the 'open' record's 'connect_s' is \"slow\""),
+    "data-a-number": (setting("recv", "data", 12345, 1), ":6: the 'recv' record's 'data' is 12345: it should be the text frame as a string"),
+    "data-an-object": (setting("recv", "data", {"type": "agent_started"}, 1), ":6: the 'recv' record's 'data' is an object"),
+    "no-data": (dropping("recv", "data"), ":4: the 'recv' record has neither 'data' nor 'b64'"),
+    "bad-base64": (binary_frame("!!!notbase64"), ":6: the 'recv' record's 'b64' is \"!!!notbase64\": it should be a binary frame in base64"),
+    "close-code-a-word": (setting("close", "code", "abc"), ":12: the 'close' record's 'code' is \"abc\": it should be a WebSocket close code"),
+    "close-code-huge": (setting("close", "code", 10**20), ":12: the 'close' record's 'code' is 100000000000000000000"),
+    "error-a-string": (error_before_end, ":13: the 'error' record's 'error' is \"string error\": it should be an object"),
+    "timed-out-a-word": (setting("end", "timed_out", "no"), ":13: the 'end' record's 'timed_out' is \"no\": it should be true or false"),
+    "no-t": (dropping("recv", "t"), ":4: the 'recv' record has no 't'"),
+    "t-a-word": (setting("send", "t", "soon"), ":5: the 'send' record's 't' is \"soon\""),
+    "k-a-number": (setting("recv", "k", 5, 1), ":6: the record's 'k' is 5: it should be one of start, open, send, recv"),
+    "k-unknown": (setting("recv", "k", "bogus", 1), ":6: the record's 'k' is \"bogus\""),
+}
+
+
+@pytest.mark.parametrize("change, says", list(TYPES.values()), ids=list(TYPES))
+def test_a_damaged_recording_is_named_with_its_line_and_key(tmp_path: Path, change, says: str) -> None:
+    records = recorded(tmp_path / "good.jsonl")
+    assert replay(tmp_path / "good.jsonl").ok
+    change(records)
+    path = write(tmp_path / "bad.jsonl", records)
+    with pytest.raises(RecordingError) as err:
+        replay(path)
+    assert f"{path}{says}" in str(err.value), str(err.value)
+    assert JWT not in str(err.value)  # a long string is described, not quoted
+
+
+def test_what_wsdash_writes_and_older_shapes_still_read(tmp_path: Path) -> None:
+    records = recorded(tmp_path / "r.jsonl")
+    first = replay(write(tmp_path / "same.jsonl", records)).to_json()
+    # An older wsdash: no version in the header, no budgets, address, close 'by' (and an unknown field, a newer one's)
+    del records[0]["wsdash"], records[1]["budgets"], records[2]["address"], records[-2]["by"]
+    records[kind_at(records, "recv", 1)]["later_field"] = {"ignored": True}
+    old = replay(write(tmp_path / "old.jsonl", records)).to_json()
+    assert old["ok"] and old["checkpoints"] == first["checkpoints"] and old["frames"] == first["frames"]
+
+
+def test_a_cut_recording_keeps_its_documented_verdict(tmp_path: Path) -> None:
+    records = recorded(tmp_path / "r.jsonl")[:9]  # killed after agent_thinking: no close, no end
+    path = tmp_path / "cut.jsonl"
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    last = json.dumps({"k": "recv", "t": 100.9, "data": "{\"type\": \"tool_completed\", \"x\": \"ü\"}"}, ensure_ascii=False)
+    path.write_bytes(text.encode() + last.encode()[: last.encode().index("ü".encode()) + 1])  # cut inside a character
+    result = replay(path)
+    assert result.error.kind == "recording" and "last line (10) was cut off mid-write" in result.error.message
+    assert result.exit_code == 1 and result.verdict.checkpoints["agent_thinking"] is not None
+
+
+# ---- the commands ------------------------------------------------------------------------------
+
+COMMANDS = {
+    "replay": lambda bad, good: ["replay", bad, "--headless"],
+    "replay-json": lambda bad, good: ["replay", bad, "--headless", "--json"],
+    "diff": lambda bad, good: ["diff", good, bad],
+    "report": lambda bad, good: ["report", "--recording", bad, "--no-tiers", "--no-health"],
+}
+
+
+@pytest.mark.parametrize("case", ["token-a-string", "phases-null", "data-a-number"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_that_reads_a_recording_names_the_damage_and_exits_2(cli, tmp_path: Path, case: str, command: str) -> None:
+    """These were tracebacks (token, phases) and Python's words (data) in all four."""
+    change, says = TYPES[case]
+    records = recorded(tmp_path / "good.jsonl")
+    change(records)
+    bad = write(tmp_path / "bad.jsonl", records)
+    out = cli(*COMMANDS[command](str(bad), str(tmp_path / "good.jsonl")), cwd=tmp_path, env=isolated_dirs(tmp_path))
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert f"{bad}{says}" in out.stderr and out.stderr.count("\n") == 1, out.stderr  # one line
+    assert "PASSED" not in out.stdout and JWT not in out.stderr + out.stdout
