@@ -1,10 +1,10 @@
 """A recording no wsdash could have written is named, never judged (found by a user-eye sweep).
 
 Each case is a recording as `Run` + `Recorder` write it, with one thing changed by hand: a field
-of the wrong type. The reader names the file, the line, the record and the key, and says what
-was expected; `replay`, `diff` and `report --recording` exit 2 with that one line — never a
-traceback, never Python's words (docs/protocol.md §5.10). What wsdash writes, older versions'
-shapes and a cut file still read.
+of the wrong type, a record moved, removed or doubled, the clock run back. The
+reader names the file, the line, the record and the key, and says what was expected; `replay`,
+`diff` and `report --recording` exit 2 with that one line — never a traceback, never a verdict
+(docs/protocol.md §5.10). What wsdash writes, older versions' shapes and a cut file still read.
 """
 
 from __future__ import annotations
@@ -64,6 +64,13 @@ def dropping(kind: str, key: str) -> Callable[[Records], None]:
     return change
 
 
+def moving_send_to_the_end(records: Records) -> None:
+    send = records.pop(kind_at(records, "send"))
+    i = kind_at(records, "close")
+    send["t"] = records[i - 1]["t"]  # its clock moved with it: only the order is wrong
+    records.insert(i, send)
+
+
 def error_before_end(records: Records) -> None:
     records.insert(len(records) - 1, {"k": "error", "t": records[-1]["t"], "error": "string error"})
 
@@ -74,6 +81,21 @@ def binary_frame(text: str) -> Callable[[Records], None]:
         del rec["data"]
         rec["b64"] = text
     return change
+
+
+def reversing(records: Records) -> None:
+    records[1:] = records[:0:-1]
+
+
+def doubling(kind: str) -> Callable[[Records], None]:
+    def change(records: Records) -> None:
+        i = kind_at(records, kind)
+        records.insert(i + 1, dict(records[i]))
+    return change
+
+
+def removing(kind: str) -> Callable[[Records], None]:
+    return lambda records: records.pop(kind_at(records, kind))
 
 
 # Line numbers: 1 header, 2 start, 3 open, 4 connection_established, 5 the chat message, 6–11 the
@@ -103,9 +125,26 @@ TYPES = {
     "k-a-number": (setting("recv", "k", 5, 1), ":6: the record's 'k' is 5: it should be one of start, open, send, recv"),
     "k-unknown": (setting("recv", "k", "bogus", 1), ":6: the record's 'k' is \"bogus\""),
 }
+ORDER = {
+    "time-goes-back": (setting("recv", "t", 99.0, 1), ":6: its time goes back: 't' is 99.0, and the record on line 5 had 100.02"),
+    "send-after-the-events": (moving_send_to_the_end, ":5: an agent event (agent_started) before the run's chat message"),
+    "send-removed": (removing("send"), ":5: an agent event (agent_started) before the run's chat message"),
+    "message-flag-removed": (dropping("send", "message"), ":6: an agent event (agent_started) before the run's chat message"),
+    "recv-before-open": (lambda r: r.insert(2, dict(r[kind_at(r, "recv", 1)], t=100.0)),
+                         ":3: a 'recv' record before the connection opened"),
+    "second-start": (doubling("start"), ":3: a second 'start' record (the first is on line 2)"),
+    "second-open": (doubling("open"), ":4: a second 'open' record (the first is on line 3)"),
+    "second-end": (doubling("end"), ":14: an 'end' record after the run's 'end' (line 13)"),
+    "recv-after-end": (lambda r: r.append(dict(r[kind_at(r, "recv", 1)], t=103.0)), ":14: a 'recv' record after the run's 'end' (line 13)"),
+    "frame-after-close": (lambda r: r.insert(kind_at(r, "close") + 1, dict(r[kind_at(r, "recv", 1)], t=102.0)),
+                          ":13: a 'recv' record after the run closed ('close' on line 12)"),
+    "start-removed": (removing("start"), ":2: an 'open' record where the run's 'start' should be"),
+    "lines-reversed": (reversing, ":2: an 'end' record where the run's 'start' should be"),
+    "second-header": (lambda r: r.insert(3, dict(r[0])), ":4: a second header ('format' record)"),
+}
 
 
-@pytest.mark.parametrize("change, says", list(TYPES.values()), ids=list(TYPES))
+@pytest.mark.parametrize("change, says", list(TYPES.values()) + list(ORDER.values()), ids=list(TYPES) + list(ORDER))
 def test_a_damaged_recording_is_named_with_its_line_and_key(tmp_path: Path, change, says: str) -> None:
     records = recorded(tmp_path / "good.jsonl")
     assert replay(tmp_path / "good.jsonl").ok
@@ -115,6 +154,14 @@ def test_a_damaged_recording_is_named_with_its_line_and_key(tmp_path: Path, chan
         replay(path)
     assert f"{path}{says}" in str(err.value), str(err.value)
     assert JWT not in str(err.value)  # a long string is described, not quoted
+
+
+def test_a_line_that_is_not_a_record_after_the_end_is_named_too(tmp_path: Path) -> None:
+    recorded(tmp_path / "r.jsonl")
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(path.read_bytes() + b"\x00garbage")  # no writer cut there: its end was written
+    with pytest.raises(RecordingError, match=r"r\.jsonl:14: not a JSON line .* \(after the run's 'end', which is the last line\)"):
+        replay(path)
 
 
 def test_what_wsdash_writes_and_older_shapes_still_read(tmp_path: Path) -> None:
@@ -148,11 +195,11 @@ COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("case", ["token-a-string", "phases-null", "data-a-number"])
+@pytest.mark.parametrize("case", ["token-a-string", "phases-null", "send-after-the-events", "time-goes-back"])
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_command_that_reads_a_recording_names_the_damage_and_exits_2(cli, tmp_path: Path, case: str, command: str) -> None:
-    """These were tracebacks (token, phases) and Python's words (data) in all four."""
-    change, says = TYPES[case]
+    """These were tracebacks (token, phases) and PASSED verdicts (send, time) in all four."""
+    change, says = {**TYPES, **ORDER}[case]
     records = recorded(tmp_path / "good.jsonl")
     change(records)
     bad = write(tmp_path / "bad.jsonl", records)
@@ -160,3 +207,29 @@ def test_every_command_that_reads_a_recording_names_the_damage_and_exits_2(cli, 
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert f"{bad}{says}" in out.stderr and out.stderr.count("\n") == 1, out.stderr  # one line
     assert "PASSED" not in out.stdout and JWT not in out.stderr + out.stdout
+
+
+@pytest.mark.parametrize("content, says", [("", " holds no run"), ('{"k": "end", "t": 1.0, "timed_out": false}\n', ":2: an 'end' record where")],
+                         ids=["header-alone", "header-and-end"])
+@pytest.mark.parametrize("command", ["replay-json", "diff"])
+def test_a_recording_with_no_run_in_it_is_exit_2_either_way(cli, tmp_path: Path, content: str, says: str, command: str) -> None:
+    """Header and end alone was judged (exit 1, five events 'missing'), the header alone was not."""
+    path = tmp_path / "empty-run.jsonl"
+    path.write_text('{"k": "format", "format": "wsdash-recording/1", "wsdash": "0.1.0"}\n' + content, encoding="utf-8")
+    recorded(tmp_path / "good.jsonl")
+    out = cli(*COMMANDS[command](str(path), str(tmp_path / "good.jsonl")), cwd=tmp_path, env=isolated_dirs(tmp_path))
+    assert out.returncode == 2 and out.stdout == "" and f"{path}{says}" in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_the_dashboard_replay_refuses_a_damaged_file_before_its_screen_opens(tmp_path: Path, monkeypatch, capsys) -> None:
+    from wsdash.cli import build_parser
+    from wsdash.commands import dashboard, replay as replay_command
+
+    records = recorded(tmp_path / "good.jsonl")
+    ORDER["recv-after-end"][0](records)  # deep in the file: its start reads fine
+    bad = write(tmp_path / "bad.jsonl", records)
+    opened = []
+    monkeypatch.setattr(dashboard, "open_dashboard", lambda settings: opened.append(settings) or 0)
+    assert replay_command.run_dashboard(build_parser().parse_args(["replay", str(bad)])) == 2 and opened == []
+    assert f"{bad}:14: a 'recv' record after the run's 'end'" in capsys.readouterr().err
+    assert replay_command.run_dashboard(build_parser().parse_args(["replay", str(tmp_path / "good.jsonl")])) == 0 and opened

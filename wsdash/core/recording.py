@@ -29,8 +29,9 @@ from wsdash.core.contract import Budgets
 from wsdash.core.errors import RECORDING, ClassifiedError
 from wsdash.core.judged_run import Run, RunResult
 from wsdash.core.private_files import open_private
+from wsdash.core.protocol import GOLDEN
 from wsdash.core.recording_read import numbered_records
-from wsdash.core.recording_rules import BUDGET_FIELDS, FORMAT, RecordingError
+from wsdash.core.recording_rules import BUDGET_FIELDS, FORMAT, RecordingError, event_before_message
 from wsdash.core.redact import scrub, scrub_obj
 from wsdash.core.run_rows import RowSink
 
@@ -206,11 +207,18 @@ def records_of_run(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def start_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The run's 'start' record (url, token summary, auth, budgets), or None. Raises RecordingError."""
+def _no_run(path: str | os.PathLike[str]) -> RecordingError:
+    return RecordingError(f"{os.fspath(path)} holds no run: its writer stopped before the run began")
+
+
+def start_record(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The run's 'start' record (url, token summary, auth, budgets): the first after the header, by
+    the order rules. Raises RecordingError, also for a recording that holds no run."""
     for rec in records_of_run(path):
-        return rec if rec["k"] == "start" else None
-    return None
+        if rec["k"] == "start":
+            return rec
+        break  # the cut of a file that stops before its 'start'
+    raise _no_run(path)
 
 
 def recorded_budgets(start: dict[str, Any] | None) -> Budgets | None:
@@ -228,13 +236,17 @@ def judging_budgets(start: dict[str, Any] | None, overrides: dict[str, float] | 
     return replace(recorded_budgets(start) or Budgets(), **(overrides or {}))
 
 
-def feed(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None = None) -> bool:
+def feed(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None = None, *,
+         name: str = "the recording", line: int | None = None) -> bool:
     """Apply one record, as read (and checked) by `numbered_records`, to a Run. Returns True on
-    the final record ('end', or 'cut' for a recording that stops early)."""
+    the final record ('end', or 'cut' for a recording that stops early). `name` and `line` name
+    the record in a RecordingError: an agent event before the chat message."""
     kind = rec["k"]
     at = rec.get("t", 0.0)  # the cut has none: it is no moment of the run
     if kind == "recv":
-        run.received(at, base64.b64decode(rec["b64"]) if "b64" in rec else rec["data"])
+        event = run.received(at, base64.b64decode(rec["b64"]) if "b64" in rec else rec["data"])
+        if event.kind == GOLDEN and run.contract.sent_at is None:
+            raise event_before_message(f"{name}:{line}", event.type)
     elif kind == "send":
         run.sent(at, rec.get("data", ""), is_message=bool(rec.get("message")))
     elif kind == "start":
@@ -264,18 +276,22 @@ def replay(path: str | os.PathLike[str], overrides: dict[str, float] | None = No
     """Re-judge a recording as fast as possible: the result the live run gave, with the recorded
     budgets unless `overrides` (BUDGET_FIELDS → seconds) says otherwise. `row_sink` sees every
     event's row (--all-events). Raises RecordingError."""
+    name = os.fspath(path)
     run = Run("", None, row_sink=row_sink)
     last_t: float | None = None
     timed_out = False
     interrupted = None
-    for rec in records_of_run(path):
+    for line, rec in numbered_records(path):
+        if line == 1:
+            continue  # the header
         last_t = time_of(rec, last_t)
-        if feed(run, rec, overrides):
+        if feed(run, rec, overrides, name=name, line=line):
             timed_out = bool(rec.get("timed_out"))
             interrupted = rec.get("interrupted")
-            break
+            # Read on to the file's end: a line after the run's 'end' is an error the reader
+            # raises, not something left unread (a second run pasted on, lines out of order).
     if last_t is None:
-        raise RecordingError(f"{os.fspath(path)} holds no run: its writer stopped before the run began")
+        raise _no_run(path)
     return run.finish(last_t, timed_out=timed_out, interrupted=interrupted)
 
 

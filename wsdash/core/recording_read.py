@@ -2,8 +2,8 @@
 
 What the file must be (UTF-8 JSON lines under a format header) and what a killed writer may leave
 (no 'end', a partial last line: a *cut* recording, judged on what it holds) are decided here; what
-each record holds, in core/recording_rules.py. Every way a file can be unreadable is a
-RecordingError naming the file and, past the header, the line.
+each record holds and their order, in core/recording_rules.py. Every way a file can be unreadable
+is a RecordingError naming the file and, past the header, the line.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import os
 from typing import IO, Any, Iterator
 
-from wsdash.core.recording_rules import FORMAT_NAME, FORMAT_VERSION, RecordingError, check_record
+from wsdash.core.recording_rules import FORMAT_NAME, FORMAT_VERSION, RecordingError, RecordOrder, check_record
 
 _HEADER_MAX = 64 * 1024  # a first line longer than this is not a header (random bytes, no newline)
 
@@ -71,9 +71,11 @@ def _read(name: str, f: IO[bytes]) -> Iterator[tuple[int | None, dict[str, Any]]
     if not first:
         raise RecordingError(f"{name} is empty: not a wsdash recording")
     yield 1, _header(name, first)
+    order = RecordOrder(name)
     # A line that is not a record: (its number, ended by a newline, why). Fine only as the last
     # line of a recording without its 'end' — what a writer killed mid-write leaves.
     bad: tuple[int, bool, str] | None = None
+    ended = False
     for number, line in enumerate(f, 2):
         if not line.strip():
             continue
@@ -85,7 +87,11 @@ def _read(name: str, f: IO[bytes]) -> Iterator[tuple[int | None, dict[str, Any]]
             bad = (number, line.endswith(b"\n"), "not a JSON line — is this a wsdash recording?")
             continue
         check_record(name, number, rec)
+        order.check(number, rec)  # after 'end' too: a line there is an error, not left unread
         yield number, rec
-        if rec["k"] == "end":
-            return  # one run per file: nothing after its end is judged
+        ended = ended or rec["k"] == "end"
+    if ended:
+        if bad is not None:  # a last line after the 'end', not even a record: no writer was cut there
+            raise RecordingError(f"{name}:{bad[0]}: {bad[2]} (after the run's 'end', which is the last line)")
+        return
     yield None, _cut(name, bad)

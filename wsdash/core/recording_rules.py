@@ -1,12 +1,13 @@
-"""What a recording's records hold (docs/protocol.md §5.10).
+"""What a recording's records hold and the order they come in (docs/protocol.md §5.10).
 
 The reader (core/recording_read.py) checks every record against these rules as it reads it, so
 `replay`, `diff` and `report --recording` judge only what a wsdash could have written: a field of
-the wrong type is a RecordingError naming the file, the line, the record, the key and what was
-expected — never a traceback from deep in the judge or the printer, never Python's words.
+the wrong type, a record out of its place or a clock that runs back is a RecordingError naming the
+file, the line, the record, the key and what was expected — never a traceback from deep in the
+judge, and never a verdict on a run that did not happen.
 
-The rules are the writer's: `judged_run.Run` records start, open, frames, close or error, end
-(services/session/once.py and live.py drive it). Every field
+The rules are the writer's: `judged_run.Run` records start, open, frames, close or error, end, in
+that order, on one monotonic clock (services/session/once.py and live.py drive it). Every field
 `Run` has always written is required; those added later (`budgets`, `address`, `by`,
 `interrupted`, the header's `wsdash`) and the token summary (its callers' to give) are optional,
 so an older wsdash's recording still reads. A field this wsdash does not know is ignored
@@ -202,3 +203,72 @@ def check_record(name: str, line: int, rec: Any) -> None:
         _check_frame(where, kind, rec)
     else:
         _check(where, kind, _FIELDS[kind], rec)
+
+
+# ---- the order they come in --------------------------------------------------------------------
+
+def _a(kind: str) -> str:
+    return f"an '{kind}'" if kind[0] in "aeiou" else f"a '{kind}'"
+
+
+class RecordOrder:
+    """The order wsdash writes a run's records in, checked record by record in file order:
+
+    start first (once) · open right after it, when the connection opened (once) · frames (send,
+    recv) and close only after open, close once · nothing but end after close or error · the chat
+    message (send with "message": true) once · end once, and last · `t` never going back.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lines: dict[str, int] = {}  # kind (and "message") → the line it first came on
+        self.previous: tuple[str, int] | None = None  # the last record's kind and line
+        self.t = -math.inf  # the last record's time, and its line
+        self.t_line = 0
+        self.framing = False  # between 'open' and close, error or end: where frames go
+
+    def check(self, line: int, rec: dict[str, Any]) -> None:
+        kind, t = rec["k"], rec["t"]
+        if kind == "recv" and self.framing and t >= self.t:  # nearly every line: nothing to say
+            self.t, self.t_line, self.previous = t, line, ("recv", line)
+            return
+        lines, where = self.lines, f"{self.name}:{line}"
+        if "end" in lines:
+            raise RecordingError(f"{where}: {_a(kind)} record after the run's 'end' (line {lines['end']}): "
+                                 "a recording holds one run, and its 'end' is its last line")
+        if self.previous is None and kind != "start":
+            raise RecordingError(f"{where}: {_a(kind)} record where the run's 'start' should be: wsdash writes 'start' "
+                                 "on the line after the header" + (", and 'end' last" if kind == "end" else ""))
+        if kind in ("start", "open", "close") and kind in lines:
+            raise RecordingError(f"{where}: a second '{kind}' record (the first is on line {lines[kind]}): a recording holds one run")
+        stopped = lines.get("close") or lines.get("error")
+        if stopped is not None and kind != "end":
+            what = "closed ('close'" if "close" in lines else "failed ('error'"
+            raise RecordingError(f"{where}: {_a(kind)} record after the run {what} on line {stopped}): "
+                                 "wsdash writes only the run's 'end' after that")
+        if kind == "open" and self.previous is not None and self.previous[0] != "start":
+            raise RecordingError(f"{where}: an 'open' record after {_a(self.previous[0])} (line {self.previous[1]}): "
+                                 "wsdash writes 'open' right after 'start', when the connection opens")
+        if kind in ("send", "recv", "close") and "open" not in lines:
+            raise RecordingError(f"{where}: {_a(kind)} record before the connection opened: there is no 'open' record "
+                                 "before it (wsdash writes 'open' before any frame)")
+        if kind == "send" and rec.get("message"):
+            if "message" in lines:
+                raise RecordingError(f"{where}: a second chat message (a 'send' with \"message\": true; the first is on "
+                                     f"line {lines['message']}): a run sends one")
+            lines["message"] = line
+        if t < self.t:
+            raise RecordingError(f"{where}: its time goes back: 't' is {t!r}, and the record on line {self.t_line} had "
+                                 f"{self.t!r}; wsdash's clock only moves forward — are the lines out of order?")
+        self.t, self.t_line = t, line
+        lines.setdefault(kind, line)
+        self.previous = (kind, line)
+        self.framing = kind in ("open", "send", "recv")
+
+
+def event_before_message(where: str, event_type: str) -> RecordingError:
+    """An agent event before the chat message: every timing is measured from the message, so the
+    run cannot be judged (a hand-moved or deleted 'send'; a server that sends agent events before
+    it is asked is named the same way, since its timings would be as meaningless)."""
+    return RecordingError(f"{where}: an agent event ({event_type}) before the run's chat message: there is no 'send' "
+                          "record with \"message\": true before it, and a run's timings are measured from that message")
