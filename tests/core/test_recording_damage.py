@@ -1,7 +1,7 @@
 """A recording no wsdash could have written is named, never judged (found by a user-eye sweep).
 
 Each case is a recording as `Run` + `Recorder` write it, with one thing changed by hand: a field
-of the wrong type, a record moved, removed or doubled, the clock run back. The
+of the wrong type, a record moved, removed or doubled, the clock run back, another encoding. The
 reader names the file, the line, the record and the key, and says what was expected; `replay`,
 `diff` and `report --recording` exit 2 with that one line — never a traceback, never a verdict
 (docs/protocol.md §5.10). What wsdash writes, older versions' shapes and a cut file still read.
@@ -183,6 +183,39 @@ def test_a_cut_recording_keeps_its_documented_verdict(tmp_path: Path) -> None:
     result = replay(path)
     assert result.error.kind == "recording" and "last line (10) was cut off mid-write" in result.error.message
     assert result.exit_code == 1 and result.verdict.checkpoints["agent_thinking"] is not None
+
+
+# ---- encodings ---------------------------------------------------------------------------------
+
+def test_a_recording_saved_with_a_utf8_bom_reads_as_without(tmp_path: Path) -> None:
+    recorded(tmp_path / "r.jsonl")
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + (tmp_path / "r.jsonl").read_bytes())  # Notepad's "UTF-8 with BOM"
+    assert replay(bom).to_json() == replay(tmp_path / "r.jsonl").to_json()
+
+
+@pytest.mark.parametrize("encode, says", [
+    (lambda text: b"\xff\xfe" + text.encode("utf-16-le"), "the file is UTF-16 LE text (with a byte order mark)"),
+    (lambda text: text.encode("utf-16-le"), "the file looks like UTF-16 LE text without a byte order mark"),
+    (lambda text: text.encode("utf-16-be"), "the file looks like UTF-16 BE text without a byte order mark"),
+], ids=["utf16-bom", "utf16le", "utf16be"])
+def test_a_utf16_recording_is_named_as_config_files_are(tmp_path: Path, encode, says: str) -> None:
+    recorded(tmp_path / "r.jsonl")
+    path = tmp_path / "u.jsonl"
+    path.write_bytes(encode((tmp_path / "r.jsonl").read_text(encoding="utf-8")))
+    with pytest.raises(RecordingError) as err:
+        replay(path)
+    assert str(err.value).startswith(f"{path}: {says}") and "save it as UTF-8" in str(err.value)
+
+
+def test_a_byte_that_is_not_utf8_mid_file_is_named_with_its_line(tmp_path: Path) -> None:
+    recorded(tmp_path / "r.jsonl")
+    lines = (tmp_path / "r.jsonl").read_bytes().splitlines(keepends=True)
+    lines[5] = lines[5].replace(b"agent_started", b"agent_st\xe4rted")  # Windows-1252 'ä'
+    path = tmp_path / "ansi.jsonl"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError, match=r"ansi\.jsonl:6: not UTF-8 text \(byte 0xe4 at column \d+\)"):
+        replay(path)
 
 
 # ---- the commands ------------------------------------------------------------------------------

@@ -8,17 +8,25 @@ is a RecordingError naming the file and, past the header, the line.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 from typing import IO, Any, Iterator
 
+from wsdash.core.config_file import encoding_problem
 from wsdash.core.recording_rules import FORMAT_NAME, FORMAT_VERSION, RecordingError, RecordOrder, check_record
 
 _HEADER_MAX = 64 * 1024  # a first line longer than this is not a header (random bytes, no newline)
+# The header line of a BOM-less UTF-16 file: '{' with a NUL after it (LE) or before it (BE).
+_UTF16_HEADER = (b'{\x00"\x00', b'\x00{\x00"')
 
 
 def _header(name: str, line: bytes) -> dict[str, Any]:
     """The format header (line 1), or RecordingError saying what the file is instead."""
+    line = line.removeprefix(codecs.BOM_UTF8)  # Notepad's "UTF-8 with BOM": read, as config files are
+    problem = encoding_problem(name, line, looks_utf16=line.startswith(_UTF16_HEADER))
+    if problem is not None:
+        raise RecordingError(f"{name}: {problem}")
     not_ours = f"{name}: not a wsdash recording (its first line is not a {FORMAT_NAME} header)"
     try:
         rec = json.loads(line.decode("utf-8"))
@@ -82,7 +90,14 @@ def _read(name: str, f: IO[bytes]) -> Iterator[tuple[int | None, dict[str, Any]]
         if bad is not None:
             raise RecordingError(f"{name}:{bad[0]}: {bad[2]}")
         try:
-            rec = json.loads(line.decode("utf-8", "surrogatepass"))  # what the writer encodes with
+            text = line.decode("utf-8", "surrogatepass")  # what the writer encodes with
+        except UnicodeDecodeError as exc:  # a killed writer can cut a character in two: only then fine
+            bad = (number, line.endswith(b"\n"), f"not UTF-8 text (byte 0x{line[exc.start]:02x} at column {exc.start + 1}): "
+                   "wsdash writes recordings in UTF-8 — was the file saved in another encoding (an ANSI code page "
+                   "such as Windows-1252?)")
+            continue
+        try:
+            rec = json.loads(text)
         except ValueError:
             bad = (number, line.endswith(b"\n"), "not a JSON line — is this a wsdash recording?")
             continue
