@@ -282,7 +282,8 @@ def test_a_recording_that_holds_only_its_header_is_no_run(tmp_path: Path) -> Non
     (b'{"k":"format","format":"wsdash-recording/2","wsdash":"9.0"}\n{"k":"start","t":1}\n',
      "written by a newer wsdash (format 2); this one reads format 1"),
     (b'{"k":"format","format":"other-tool/1"}\n', "not a wsdash recording"),
-    (b'{"k":"format","format":"wsdash-recording/1"}\n{"k":"start","t":1,"budgets":{"connect_s":"x"}}\n', "damaged 'start' record"),
+    (b'{"k":"format","format":"wsdash-recording/1"}\n{"k":"start","t":1,"url":"ws://h/ws","budgets":{"connect_s":"x"}}\n',
+     "thing.jsonl:2: the 'start' record's 'budgets.connect_s' is \"x\": it should be a number of seconds"),
 ], ids=["random-bytes", "empty", "newer-format", "another-format", "damaged-budgets"])
 def test_what_is_not_a_recording_is_named_with_what_is_wrong(tmp_path: Path, content: bytes, says: str) -> None:
     path = tmp_path / "thing.jsonl"

@@ -56,7 +56,7 @@ def _record(path: Path) -> RunRecord:
 def test_diff_of_two_recordings_names_what_changed(tmp_path: Path) -> None:
     good = write_recording(tmp_path / "good.jsonl")
     frames = [f for f in GOLDEN_FRAMES if f[1]["type"] != "agent_thinking"]
-    frames = [frames[1], frames[0], *frames[2:]]  # tool_executing before agent_started
+    frames = [(frames[0][0], frames[1][1]), (frames[1][0], frames[0][1]), *frames[2:]]  # tool_executing before agent_started
     frames = [(0.8 + off, f) if f["type"] == "agent_completed" else (off, f) for off, f in frames]  # 0.8 s slower at the end
     frames.insert(2, (0.7, {"type": "error", "data": {"message": "tool crashed"}}))
     bad = write_recording(tmp_path / "bad.jsonl", frames)

@@ -95,11 +95,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     from wsdash.ui.settings import AppSettings
     from pathlib import Path
 
-    from wsdash.core.recording import RecordingError, start_record
+    from wsdash.core.recording import RecordingError, replay, start_record
 
     overrides = budget_overrides(args)
     try:  # what can be said before the screen opens: not a recording, a newer format, bad budgets
         notes = budget_notes(start_record(args.file), overrides)
+        # The whole file, read and judged once as fast as it goes: a damaged line deep in it is
+        # exit 2 here, as in --headless, not an error the dashboard meets mid-play.
+        replay(args.file, overrides)
     except RecordingError as exc:
         return usage_error(_named(args.file, exc))
     except OSError as exc:

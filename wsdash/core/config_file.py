@@ -1,7 +1,8 @@
 """Reading a configuration file as Windows tools write it: UTF-8 with or without a BOM loads;
 UTF-16 (PowerShell 5.1's `>`), ANSI and other encodings are errors naming the file and the
 encoding; a Windows path in a double-quoted TOML string (an escape, loud or silent) gets the hint
-to use single quotes. Every way a file can be unreadable is a ConfigError naming it."""
+to use single quotes. Every way a file can be unreadable is a ConfigError naming it.
+`encoding_problem` is also how a recording that is not UTF-8 is named (core/recording_read.py)."""
 
 from __future__ import annotations
 
@@ -28,25 +29,36 @@ _ESCAPED_CONTROL = {"\t": "\\t (a TAB)", "\b": "\\b (a backspace)", "\f": "\\f (
                     "\n": "\\n (a line break)", "\r": "\\r (a carriage return)"}
 
 
+def encoding_problem(file: Path | str, raw: bytes, *, looks_utf16: bool) -> str | None:
+    """Why a file that starts with `raw` is not UTF-8 text, naming its encoding and the fix: a
+    UTF-16 or UTF-32 byte order mark, or BOM-less UTF-16 when the caller says the bytes look like it
+    (`looks_utf16`: how depends on what the file should hold). None when neither. The one wording
+    for every file wsdash reads as text (config files, recordings)."""
+    resave = _RESAVE.format(name=Path(file).name)
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return (f"the file is {name} text (with a byte order mark), as Windows PowerShell 5.1's "
+                    f"`>` and Out-File write it; wsdash reads UTF-8: {resave}")
+    if looks_utf16:
+        order = "LE" if raw[1:2] == b"\x00" else "BE"
+        return (f"the file looks like UTF-16 {order} text without a byte order mark (NUL bytes "
+                f"between the characters); wsdash reads UTF-8: {resave}")
+    return None
+
+
 def decode_text(file: Path, raw: bytes) -> str:
     """The text of a UTF-8 file, with or without a BOM (Notepad before Windows 10 1903, PowerShell
     5.1's `-Encoding utf8`). Anything else is a ConfigError naming the file and the encoding:
     UTF-16 is what Windows PowerShell 5.1's `>` and Out-File write."""
-    resave = _RESAVE.format(name=file.name)
-    for bom, name in _BOMS:
-        if raw.startswith(bom):
-            raise ConfigError(f"{file}: the file is {name} text (with a byte order mark), as Windows PowerShell 5.1's "
-                              f"`>` and Out-File write it; wsdash reads UTF-8: {resave}")
-    if b"\x00" in raw[:4096]:
-        order = "LE" if raw[1:2] == b"\x00" else "BE"
-        raise ConfigError(f"{file}: the file looks like UTF-16 {order} text without a byte order mark (NUL bytes "
-                          f"between the characters); wsdash reads UTF-8: {resave}")
+    problem = encoding_problem(file, raw, looks_utf16=b"\x00" in raw[:4096])
+    if problem is not None:
+        raise ConfigError(f"{file}: {problem}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"{file}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}; an ANSI code page "
-                          f"such as Windows-1252?): {resave}") from None
+                          f"such as Windows-1252?): {_RESAVE.format(name=file.name)}") from None
 
 
 def read_toml(file: Path) -> dict[str, Any]:

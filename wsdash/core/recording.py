@@ -29,26 +29,20 @@ from wsdash.core.contract import Budgets
 from wsdash.core.errors import RECORDING, ClassifiedError
 from wsdash.core.judged_run import Run, RunResult
 from wsdash.core.private_files import open_private
+from wsdash.core.protocol import GOLDEN
+from wsdash.core.recording_read import numbered_records
+from wsdash.core.recording_rules import BUDGET_FIELDS, FORMAT, RecordingError, event_before_message
 from wsdash.core.redact import scrub, scrub_obj
 from wsdash.core.run_rows import RowSink
 
-FORMAT_NAME = "wsdash-recording"
-FORMAT_VERSION = 1  # bump when an older wsdash would misread a newer file (added fields are fine)
-FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
 FLUSH_S = 0.1  # every recorded line is handed to the OS at most this long after it was recorded
 _TICK_S = FLUSH_S / 2  # the flusher thread's period: a quiet line waits at most this
-_HEADER_MAX = 64 * 1024  # a first line longer than this is not a header (random bytes, no newline)
-BUDGET_FIELDS = ("connect_s", "first_event_s", "run_s", "gap_s")
 
 # What json's encoder uses for str and finite float with ensure_ascii=False (the C versions).
 _encode_str = json.encoder.encode_basestring
 _float_repr = float.__repr__
 _isfinite = math.isfinite
 _monotonic = time.monotonic
-
-
-class RecordingError(ValueError):
-    """A file that is not a wsdash recording, or a damaged one: names the file, the line and why."""
 
 
 def recording_file(path: str | os.PathLike[str], run_number: int = 1) -> Path:
@@ -197,71 +191,13 @@ class Recorder:
         self.close()
 
 
-# ---- reading ----------------------------------------------------------------------------------
-
-def _header(name: str, line: bytes) -> dict[str, Any]:
-    """The format header (line 1), or RecordingError saying what the file is instead."""
-    not_ours = f"{name}: not a wsdash recording (its first line is not a {FORMAT_NAME} header)"
-    try:
-        rec = json.loads(line.decode("utf-8"))
-    except ValueError:
-        raise RecordingError(not_ours) from None
-    fmt = rec.get("format") if isinstance(rec, dict) and rec.get("k") == "format" else None
-    head, _, version = fmt.partition("/") if isinstance(fmt, str) else ("", "", "")
-    if head != FORMAT_NAME or not version.isdigit() or int(version) < 1:
-        raise RecordingError(not_ours)
-    if int(version) > FORMAT_VERSION:
-        writer = rec.get("wsdash")
-        upgrade = f": replay it with wsdash {writer} or later" if isinstance(writer, str) else ": upgrade wsdash to replay it"
-        raise RecordingError(f"{name} was written by a newer wsdash (format {int(version)}); this one reads format {FORMAT_VERSION}{upgrade}")
-    return rec
-
-
-def _cut(name: str, bad: tuple[int, bool] | None) -> dict[str, Any]:
-    """The record standing for a recording that ends before its run did."""
-    message = f"{name} was cut short: the process recording it stopped before the run ended (there is no 'end' record)"
-    if bad is not None:
-        number, complete = bad
-        message += (f"; its last line ({number}) is not a complete record" if complete
-                    else f"; its last line ({number}) was cut off mid-write") + " and is left out"
-    return {"k": "cut", "line": None if bad is None else bad[0], "message": message,
-            "hint": "judged on what was recorded before the cut: events after it are unknown, not missing"}
-
+# ---- reading: what a file must hold is core/recording_read.py and core/recording_rules.py ----
 
 def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    """Every record in order, the header first. A recording that stops before its 'end' record
-    (its writer was killed, the disk filled) ends with a {"k": "cut", ...} record saying so, its
-    last line left out when that was cut mid-write. Anything else that is not a record raises
-    RecordingError naming the file and the line."""
-    name = os.fspath(path)
-    if os.path.isdir(name):
-        raise RecordingError(f"{name} is a directory, not a recording")
-    try:
-        f = open(name, "rb")
-    except OSError as exc:
-        raise RecordingError(f"cannot open recording {name}: {exc.strerror or exc}") from None
-    with f:
-        first = f.readline(_HEADER_MAX)
-        if not first:
-            raise RecordingError(f"{name} is empty: not a wsdash recording")
-        yield _header(name, first)
-        bad: tuple[int, bool] | None = None  # (line, ended by a newline) not a record: fine if last
-        for number, line in enumerate(f, 2):
-            if not line.strip():
-                continue
-            if bad is not None:
-                raise RecordingError(f"{name}:{bad[0]}: not a JSON line — is this a wsdash recording?")
-            try:
-                rec = json.loads(line.decode("utf-8", "surrogatepass"))
-            except ValueError:
-                bad = (number, line.endswith(b"\n"))
-                continue
-            if not isinstance(rec, dict) or "k" not in rec:
-                raise RecordingError(f"{name}:{number}: not a wsdash record (no 'k' field)")
-            yield rec
-            if rec["k"] == "end":
-                return  # one run per file: nothing after its end is judged
-        yield _cut(name, bad)
+    """Every record in order, the header first, a {"k": "cut", ...} last when the recording stops
+    before its 'end' (core/recording_read.numbered_records, without the line numbers)."""
+    for _, rec in numbered_records(path):
+        yield rec
 
 
 def records_of_run(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
@@ -271,25 +207,27 @@ def records_of_run(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             yield rec
 
 
-def start_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The run's 'start' record (url, token summary, auth, budgets), or None. Raises RecordingError."""
+def _no_run(path: str | os.PathLike[str]) -> RecordingError:
+    return RecordingError(f"{os.fspath(path)} holds no run: its writer stopped before the run began")
+
+
+def start_record(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The run's 'start' record (url, token summary, auth, budgets): the first after the header, by
+    the order rules. Raises RecordingError, also for a recording that holds no run."""
     for rec in records_of_run(path):
-        return rec if rec["k"] == "start" else None
-    return None
+        if rec["k"] == "start":
+            return rec
+        break  # the cut of a file that stops before its 'start'
+    raise _no_run(path)
 
 
 def recorded_budgets(start: dict[str, Any] | None) -> Budgets | None:
-    """The budgets the live run was judged with; None when the recording predates them."""
+    """The budgets the live run was judged with (checked as the record was read); None when the
+    recording predates them."""
     raw = (start or {}).get("budgets")
     if raw is None:
         return None
-    try:
-        values = {k: (None if k == "gap_s" and raw.get(k) is None else float(raw[k])) for k in BUDGET_FIELDS}
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise RecordingError(f"a damaged 'start' record: budgets {raw!r}") from None
-    if any(v is not None and not (math.isfinite(v) and v >= 0) for v in values.values()):
-        raise RecordingError(f"a damaged 'start' record: budgets {raw!r}")
-    return Budgets(**values)
+    return Budgets(**{k: None if raw[k] is None else float(raw[k]) for k in BUDGET_FIELDS})
 
 
 def judging_budgets(start: dict[str, Any] | None, overrides: dict[str, float] | None = None) -> Budgets:
@@ -298,38 +236,33 @@ def judging_budgets(start: dict[str, Any] | None, overrides: dict[str, float] | 
     return replace(recorded_budgets(start) or Budgets(), **(overrides or {}))
 
 
-def feed(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None = None) -> bool:
-    """Apply one record to a Run. Returns True on the final record ('end', or 'cut' for a
-    recording that stops early). A damaged record raises RecordingError naming it."""
-    try:
-        return _apply(run, rec, overrides)
-    except RecordingError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise RecordingError(f"a damaged {rec.get('k')!r} record (t={rec.get('t')!r}): {exc}") from None
-
-
-def _apply(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None) -> bool:
-    kind, at = rec["k"], float(rec.get("t", 0.0))
-    if kind == "start":
-        run.url = str(rec.get("url", ""))
+def feed(run: Run, rec: dict[str, Any], overrides: dict[str, float] | None = None, *,
+         name: str = "the recording", line: int | None = None) -> bool:
+    """Apply one record, as read (and checked) by `numbered_records`, to a Run. Returns True on
+    the final record ('end', or 'cut' for a recording that stops early). `name` and `line` name
+    the record in a RecordingError: an agent event before the chat message."""
+    kind = rec["k"]
+    at = rec.get("t", 0.0)  # the cut has none: it is no moment of the run
+    if kind == "recv":
+        event = run.received(at, base64.b64decode(rec["b64"]) if "b64" in rec else rec["data"])
+        if event.kind == GOLDEN and run.contract.sent_at is None:
+            raise event_before_message(f"{name}:{line}", event.type)
+    elif kind == "send":
+        run.sent(at, rec.get("data", ""), is_message=bool(rec.get("message")))
+    elif kind == "start":
+        run.url = rec["url"]
         run.token = rec.get("token")
         run.use_budgets(judging_budgets(rec, overrides))
     elif kind == "open":
-        run.opened(at, float(rec.get("connect_s", 0.0)), rec.get("phases") or {}, rec.get("address"))
-    elif kind == "send":
-        run.sent(at, rec.get("data", ""), is_message=bool(rec.get("message")))
-    elif kind == "recv":
-        data: str | bytes = base64.b64decode(rec["b64"], validate=True) if "b64" in rec else rec.get("data", "")
-        run.received(at, data)
+        run.opened(at, float(rec["connect_s"]), rec["phases"], rec.get("address"))
     elif kind == "close":
-        run.closed(at, int(rec.get("code", 1006)), str(rec.get("reason", "")), str(rec.get("by", "server")))
+        run.closed(at, rec["code"], rec["reason"], rec.get("by", "server"))
     elif kind == "error":
-        e = rec.get("error") or {}
+        e = rec["error"]
         if "phases" in rec:  # a connect that failed: the phases it got through, and where
             run.phases = {str(k): float(v) for k, v in rec["phases"].items()}
             run.address = rec.get("address")
-        run.failed(at, ClassifiedError(e.get("kind", "unknown"), e.get("message", ""), e.get("hint", ""), e.get("code")))
+        run.failed(at, ClassifiedError(e["kind"], e["message"], e["hint"], e.get("code")))
     elif kind == "cut":
         run.failed(at, ClassifiedError(RECORDING, rec["message"], rec["hint"]))
         return True
@@ -343,26 +276,26 @@ def replay(path: str | os.PathLike[str], overrides: dict[str, float] | None = No
     """Re-judge a recording as fast as possible: the result the live run gave, with the recorded
     budgets unless `overrides` (BUDGET_FIELDS → seconds) says otherwise. `row_sink` sees every
     event's row (--all-events). Raises RecordingError."""
+    name = os.fspath(path)
     run = Run("", None, row_sink=row_sink)
     last_t: float | None = None
     timed_out = False
     interrupted = None
-    for rec in records_of_run(path):
-        try:
-            last_t = time_of(rec, last_t)
-            if feed(run, rec, overrides):
-                timed_out = bool(rec.get("timed_out"))
-                interrupted = rec.get("interrupted")
-                break
-        except RecordingError as exc:
-            raise RecordingError(f"{os.fspath(path)}: {exc}") from None
+    for line, rec in numbered_records(path):
+        if line == 1:
+            continue  # the header
+        last_t = time_of(rec, last_t)
+        if feed(run, rec, overrides, name=name, line=line):
+            timed_out = bool(rec.get("timed_out"))
+            interrupted = rec.get("interrupted")
+            # Read on to the file's end: a line after the run's 'end' is an error the reader
+            # raises, not something left unread (a second run pasted on, lines out of order).
     if last_t is None:
-        raise RecordingError(f"{os.fspath(path)} holds no run: its writer stopped before the run began")
+        raise _no_run(path)
     return run.finish(last_t, timed_out=timed_out, interrupted=interrupted)
 
 
 def time_of(rec: dict[str, Any], default: float | None) -> float | None:
-    try:
-        return float(rec["t"]) if "t" in rec else default
-    except (TypeError, ValueError):
-        raise RecordingError(f"a record with a bad time t={rec.get('t')!r}") from None
+    """The record's moment (seconds on the writer's monotonic clock); `default` for the cut, which has none."""
+    t = rec.get("t")
+    return default if t is None else float(t)

@@ -14,7 +14,7 @@ from pathlib import Path
 from wsdash.core.event_store import EventStore
 from wsdash.services.session.live import LiveStatus
 from wsdash.core.protocol import Event
-from wsdash.core.recording import RecordingError, time_of, feed, iter_records, records_of_run
+from wsdash.core.recording import RecordingError, time_of, feed, iter_records, numbered_records
 from wsdash.core.judged_run import Run, RunResult
 
 SPEEDS = (1.0, 10.0, math.inf)
@@ -35,7 +35,7 @@ def _first_time(path: Path) -> float:
         for rec in iter_records(path):
             if "t" in rec:
                 return float(rec["t"])
-    except (RecordingError, ValueError, TypeError):
+    except RecordingError:
         pass  # playing it will report the problem where the user sees it
     return 0.0
 REPLAYING, PAUSED, DONE = "replaying", "paused", "done"
@@ -118,7 +118,9 @@ class ReplayPlayer:
         last = 0.0
         timed_out = False
         count = 0
-        for rec in records_of_run(self.path):
+        for line, rec in numbered_records(self.path):
+            if line == 1:
+                continue  # the header
             at = time_of(rec, last) or 0.0
             if prev is not None and at > prev and math.isfinite(self.speed):
                 await asyncio.sleep((at - prev) / self.speed)
@@ -127,9 +129,9 @@ class ReplayPlayer:
                 self.run = None  # a replay cut short by "from the start" or by quitting is not a verdict
                 return
             prev = last = at
-            if feed(run, rec, self.overrides):
+            if feed(run, rec, self.overrides, name=str(self.path), line=line):
                 timed_out = bool(rec.get("timed_out"))
-                break
+                break  # what follows is checked before the dashboard opens (commands/replay.py)
             count += 1
             if count % 256 == 0:
                 await asyncio.sleep(0)  # as fast as possible, but keys still answered
