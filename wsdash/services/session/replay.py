@@ -117,6 +117,7 @@ class ReplayPlayer:
         prev: float | None = None
         last = 0.0
         timed_out = False
+        interrupted = None
         count = 0
         for line, rec in numbered_records(self.path):
             if line == 1:
@@ -131,9 +132,10 @@ class ReplayPlayer:
             prev = last = at
             if feed(run, rec, self.overrides, name=str(self.path), line=line):
                 timed_out = bool(rec.get("timed_out"))
+                interrupted = rec.get("interrupted")  # a Ctrl+C'd run replays as INTERRUPTED, as headless says
                 break  # what follows is checked before the dashboard opens (commands/replay.py)
             count += 1
             if count % 256 == 0:
                 await asyncio.sleep(0)  # as fast as possible, but keys still answered
-        self.results.append(run.finish(last, timed_out=timed_out))
+        self.results.append(run.finish(last, timed_out=timed_out, interrupted=interrupted))
         self.run = None

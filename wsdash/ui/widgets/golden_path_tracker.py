@@ -125,7 +125,8 @@ class GoldenPathTracker(Vertical):
                                  f"{(v.first_event_s or 0) * 1000:.0f} ms · {frames(result.frames.received)} in the run")
             state = "-passed"
         else:
-            text = Text.assemble(("FAILED", "bold"))
+            # A run cut short by Ctrl+C (a recording of one, replayed) is no failure of the service
+            text = Text.assemble(("INTERRUPTED" if result.interrupted is not None else "FAILED", "bold"))
             for x in result.verdict.violations[:6]:
                 text.append(scrub(f"\n  • {x.code}" + (f" [{x.event}]" if x.event else "") + f": {x.detail}"))
             if len(result.verdict.violations) > 6:
