@@ -328,7 +328,7 @@ def load_config_noted(path: Any = None, env: Any = None, *, also_read: Iterable[
     """core.config.load_config, then a note on stderr for each WSDASH_* variable it did not read
     but looks meant to (a typo, a target not configured): an override that silently did nothing
     would have the run judged against the wrong place. Each note once per process. `also_read`:
-    variables a flag names (`--token-env WSDASH_LOCAL_TOKEN`), read though no config key says so."""
+    variables a flag names (`--token-env WSDASH_MY_TOKEN`), read though no config key says so."""
     from wsdash.core.config import load_config
 
     cfg = load_config(path, env=env)
