@@ -296,6 +296,8 @@ def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
 
 
 def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
+    from wsdash.core.config_env import unread_because
+
     """`WSDASH_<TARGET>_<KEY>` (e.g. WSDASH_STAGING_WS_URL), WSDASH_DEFAULT_TARGET, WSDASH_DOCKER_HOST,
     WSDASH_HISTORY_<KEY> (e.g. WSDASH_HISTORY_PATH) and WSDASH_WATCH_EVERY_S."""
     keys_by_len = sorted(_TARGET_KEYS, key=len, reverse=True)
@@ -325,45 +327,16 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
         name = next((t for t in cfg.targets if t.lower() == name), name) if name else None
         if suffix and name in cfg.targets:
             _merge_target(cfg, name, {suffix: value}, source, var)
-        elif (why := _unread_because(var, rest, section, name, cfg)) is not None:
+        elif (why := unread_because(var, rest, section, name, cfg, _config_variables(cfg),
+                                    {"HISTORY": _HISTORY_KEYS, "WATCH": _WATCH_KEYS, "DOCKER": _DOCKER_KEYS})) is not None:
             cfg.ignored_env.append(f"{var} is not read: {why}")
 
 
-# wsdash's own hand-offs to the processes it starts (a tier's pytest, the demo suite, a probe), not
-# configuration: never reported as ignored.
-_OWN_VARIABLES = {"WSDASH_CONFIG", "WSDASH_TARGET", "WSDASH_WS_URL", "WSDASH_WATCH_TOKEN"}
-_OWN_PREFIXES = ("WSDASH_TIER_", "WSDASH_DEMO_")
-
-
-def _not_config(var: str, cfg: Config) -> bool:
-    """Read by wsdash but not as configuration: its own hand-offs, and the variables a target names
-    as holding a token, secret or key (token_env = "WSDASH_PROD_TOKEN")."""
-    named = {v for t in cfg.targets.values() for v in (t.token_env, t.secret_env, t.e2e_key_env) if v}
-    return var in _OWN_VARIABLES or var.startswith(_OWN_PREFIXES) or var in named
-
-
-def _unread_because(var: str, rest: str, section: str | None, target: str | None, cfg: Config) -> str | None:
-    """Why a WSDASH_* variable that configures nothing looks like it meant to: a section's unknown
-    key, a target that is not configured, a typo of a real name. None for the rest, which may be
-    anyone's (a variable holding a token)."""
-    import difflib
-
-    if _not_config(var, cfg):
-        return None
+def _config_variables(cfg: Config) -> list[str]:
+    """Every WSDASH_* name that configures something, for config_env's "did you mean"."""
     names = ["WSDASH_DEFAULT_TARGET"] + [f"WSDASH_DOCKER_{k.upper()}" for k in _DOCKER_KEYS]
     names += [f"WSDASH_HISTORY_{k.upper()}" for k in _HISTORY_KEYS] + [f"WSDASH_WATCH_{k.upper()}" for k in _WATCH_KEYS]
-    names += [f"WSDASH_{t.upper().replace('-', '__')}_{k.upper()}" for t in cfg.targets for k in _TARGET_KEYS]
-    close = difflib.get_close_matches(var, names, n=1, cutoff=0.9)
-    holds = " (it holds the name of the variable with the secret, not the secret)" if close and close[0].endswith("_ENV") else ""
-    typo = f"; did you mean {close[0]}{holds}?" if close else ""
-    if section is not None or rest.startswith("DOCKER_"):
-        part = section or "DOCKER"
-        keys = {"HISTORY": _HISTORY_KEYS, "WATCH": _WATCH_KEYS, "DOCKER": _DOCKER_KEYS}[part]
-        return f"[{part.lower()}] has no key {rest[len(part) + 1:].lower()!r} (known: {', '.join(sorted(keys))}){typo}"
-    if target is not None:
-        known = ", ".join(sorted(cfg.targets))
-        return f"there is no target {target!r} (known targets: {known})" + (typo or f"; add [targets.{target}] to a config file to use it")
-    return typo[2:] or None
+    return names + [f"WSDASH_{t.upper().replace('-', '__')}_{k.upper()}" for t in cfg.targets for k in _TARGET_KEYS]
 
 
 def load_config(

@@ -96,7 +96,6 @@ class PromptEscapeDriver(LinuxDriver):
         finally:
             selector.close()
 
-
     def terminal_gone(self) -> None:
         """Input ended: the terminal closed without a SIGHUP reaching us (a session it does not
         control, `setsid`, a multiplexer that only closed the PTY). In raw mode Ctrl+D is a key,
