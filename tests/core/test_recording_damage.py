@@ -266,3 +266,31 @@ def test_the_dashboard_replay_refuses_a_damaged_file_before_its_screen_opens(tmp
     assert replay_command.run_dashboard(build_parser().parse_args(["replay", str(bad)])) == 2 and opened == []
     assert f"{bad}:14: a 'recv' record after the run's 'end'" in capsys.readouterr().err
     assert replay_command.run_dashboard(build_parser().parse_args(["replay", str(tmp_path / "good.jsonl")])) == 0 and opened
+
+
+def test_a_line_nested_thousands_deep_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """json.loads raised RecursionError, which the reader did not catch (a review of the reader)."""
+    recorded(tmp_path / "r.jsonl")
+    lines = (tmp_path / "r.jsonl").read_bytes().splitlines(keepends=True)
+    lines.insert(3, b"[" * 3000 + b"]" * 3000 + b"\n")
+    (tmp_path / "deep.jsonl").write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError, match=r"deep\.jsonl:4: nested thousands of levels deep"):
+        replay(tmp_path / "deep.jsonl")
+    (tmp_path / "deep-header.jsonl").write_bytes(b"[" * 3000 + b"]" * 3000 + b"\n")
+    with pytest.raises(RecordingError, match="not a wsdash recording"):
+        replay(tmp_path / "deep-header.jsonl")
+
+
+def test_an_opaque_token_in_a_wrong_place_is_described_not_printed(tmp_path: Path) -> None:
+    """Strings of up to 34 characters were quoted as the file had them: a token the redaction does
+    not know (not a JWT, not registered) was printed in full (a review of the reader)."""
+    records = recorded(tmp_path / "good.jsonl")
+    records[kind_at(records, "start")]["token"] = "sk_live_51HxQabc123def456"
+    records[kind_at(records, "open")]["phases"] = {"my-opaque-token-abcdef123456": "x"}
+    with pytest.raises(RecordingError) as err:
+        replay(write(tmp_path / "bad.jsonl", records))
+    assert "sk_live_51HxQabc123def456" not in str(err.value) and "a string of 25 characters" in str(err.value)
+    del records[kind_at(records, "start")]["token"]
+    with pytest.raises(RecordingError) as err:
+        replay(write(tmp_path / "bad.jsonl", records))
+    assert "abcdef123456" not in str(err.value) and "(a key of 28 characters)" in str(err.value), str(err.value)

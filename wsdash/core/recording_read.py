@@ -30,7 +30,7 @@ def _header(name: str, line: bytes) -> dict[str, Any]:
     not_ours = f"{name}: not a wsdash recording (its first line is not a {FORMAT_NAME} header)"
     try:
         rec = json.loads(line.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" thousands deep
         raise RecordingError(not_ours) from None
     fmt = rec.get("format") if isinstance(rec, dict) and rec.get("k") == "format" else None
     head, _, version = fmt.partition("/") if isinstance(fmt, str) else ("", "", "")
@@ -100,6 +100,9 @@ def _read(name: str, f: IO[bytes]) -> Iterator[tuple[int | None, dict[str, Any]]
             rec = json.loads(text)
         except ValueError:
             bad = (number, line.endswith(b"\n"), "not a JSON line — is this a wsdash recording?")
+            continue
+        except RecursionError:  # "[[[[…" thousands deep: no record wsdash writes nests past a few levels
+            bad = (number, line.endswith(b"\n"), "nested thousands of levels deep: not a record wsdash writes")
             continue
         check_record(name, number, rec)
         order.check(number, rec)  # after 'end' too: a line there is an error, not left unread

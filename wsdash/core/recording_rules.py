@@ -23,6 +23,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from wsdash.core.redact import scrub
+
 FORMAT_NAME = "wsdash-recording"
 FORMAT_VERSION = 1  # bump when an older wsdash would misread a newer file (added fields are fine)
 FORMAT = f"{FORMAT_NAME}/{FORMAT_VERSION}"
@@ -135,10 +137,12 @@ def _shown(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, str):
+        # A short word ("no", "soon") helps; anything longer may be an opaque token the redaction
+        # does not know ("sk_live_…" was printed in full at up to 34 characters): described instead.
+        return scrub(json.dumps(value)) if len(value) <= 16 else f"a string of {len(value)} characters"
     text = json.dumps(value)
-    if len(text) <= 34:
-        return text
-    return f"a string of {len(value)} characters" if isinstance(value, str) else "a number"
+    return text if len(text) <= 34 else "a number"
 
 
 def _wrong(where: str, kind: str, key: str, value: Any, should: str) -> RecordingError:
@@ -162,7 +166,8 @@ def _check(where: str, kind: str, fields: tuple[_Field, ...], obj: dict[str, Any
         if f.each is not None:
             for k, v in value.items():
                 if not f.each.ok(v):
-                    raise _wrong(where, kind, f"{key}.{k}", v, f.each.should)
+                    shown = k if len(k) <= 16 and k.isprintable() else f"(a key of {len(k)} characters)"
+                    raise _wrong(where, kind, f"{key}.{shown}", v, f.each.should)
 
 
 def _check_frame(where: str, kind: str, rec: dict[str, Any]) -> None:
