@@ -231,7 +231,7 @@ async def test_a_blocked_rerun_keeps_the_failures_to_rerun(tmp_path: Path) -> No
 @pytest.mark.parametrize(("platform", "inside"), [("win32", ("Scripts", "python.exe")), ("linux", ("bin", "python"))])
 def test_a_venv_folder_given_as_python_points_at_its_interpreter(platform: str, inside: tuple[str, str],
                                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from wsdash.commands.tiers import interpreter_problem
+    from wsdash.commands.tiers_select import interpreter_problem
 
     monkeypatch.setattr(sys, "platform", platform)
     assert str(tmp_path.joinpath(*inside)) in (interpreter_problem(str(tmp_path)) or "")
@@ -240,7 +240,7 @@ def test_a_venv_folder_given_as_python_points_at_its_interpreter(platform: str, 
 
 def test_on_windows_an_interpreter_path_without_exe_is_the_exe(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """CreateProcess runs `.venv\\Scripts\\python` as python.exe; the up-front check said "does not exist" (review)."""
-    from wsdash.commands.tiers import interpreter_problem
+    from wsdash.commands.tiers_select import interpreter_problem
 
     (tmp_path / "Scripts").mkdir()
     (tmp_path / "Scripts" / "python.exe").write_bytes(b"")

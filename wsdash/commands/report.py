@@ -75,7 +75,8 @@ def _live_run(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
 def _live_tiers(args: argparse.Namespace) -> list[dict[str, Any]]:
     import asyncio
 
-    from wsdash.commands.tiers import default_health, load_specs
+    from wsdash.commands.tiers import default_health
+    from wsdash.commands.tiers_select import load_specs
     from wsdash.services.tiers.batch import run_tiers
 
     specs, cfg, _ = load_specs(getattr(args, "config", None))
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     from wsdash.commands.common import output_file_problem, print_json
     from wsdash.commands.report_render import Report, html_page, markdown, terminal
     from wsdash.commands.report_saved import ReportError, saved_health, saved_run, saved_tiers
-    from wsdash.commands.tiers import UsageError
+    from wsdash.commands.tiers_select import UsageError
     from wsdash.core.auth import TokenError
     from wsdash.core.config import ConfigError
     from wsdash.core.criteria import build_plan
