@@ -331,9 +331,7 @@ def load_config_noted(path: Any = None, env: Any = None, *, also_read: Iterable[
     variables a flag names (`--token-env WSDASH_MY_TOKEN`), read though no config key says so."""
     from wsdash.core.config import load_config
 
-    cfg = load_config(path, env=env)
-    read = {name for name in also_read if name}
-    cfg.ignored_env = [m for m in cfg.ignored_env if m.split(" ", 1)[0] not in read]
+    cfg = load_config(path, env=env, read_elsewhere=[name for name in also_read if name])
     for message in cfg.ignored_env:
         if message not in _NOTED:
             _NOTED.add(message)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from wsdash.core.ws_url import ws_url_problem
 from wsdash.core.config_file import ConfigError, read_toml  # ConfigError: this module's, raised by both
@@ -295,7 +295,7 @@ def _apply_table(cfg: Config, data: Mapping[str, Any], source: str) -> None:
         cfg.provenance["tiers"] = source
 
 
-def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
+def _apply_env(cfg: Config, env: Mapping[str, str], read_elsewhere: frozenset[str] = frozenset()) -> None:
     from wsdash.core.config_env import unread_because
 
     """`WSDASH_<TARGET>_<KEY>` (e.g. WSDASH_STAGING_WS_URL), WSDASH_DEFAULT_TARGET, WSDASH_DOCKER_HOST,
@@ -327,8 +327,9 @@ def _apply_env(cfg: Config, env: Mapping[str, str]) -> None:
         name = next((t for t in cfg.targets if t.lower() == name), name) if name else None
         if suffix and name in cfg.targets:
             _merge_target(cfg, name, {suffix: value}, source, var)
-        elif (why := unread_because(var, rest, section, name, cfg, _config_variables(cfg),
-                                    {"HISTORY": _HISTORY_KEYS, "WATCH": _WATCH_KEYS, "DOCKER": _DOCKER_KEYS})) is not None:
+        elif var not in read_elsewhere and (why := unread_because(
+                var, rest, section, name, cfg, _config_variables(cfg),
+                {"HISTORY": _HISTORY_KEYS, "WATCH": _WATCH_KEYS, "DOCKER": _DOCKER_KEYS})) is not None:
             cfg.ignored_env.append(f"{var} is not read: {why}")
 
 
@@ -343,8 +344,11 @@ def load_config(
     path: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    *,
+    read_elsewhere: Iterable[str] = (),
 ) -> Config:
-    """Built-ins, then the first config file found (or `path`), then `WSDASH_*` variables."""
+    """Built-ins, then the first config file found (or `path`), then `WSDASH_*` variables.
+    `read_elsewhere`: variables a flag names (`--token-env`), never noted as not read."""
     env = os.environ if env is None else env
     cfg = Config(targets=dict(BUILTIN_TARGETS))
     explicit = path or env.get("WSDASH_CONFIG")
@@ -360,7 +364,7 @@ def load_config(
     for file in candidates:
         _apply_table(cfg, read_toml(file), str(file))
         cfg.files.append(file)
-    _apply_env(cfg, env)
+    _apply_env(cfg, env, frozenset(read_elsewhere))
     if cfg.default_target not in cfg.targets:
         raise ConfigError(
             f"default_target {cfg.default_target!r} ({cfg.source('default_target')}) is not a "
